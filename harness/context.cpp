@@ -1,0 +1,116 @@
+#include "harness/context.hpp"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "harness/process.hpp"
+#include "ipcmark_version.hpp"
+
+namespace ipcmark {
+namespace {
+
+using nlohmann::json;
+
+std::string read_first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// "key : value" from /proc/cpuinfo's first processor.
+std::string cpuinfo_field(const std::string& key) {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(key, 0) != 0) continue;
+    const auto colon = line.find(':');
+    if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
+  }
+  return "";
+}
+
+std::size_t parse_cache_size(const std::string& text) {  // "48K", "2048K", "32M"
+  if (text.empty()) return 0;
+  std::size_t n = std::strtoull(text.c_str(), nullptr, 10);
+  if (text.back() == 'K') n *= 1024;
+  if (text.back() == 'M') n *= 1024 * 1024;
+  return n;
+}
+
+int count_cpus_in_list(const std::string& list) {  // "0-1,4"
+  int count = 0;
+  std::stringstream ss(list);
+  for (std::string range; std::getline(ss, range, ',');) {
+    const auto dash = range.find('-');
+    count += dash == std::string::npos ? 1 : std::stoi(range.substr(dash + 1)) - std::stoi(range.substr(0, dash)) + 1;
+  }
+  return count;
+}
+
+json caches() {
+  json out = json::array();
+  for (int i = 0;; ++i) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/";
+    const std::string type = read_first_line(dir + "type");
+    if (type.empty()) break;
+    const std::string shared = read_first_line(dir + "shared_cpu_list");
+    out.push_back({{"type", type == "Unified" ? "Unified" : type},
+                   {"level", std::atoi(read_first_line(dir + "level").c_str())},
+                   {"size", parse_cache_size(read_first_line(dir + "size"))},
+                   {"num_sharing", shared.empty() ? 1 : count_cpus_in_list(shared)}});
+  }
+  return out;
+}
+
+std::string iso8601_now() {
+  const std::time_t t = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S%z", std::localtime(&t));
+  std::string s = buf;  // +0000 → +00:00, as Google Benchmark writes it
+  if (s.size() > 2) s.insert(s.size() - 2, ":");
+  return s;
+}
+
+}  // namespace
+
+json machine_context() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  utsname uts{};
+  ::uname(&uts);
+  double load[3] = {0, 0, 0};
+  ::getloadavg(load, 3);
+  const std::string governor = read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+  const std::string mhz = cpuinfo_field("cpu MHz");
+
+  return {
+      {"date", iso8601_now()},
+      {"host_name", host},
+      {"executable", self_executable()},
+      {"num_cpus", ::sysconf(_SC_NPROCESSORS_ONLN)},
+      {"mhz_per_cpu", mhz.empty() ? 0 : static_cast<long>(std::atof(mhz.c_str()))},
+      // No cpufreq (common on VMs) means the host controls frequency: reported as not scaling.
+      {"cpu_scaling_enabled", !governor.empty() && governor != "performance"},
+      {"caches", caches()},
+      {"load_avg", {load[0], load[1], load[2]}},
+#ifdef NDEBUG
+      {"library_build_type", "release"},
+#else
+      {"library_build_type", "debug"},
+#endif
+      {"ipcmark_version", IPCMARK_VERSION},
+      {"git_commit", IPCMARK_GIT_COMMIT},
+      {"kernel", std::string(uts.sysname) + " " + uts.release},
+      {"cpu_model", cpuinfo_field("model name")},
+      {"clocksource", read_first_line("/sys/devices/system/clocksource/clocksource0/current_clocksource")},
+      {"json_schema_version", 1},
+  };
+}
+
+}  // namespace ipcmark

@@ -1,0 +1,72 @@
+#include "harness/payload.hpp"
+
+#include <cstring>
+
+namespace ipcmark {
+namespace {
+
+constexpr std::uint64_t kSequenceKey = 0x9E3779B97F4A7C15ULL;  // golden ratio: spreads bits
+constexpr std::uint64_t kWordStep = 0xBF58476D1CE4E5B9ULL;
+
+std::uint64_t pattern_word(std::uint64_t key, std::uint64_t index) noexcept { return key ^ (index * kWordStep); }
+
+}  // namespace
+
+void fill_payload(std::span<std::byte> message, std::uint64_t sequence, std::uint64_t stamp_ns) noexcept {
+  std::memcpy(message.data(), &sequence, 8);
+  std::memcpy(message.data() + 8, &stamp_ns, 8);
+  const std::uint64_t key = sequence * kSequenceKey;
+  std::byte* body = message.data() + kPayloadHeader;
+  const std::size_t body_size = message.size() - kPayloadHeader;
+  const std::size_t words = body_size / 8;
+  for (std::size_t i = 0; i < words; ++i) {
+    const std::uint64_t w = pattern_word(key, i);
+    std::memcpy(body + i * 8, &w, 8);
+  }
+  const std::uint64_t last = pattern_word(key, words);
+  std::memcpy(body + words * 8, &last, body_size - words * 8);
+}
+
+void stamp_payload(std::span<std::byte> message, std::uint64_t stamp_ns) noexcept {
+  std::memcpy(message.data() + 8, &stamp_ns, 8);
+}
+
+std::uint64_t payload_sequence(std::span<const std::byte> message) noexcept {
+  std::uint64_t sequence = 0;
+  std::memcpy(&sequence, message.data(), 8);
+  return sequence;
+}
+
+PayloadCheck check_payload(std::span<const std::byte> message) noexcept {
+  PayloadCheck result{0, 0, false};
+  if (message.size() < kPayloadHeader) return result;
+  std::memcpy(&result.sequence, message.data(), 8);
+  std::memcpy(&result.stamp_ns, message.data() + 8, 8);
+  const std::uint64_t key = result.sequence * kSequenceKey;
+  const std::byte* body = message.data() + kPayloadHeader;
+  const std::size_t body_size = message.size() - kPayloadHeader;
+  const std::size_t words = body_size / 8;
+  std::uint64_t diff = 0;  // OR of differences: no branch per word
+  for (std::size_t i = 0; i < words; ++i) {
+    std::uint64_t w;
+    std::memcpy(&w, body + i * 8, 8);
+    diff |= w ^ pattern_word(key, i);
+  }
+  const std::size_t tail = body_size - words * 8;
+  std::uint64_t got = 0, want = 0;
+  const std::uint64_t last = pattern_word(key, words);
+  std::memcpy(&got, body + words * 8, tail);
+  std::memcpy(&want, &last, tail);
+  result.intact = (diff | (got ^ want)) == 0;
+  return result;
+}
+
+std::string oneshot_text(std::size_t size) {
+  static const std::string seed = "The world is going down. ";
+  std::string text;
+  text.reserve(size);
+  while (text.size() < size) text.append(seed, 0, std::min(seed.size(), size - text.size()));
+  return text;
+}
+
+}  // namespace ipcmark

@@ -1,0 +1,35 @@
+// harness/payload.hpp — what every measured message carries, so the reader can prove
+// order, completeness and integrity of every byte:
+//
+//   [u64 sequence][u64 send timestamp, CLOCK_MONOTONIC ns][pattern bytes ...]
+//
+// The pattern is derived from the sequence number, so a stale or torn copy is caught.
+// Filling and checking run at memory speed (8-byte words, vectorisable).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace ipcmark {
+
+inline constexpr std::size_t kPayloadHeader = 16;  // smallest stream/pingpong message
+
+struct PayloadCheck {
+  std::uint64_t sequence;
+  std::uint64_t stamp_ns;
+  bool intact;  // every pattern byte as the writer made it
+};
+
+// Writes header and pattern; message.size() >= kPayloadHeader.
+void fill_payload(std::span<std::byte> message, std::uint64_t sequence, std::uint64_t stamp_ns) noexcept;
+// Rewrites only the timestamp (the sender stamps last, just before sending).
+void stamp_payload(std::span<std::byte> message, std::uint64_t stamp_ns) noexcept;
+PayloadCheck check_payload(std::span<const std::byte> message) noexcept;
+std::uint64_t payload_sequence(std::span<const std::byte> message) noexcept;
+
+// The one-shot pattern: the seed text repeated to `size` bytes (printable, no NULs, so a
+// reader that trims trailing NULs gets it back exactly).
+std::string oneshot_text(std::size_t size);
+
+}  // namespace ipcmark

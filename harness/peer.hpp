@@ -1,0 +1,35 @@
+// harness/peer.hpp — the two roles of a run, each in its own process (`ipcmark peer`).
+//
+// The server creates the channel, prints "ready" on stdout, then runs the pattern; the
+// client connects after "ready". Measurement lives here, never in a transport: the sender
+// stamps CLOCK_MONOTONIC into each message, the reader checks sequence and every payload
+// byte and records latency. Each role ends by printing one JSON line on stdout: its report,
+// or {"error": ..., "code": ...}.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "harness/scenario.hpp"
+
+namespace ipcmark {
+
+enum class Role { Server, Client };
+
+struct PeerOptions {
+  Role role = Role::Server;
+  RunSpec spec;
+  std::string channel;
+  int cpu = -1;         // pin to this CPU, or -1
+  int parent_pid = 0;   // exit if this parent goes away
+};
+
+// Runs the role and prints its JSON line; returns the process exit code.
+int run_peer(const PeerOptions& options);
+
+// Set from a signal handler: stop serving (one-shot servers) and leave cleanly.
+void request_stop() noexcept;
+bool stop_requested() noexcept;
+
+}  // namespace ipcmark

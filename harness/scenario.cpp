@@ -1,0 +1,202 @@
+#include "harness/scenario.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <limits>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/payload.hpp"
+#include "harness/usage_error.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcmark {
+
+std::string_view to_string(Pattern pattern) {
+  switch (pattern) {
+    case Pattern::Oneshot: return "oneshot";
+    case Pattern::Stream: return "stream";
+    case Pattern::Pingpong: return "pingpong";
+  }
+  return "?";
+}
+
+Pattern parse_pattern(std::string_view text) {
+  for (Pattern p : kAllPatterns)
+    if (to_string(p) == text) return p;
+  throw UsageError("unknown pattern '" + std::string(text) + "' (use oneshot, stream or pingpong)");
+}
+
+WaitKind parse_wait(std::string_view text) {
+  if (text == "spin") return WaitKind::Spin;
+  if (text == "block") return WaitKind::Block;
+  throw UsageError("unknown wait '" + std::string(text) + "' (use spin or block)");
+}
+
+std::string RunSpec::name() const {
+  std::string n = std::string(transport->name) + "/" + std::string(to_string(pattern)) + "/" +
+                  std::to_string(message_size);
+  if (transport->has_wait_modes && pattern != Pattern::Oneshot) n += "/" + std::string(to_string(wait));
+  return n;
+}
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::uint64_t kMaxMessages = 1'000'000'000;
+
+class Reader {
+ public:
+  explicit Reader(std::string_view source) : source_(source) {}
+
+  [[noreturn]] void fail(std::string_view key, const std::string& why) const {
+    throw UsageError(source_ + ": key '" + std::string(key) + "': " + why);
+  }
+
+  std::uint64_t integer(const json& value, std::string_view key, std::uint64_t min, std::uint64_t max) const {
+    if (!value.is_number_integer()) fail(key, "expected an integer, got " + value.dump());
+    const bool negative = !value.is_number_unsigned() && value.get<std::int64_t>() < 0;
+    const std::uint64_t v = negative ? 0 : value.get<std::uint64_t>();
+    if (negative || v < min || v > max)
+      fail(key, value.dump() + " is outside " + std::to_string(min) + ".." + std::to_string(max));
+    return v;
+  }
+
+  std::string string(const json& value, std::string_view key) const {
+    if (!value.is_string()) fail(key, "expected a string, got " + value.dump());
+    return value.get<std::string>();
+  }
+
+  template <class F>
+  auto list(const json& value, std::string_view key, F&& item) const {
+    if (!value.is_array()) fail(key, "expected a list, got " + value.dump());
+    if (value.empty()) fail(key, "the list is empty");
+    std::vector<decltype(item(value.front()))> out;
+    for (const json& v : value) out.push_back(item(v));
+    return out;
+  }
+
+  PerPattern per_pattern(const json& value, std::string_view key, PerPattern defaults, std::uint64_t min) const {
+    if (value.is_object()) {
+      for (const auto& [name, count] : value.items()) {
+        Pattern p;
+        try {
+          p = parse_pattern(name);
+        } catch (const UsageError& e) {
+          fail(key, e.what());
+        }
+        defaults[static_cast<std::size_t>(p)] = integer(count, key, min, kMaxMessages);
+      }
+      return defaults;
+    }
+    const std::uint64_t n = integer(value, key, min, kMaxMessages);
+    return {n, n, n};
+  }
+
+ private:
+  std::string source_;
+};
+
+}  // namespace
+
+Scenario parse_scenario(const json& j, std::string_view source) {
+  const Reader r(source);
+  if (!j.is_object()) throw UsageError(std::string(source) + ": expected a JSON object at the top level");
+  Scenario s;
+  for (const auto& [key, value] : j.items()) {
+    if (key == "name") {
+      s.name = r.string(value, key);
+    } else if (key == "description") {
+      s.description = r.string(value, key);
+    } else if (key == "transports") {
+      s.transports = r.list(value, key, [&](const json& v) {
+        std::string name = r.string(v, key);
+        if (find_transport(name) == nullptr) r.fail(key, "unknown transport '" + name + "' (see `ipcmark list`)");
+        return name;
+      });
+    } else if (key == "patterns") {
+      s.patterns = r.list(value, key, [&](const json& v) {
+        try {
+          return parse_pattern(r.string(v, key));
+        } catch (const UsageError& e) {
+          r.fail(key, e.what());
+        }
+      });
+    } else if (key == "sizes") {
+      s.sizes = r.list(value, key, [&](const json& v) {
+        return static_cast<std::size_t>(r.integer(v, key, 1, std::numeric_limits<std::uint32_t>::max()));
+      });
+    } else if (key == "messages") {
+      s.messages = r.per_pattern(value, key, s.messages, 1);
+    } else if (key == "warmup_messages") {
+      s.warmup_messages = r.per_pattern(value, key, s.warmup_messages, 0);
+    } else if (key == "repetitions") {
+      s.repetitions = static_cast<int>(r.integer(value, key, 1, 1000));
+    } else if (key == "wait") {
+      s.waits = r.list(value, key, [&](const json& v) {
+        try {
+          return parse_wait(r.string(v, key));
+        } catch (const UsageError& e) {
+          r.fail(key, e.what());
+        }
+      });
+    } else if (key == "timeout_s") {
+      s.timeout = std::chrono::seconds(r.integer(value, key, 1, 3600));
+    } else {
+      r.fail(key, "unknown key (allowed: name, description, transports, patterns, sizes, messages, "
+                  "warmup_messages, repetitions, wait, timeout_s)");
+    }
+  }
+  return s;
+}
+
+Scenario load_scenario(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError("cannot open scenario file '" + path + "'");
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    throw UsageError(path + ": not valid JSON (" + what.substr(what.find(' ') + 1) + ")");
+  }
+  return parse_scenario(j, path);
+}
+
+std::vector<RunSpec> expand(const Scenario& s) {
+  std::vector<RunSpec> runs;
+  std::set<std::string> seen;  // the same name twice (e.g. pipe with two waits) runs once
+  for (const std::string& transport_name : s.transports) {
+    const Transport* transport = find_transport(transport_name);
+    if (transport == nullptr) throw UsageError("unknown transport '" + transport_name + "' (see `ipcmark list`)");
+    for (Pattern pattern : s.patterns) {
+      for (std::size_t size : s.sizes) {
+        if (size == 0 || size > transport->max_message)
+          throw UsageError("message size " + std::to_string(size) + " is outside 1.." +
+                           std::to_string(transport->max_message) + " for transport '" + transport_name + "'");
+        if (pattern != Pattern::Oneshot && size < kPayloadHeader)
+          throw UsageError("message size " + std::to_string(size) + " is below " + std::to_string(kPayloadHeader) +
+                           " bytes, too small to carry the sequence number and timestamp of " +
+                           std::string(to_string(pattern)));
+        for (WaitKind wait : s.waits) {
+          RunSpec spec;
+          spec.transport = transport;
+          spec.pattern = pattern;
+          spec.message_size = size;
+          // One-shot readers open, copy and close: nothing waits, so the wait is not a choice.
+          spec.wait = transport->has_wait_modes && pattern != Pattern::Oneshot ? wait : WaitKind::Block;
+          spec.messages = s.messages[static_cast<std::size_t>(pattern)];
+          spec.warmup_messages = s.warmup_messages[static_cast<std::size_t>(pattern)];
+          spec.timeout = s.timeout;
+          spec.repetitions = s.repetitions;
+          if (seen.insert(spec.name()).second) runs.push_back(spec);
+        }
+      }
+    }
+  }
+  return runs;
+}
+
+}  // namespace ipcmark

@@ -1,0 +1,64 @@
+// harness/scenario.hpp — a workload as data: a JSON file in scenarios/, overridden by
+// flags, expanded into one RunSpec per transport × pattern × size × wait.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "transports/transport.hpp"
+
+namespace ipcmark {
+
+enum class Pattern { Oneshot, Stream, Pingpong };
+inline constexpr std::array kAllPatterns{Pattern::Oneshot, Pattern::Stream, Pattern::Pingpong};
+std::string_view to_string(Pattern pattern);
+Pattern parse_pattern(std::string_view text);  // throws UsageError
+WaitKind parse_wait(std::string_view text);    // throws UsageError
+
+// A count that may differ per pattern ("messages": 1000 or {"stream": 100000, ...}).
+using PerPattern = std::array<std::uint64_t, kAllPatterns.size()>;
+
+struct Scenario {  // defaults live here and nowhere else
+  std::string name = "custom";
+  std::string description;
+  std::vector<std::string> transports{"shm", "pipe"};
+  std::vector<Pattern> patterns{Pattern::Pingpong, Pattern::Stream};
+  std::vector<std::size_t> sizes{64, 4096, 65536};
+  PerPattern messages{20, 50'000, 10'000};  // oneshot, stream, pingpong
+  PerPattern warmup_messages{2, 5'000, 1'000};
+  int repetitions = 3;
+  std::vector<WaitKind> waits{WaitKind::Spin, WaitKind::Block};
+  std::chrono::seconds timeout{30};
+};
+
+// One run: a process pair measuring one configuration.
+struct RunSpec {
+  const Transport* transport = nullptr;
+  Pattern pattern = Pattern::Pingpong;
+  std::size_t message_size = 0;
+  WaitKind wait = WaitKind::Block;  // Block for transports without wait modes
+  std::uint64_t messages = 0;
+  std::uint64_t warmup_messages = 0;
+  std::chrono::seconds timeout{30};
+  int repetitions = 1;
+
+  // "<transport>/<pattern>/<size>", plus "/spin" or "/block" where the wait is a choice
+  // (transports with wait modes, patterns other than oneshot).
+  std::string name() const;
+};
+
+// Strict: unknown keys, wrong types, empty lists, zero or oversized values are a
+// UsageError naming `source` and the key.
+Scenario parse_scenario(const nlohmann::json& json, std::string_view source);
+Scenario load_scenario(const std::string& path);
+
+// Checks each combination against the transports' limits (UsageError) and expands.
+std::vector<RunSpec> expand(const Scenario& scenario);
+
+}  // namespace ipcmark

@@ -1,0 +1,112 @@
+// `ipcmark run` end to end: real server and client processes, JSON parsed and checked,
+// nothing left behind.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/process.hpp"
+#include "tests/integration/command.hpp"
+#include "transports/names.hpp"
+
+namespace ipcmark {
+namespace {
+
+using nlohmann::json;
+
+struct RunOutcome {
+  ExitStatus status;
+  json document;
+  int pid;
+};
+
+RunOutcome run_ipcmark(const std::vector<std::string>& args, const std::string& out) {
+  std::vector<std::string> argv{IPCMARK_BINARY, "run", "--out", out};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ChildProcess p = ChildProcess::spawn(argv);
+  const int pid = p.pid();
+  while (p.pump_stdout()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  RunOutcome r{p.wait_or_kill(Clock::now() + std::chrono::seconds(200)), json(), pid};
+  r.document = json::parse(testing::slurp(out));
+  return r;
+}
+
+void expect_nothing_left_behind(int pid) {
+  const std::string prefix = "ipcmark-" + std::to_string(pid) + "-";
+  EXPECT_THAT(testing::entries_with_prefix("/dev/shm", prefix), ::testing::IsEmpty());
+  EXPECT_THAT(testing::entries_with_prefix(private_runtime_dir(), prefix), ::testing::IsEmpty());
+  EXPECT_THAT(testing::processes_with({"peer", "--parent-pid", std::to_string(pid)}), ::testing::IsEmpty());
+}
+
+TEST(Run, TinySuiteOverShmBothWaitsAndPipeProducesCleanCompleteRows) {
+  const std::string out = testing::temp_path("tiny.json");
+  const RunOutcome r = run_ipcmark({"--transports", "shm,pipe", "--pattern", "pingpong,stream,oneshot", "--sizes", "64,4096",
+                             "--messages", "300", "--warmup", "30", "--repetitions", "2", "--wait", "spin,block"},
+                            out);
+  ASSERT_TRUE(r.status.ok()) << r.status.describe();
+
+  const json& context = r.document["context"];
+  for (const char* key : {"date", "host_name", "executable", "num_cpus", "mhz_per_cpu", "cpu_scaling_enabled", "caches",
+                          "load_avg", "library_build_type", "ipcmark_version", "git_commit", "kernel", "cpu_model",
+                          "json_schema_version"})
+    EXPECT_TRUE(context.contains(key)) << key;
+  EXPECT_TRUE(context["caches"].is_array());
+
+  std::multiset<std::string> iterations;
+  std::set<std::string> aggregates;
+  for (const json& row : r.document["benchmarks"]) {
+    if (row["run_type"] == "aggregate") {
+      aggregates.insert(row["name"].get<std::string>());
+      continue;
+    }
+    iterations.insert(row["name"].get<std::string>());
+    EXPECT_TRUE(row["error"].is_null()) << row["name"] << ": " << row["error"];
+    EXPECT_EQ(row["lost"], 0) << row["name"];
+    EXPECT_EQ(row["reordered"], 0) << row["name"];
+    EXPECT_EQ(row["corrupted"], 0) << row["name"];
+    EXPECT_EQ(row["iterations"], 300) << row["name"];
+    EXPECT_GT(row["real_time"].get<double>(), 0.0) << row["name"];
+    EXPECT_GT(row["latency_ns"]["p50"].get<double>(), 0.0) << row["name"];
+    EXPECT_EQ(row["histogram"]["count"], 300) << row["name"];
+  }
+  for (const std::string size : {"64", "4096"}) {
+    std::vector<std::string> names{"shm/oneshot/" + size, "pipe/oneshot/" + size};  // nothing waits in oneshot
+    for (const std::string pattern : {"pingpong", "stream"})
+      for (const std::string& name : {"shm/" + pattern + "/" + size + "/spin", "shm/" + pattern + "/" + size + "/block",
+                                      "pipe/" + pattern + "/" + size})
+        names.push_back(name);
+    for (const std::string& name : names) {
+      EXPECT_EQ(iterations.count(name), 2u) << name;
+      EXPECT_TRUE(aggregates.contains(name + "_median")) << name;
+    }
+  }
+  EXPECT_EQ(iterations.size(), 2u * 2 * (2 * 3 + 2));  // repetitions × sizes × (2 patterns × 3 + oneshot × 2)
+  expect_nothing_left_behind(r.pid);
+}
+
+TEST(Run, PinnedRunRecordsItsPinning) {
+  const std::string out = testing::temp_path("pinned.json");
+  const RunOutcome r = run_ipcmark({"--transports", "shm", "--pattern", "pingpong", "--sizes", "64", "--messages", "100",
+                             "--warmup", "10", "--repetitions", "1", "--wait", "block", "--cpus", "0,0"},
+                            out);
+  ASSERT_TRUE(r.status.ok()) << r.status.describe();
+  EXPECT_EQ(r.document["context"]["pinning"]["server"], 0);
+  EXPECT_EQ(r.document["context"]["pinning"]["client"], 0);
+  expect_nothing_left_behind(r.pid);
+}
+
+TEST(Run, ScenarioFilesInTheRepositoryAreValid) {
+  for (const char* file : {"default.json", "seed.json"}) {
+    const auto r = testing::ipcmark({"run", "--scenario", std::string(IPCMARK_SOURCE_DIR) + "/scenarios/" + file,
+                                     "--transports", "nope"},
+                                    10);
+    // Parsing succeeded (the override was what failed), so the file itself is valid.
+    EXPECT_EQ(r.exit_code, 2) << file;
+    EXPECT_THAT(r.err, ::testing::HasSubstr("unknown transport 'nope'")) << file << ": " << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace ipcmark

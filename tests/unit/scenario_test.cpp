@@ -1,0 +1,124 @@
+#include "harness/scenario.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/usage_error.hpp"
+
+namespace ipcmark {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+std::string parse_error(const json& j) {
+  try {
+    parse_scenario(j, "test.json");
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Scenario, EmptyObjectGivesTheDefaults) {
+  const Scenario s = parse_scenario(json::object(), "test.json");
+  const Scenario defaults;
+  EXPECT_EQ(s.transports, defaults.transports);
+  EXPECT_EQ(s.sizes, defaults.sizes);
+  EXPECT_EQ(s.repetitions, defaults.repetitions);
+}
+
+TEST(Scenario, ReadsEveryKey) {
+  const Scenario s = parse_scenario(json::parse(R"({
+    "name": "x", "description": "d", "transports": ["pipe"], "patterns": ["stream"],
+    "sizes": [16, 100], "messages": {"stream": 7}, "warmup_messages": 3, "repetitions": 2,
+    "wait": ["spin"], "timeout_s": 9})"),
+                                    "test.json");
+  EXPECT_EQ(s.name, "x");
+  EXPECT_EQ(s.transports, std::vector<std::string>{"pipe"});
+  EXPECT_EQ(s.patterns, std::vector<Pattern>{Pattern::Stream});
+  EXPECT_EQ(s.sizes, (std::vector<std::size_t>{16, 100}));
+  EXPECT_EQ(s.messages[static_cast<std::size_t>(Pattern::Stream)], 7u);
+  EXPECT_EQ(s.warmup_messages[static_cast<std::size_t>(Pattern::Pingpong)], 3u);
+  EXPECT_EQ(s.repetitions, 2);
+  EXPECT_EQ(s.waits, std::vector<WaitKind>{WaitKind::Spin});
+  EXPECT_EQ(s.timeout.count(), 9);
+}
+
+struct BadScenario {
+  const char* json_text;
+  const char* expected_in_message;
+};
+
+class ScenarioRejects : public ::testing::TestWithParam<BadScenario> {};
+
+TEST_P(ScenarioRejects, WithOneLineNamingFileAndKey) {
+  const std::string message = parse_error(json::parse(GetParam().json_text));
+  EXPECT_THAT(message, HasSubstr("test.json"));
+  EXPECT_THAT(message, HasSubstr(GetParam().expected_in_message));
+  EXPECT_EQ(message.find('\n'), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadInputs, ScenarioRejects,
+    ::testing::Values(BadScenario{R"({"mesages": 5})", "unknown key"},
+                      BadScenario{R"({"sizes": [0]})", "'sizes'"},
+                      BadScenario{R"({"sizes": []})", "empty"},
+                      BadScenario{R"({"sizes": [-4]})", "'sizes'"},
+                      BadScenario{R"({"sizes": ["64"]})", "expected an integer"},
+                      BadScenario{R"({"sizes": [99999999999]})", "'sizes'"},
+                      BadScenario{R"({"sizes": 64})", "expected a list"},
+                      BadScenario{R"({"transports": ["carrier-pigeon"]})", "unknown transport 'carrier-pigeon'"},
+                      BadScenario{R"({"transports": []})", "empty"},
+                      BadScenario{R"({"patterns": ["broadcast"]})", "unknown pattern 'broadcast'"},
+                      BadScenario{R"({"wait": ["yield"]})", "unknown wait 'yield'"},
+                      BadScenario{R"({"messages": 0})", "'messages'"},
+                      BadScenario{R"({"messages": {"echo": 5}})", "unknown pattern 'echo'"},
+                      BadScenario{R"({"messages": 1.5})", "expected an integer"},
+                      BadScenario{R"({"repetitions": 0})", "'repetitions'"},
+                      BadScenario{R"({"timeout_s": "soon"})", "expected an integer"},
+                      BadScenario{R"({"name": 5})", "expected a string"},
+                      BadScenario{R"([1, 2])", "top level"}));
+
+TEST(Scenario, LoadingMalformedJsonNamesTheFile) {
+  const std::string path = ::testing::TempDir() + "/truncated.json";
+  FILE* f = std::fopen(path.c_str(), "w");
+  std::fputs("{\"sizes\": [64", f);
+  std::fclose(f);
+  try {
+    load_scenario(path);
+    FAIL() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path));
+    EXPECT_THAT(e.what(), HasSubstr("not valid JSON"));
+  }
+}
+
+TEST(Scenario, MissingFileIsAUsageError) { EXPECT_THROW(load_scenario("/nonexistent/x.json"), UsageError); }
+
+TEST(Scenario, ExpandCoversEveryCombinationAndNamesWaitOnlyWhereItMatters) {
+  Scenario s;
+  s.transports = {"shm", "pipe"};
+  s.patterns = {Pattern::Pingpong};
+  s.sizes = {64, 4096};
+  s.waits = {WaitKind::Spin, WaitKind::Block};
+  std::vector<std::string> names;
+  for (const RunSpec& r : expand(s)) names.push_back(r.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"shm/pingpong/64/spin", "shm/pingpong/64/block", "shm/pingpong/4096/spin",
+                                             "shm/pingpong/4096/block", "pipe/pingpong/64", "pipe/pingpong/4096"}));
+}
+
+TEST(Scenario, ExpandRejectsSizesOutsideTheTransportLimits) {
+  Scenario s;
+  s.sizes = {std::size_t{1} << 30};
+  EXPECT_THROW(expand(s), UsageError);
+  s.sizes = {8};  // below the 16-byte sequence + timestamp header
+  EXPECT_THROW(expand(s), UsageError);
+  s.patterns = {Pattern::Oneshot};  // one-shot carries raw text: any size from 1
+  EXPECT_NO_THROW(expand(s));
+}
+
+}  // namespace
+}  // namespace ipcmark

@@ -1,0 +1,409 @@
+// The SPSC ring over a plain 128-aligned buffer: the algorithm and its validation, no processes.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "transports/shm/spsc_ring.hpp"
+
+namespace ipcmark::shm {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kName = "test-ring";
+
+// One ring in an ordinary heap buffer, aligned like a mapping would be.
+class RingMemory {
+ public:
+  RingMemory(std::uint64_t capacity, std::uint32_t max_message)
+      : storage_(ring_bytes(capacity) + kBlockBytes),
+        ring_(align(storage_.data()), ring_bytes(capacity)) {
+    initialise_ring(ring_, RingParams{capacity, max_message});
+  }
+  std::span<std::byte> span() const { return ring_; }
+  RingHeader& header() const { return ring_header(ring_); }
+  WriterBlock& writer_block() const { return *reinterpret_cast<WriterBlock*>(ring_.data() + RingOffsets::writer); }
+  ReaderBlock& reader_block() const { return *reinterpret_cast<ReaderBlock*>(ring_.data() + RingOffsets::reader); }
+  std::byte* data() const { return ring_.data() + RingOffsets::data; }
+  void put_record(std::uint64_t offset, std::uint32_t length, std::uint32_t kind) const {
+    const RecordHeader record{length, kind};
+    std::memcpy(data() + offset, &record, sizeof record);
+  }
+  RecordHeader record_at(std::uint64_t offset) const {
+    RecordHeader record;
+    std::memcpy(&record, data() + offset, sizeof record);
+    return record;
+  }
+
+ private:
+  static std::byte* align(std::byte* p) {
+    const auto address = reinterpret_cast<std::uintptr_t>(p);
+    return p + ((kBlockBytes - address % kBlockBytes) % kBlockBytes);
+  }
+  std::vector<std::byte> storage_;
+  std::span<std::byte> ring_;
+};
+
+// Deterministic contents: byte i of message `seq`. Any reordering, loss or tear shows up.
+std::byte pattern(std::uint64_t seq, std::size_t i) { return std::byte(static_cast<unsigned char>(seq * 131 + i * 7 + 1)); }
+
+std::vector<std::byte> message(std::uint64_t seq, std::size_t size) {
+  std::vector<std::byte> bytes(size);
+  for (std::size_t i = 0; i < size; ++i) bytes[i] = pattern(seq, i);
+  return bytes;
+}
+
+bool has_contents(std::span<const std::byte> bytes, std::uint64_t seq) {
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    if (bytes[i] != pattern(seq, i)) return false;
+  return true;
+}
+
+Deadline past() { return Clock::now() - 1s; }
+Deadline soon() { return Clock::now() + 5ms; }
+Deadline generous() { return Clock::now() + 60s; }
+
+template <class F>
+Error error_from(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no ipcmark::Error was thrown";
+  return Error(Errc::System, "");
+}
+
+void expect_corrupt(const Error& e, const std::string& detail) {
+  EXPECT_EQ(e.code(), Errc::Corrupt) << e.what();
+  EXPECT_NE(std::string(e.what()).find("corrupt region '" + kName + "': "), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find(detail), std::string::npos) << e.what();
+}
+
+// ---- basic behaviour --------------------------------------------------------------------------
+
+TEST(ShmRing, ReceiveOnEmptyRingTimesOutWithSpinAndBlockWaits) {
+  RingMemory memory(256, 64);
+  RingReader reader(memory.span(), kName);
+  std::vector<std::byte> out(64);
+  const Error spin = error_from([&] { reader.receive<SpinWait>(out, past()); });
+  EXPECT_EQ(spin.code(), Errc::Timeout);
+  EXPECT_STREQ(spin.what(), "timed out waiting for data");
+  EXPECT_EQ(error_from([&] { reader.receive<BlockWait>(out, soon()); }).code(), Errc::Timeout);
+  EXPECT_EQ(memory.reader_block().reader_sleeping, 0u) << "a blocked reader must take its flag down on leaving";
+}
+
+TEST(ShmRing, MaxSizeMessageRoundTrips) {
+  RingMemory memory(256, 120);  // record of 120 bytes = 128 = capacity / 2
+  RingWriter writer(memory.span(), kName);
+  RingReader reader(memory.span(), kName);
+  std::vector<std::byte> out(120);
+  for (std::uint64_t seq = 0; seq < 5; ++seq) {  // several times, so the ring wraps
+    writer.send<SpinWait>(message(seq, 120), past());
+    ASSERT_EQ(reader.receive<SpinWait>(out, past()), 120u);
+    EXPECT_TRUE(has_contents(out, seq));
+  }
+}
+
+TEST(ShmRing, MessageOneByteOverMaxIsRefusedBeforeAnythingIsWritten) {
+  RingMemory memory(256, 64);
+  RingWriter writer(memory.span(), kName);
+  const Error e = error_from([&] { writer.send<SpinWait>(message(0, 65), generous()); });
+  EXPECT_EQ(e.code(), Errc::MessageTooLarge);
+  EXPECT_STREQ(e.what(), "message of 65 bytes exceeds the channel's max_message of 64 bytes");
+  EXPECT_EQ(memory.writer_block().tail, 0u);
+}
+
+TEST(ShmRing, EmptyMessageIsRefusedWithInvalidArgument) {
+  RingMemory memory(256, 64);
+  RingWriter writer(memory.span(), kName);
+  EXPECT_EQ(error_from([&] { writer.send<SpinWait>({}, generous()); }).code(), Errc::InvalidArgument);
+  EXPECT_EQ(memory.writer_block().tail, 0u);
+}
+
+TEST(ShmRing, MessageLongerThanTheReceiveBufferStaysInTheRing) {
+  RingMemory memory(256, 64);
+  RingWriter writer(memory.span(), kName);
+  RingReader reader(memory.span(), kName);
+  writer.send<SpinWait>(message(0, 40), past());
+  std::vector<std::byte> small(39), enough(64);
+  EXPECT_EQ(error_from([&] { reader.receive<SpinWait>(small, past()); }).code(), Errc::InvalidArgument);
+  ASSERT_EQ(reader.receive<SpinWait>(enough, past()), 40u);
+  EXPECT_TRUE(has_contents(std::span(enough).first(40), 0));
+}
+
+TEST(ShmRing, FullRingMakesTheWriterWaitUntilItsDeadline) {
+  RingMemory memory(256, 64);
+  RingWriter writer(memory.span(), kName);
+  RingReader reader(memory.span(), kName);
+  for (std::uint64_t seq = 0; seq < 4; ++seq) writer.send<SpinWait>(message(seq, 56), past());  // 4 × 64 B
+  const Error e = error_from([&] { writer.send<SpinWait>(message(4, 56), past()); });
+  EXPECT_EQ(e.code(), Errc::Timeout);
+  EXPECT_STREQ(e.what(), "timed out waiting for space");
+  EXPECT_EQ(error_from([&] { writer.send<BlockWait>(message(4, 1), soon()); }).code(), Errc::Timeout);
+  EXPECT_EQ(memory.writer_block().tail, 256u) << "a refused send must write nothing";
+  std::vector<std::byte> out(64);
+  for (std::uint64_t seq = 0; seq < 4; ++seq) {
+    ASSERT_EQ(reader.receive<SpinWait>(out, past()), 56u);
+    EXPECT_TRUE(has_contents(std::span(out).first(56), seq));
+  }
+  EXPECT_EQ(error_from([&] { reader.receive<SpinWait>(out, past()); }).code(), Errc::Timeout);
+  writer.send<SpinWait>(message(5, 56), past());  // space again once the reader caught up
+}
+
+TEST(ShmRing, RecordThatDoesNotFitBeforeTheEndIsPrecededByPadding) {
+  RingMemory memory(256, 120);
+  RingWriter writer(memory.span(), kName);
+  RingReader reader(memory.span(), kName);
+  std::vector<std::byte> out(120);
+  for (std::uint64_t seq = 0; seq < 3; ++seq) {  // 3 × 64 B: the next record starts at offset 192
+    writer.send<SpinWait>(message(seq, 56), past());
+    ASSERT_EQ(reader.receive<SpinWait>(out, past()), 56u);
+  }
+  writer.send<SpinWait>(message(3, 100), past());  // 112 B do not fit in the last 64
+  const RecordHeader padding = memory.record_at(192);
+  EXPECT_EQ(padding.kind, static_cast<std::uint32_t>(RecordKind::Padding));
+  EXPECT_EQ(padding.length, 64u - sizeof(RecordHeader));
+  EXPECT_EQ(memory.record_at(0).kind, static_cast<std::uint32_t>(RecordKind::Data));
+  EXPECT_EQ(memory.writer_block().tail, 192u + 64 + 112);
+  ASSERT_EQ(reader.receive<SpinWait>(out, past()), 100u);
+  EXPECT_TRUE(has_contents(std::span(out).first(100), 3));
+}
+
+TEST(ShmRing, ManyVariableSizesWrapAroundAndArriveIntact) {
+  RingMemory memory(256, 100);
+  RingWriter writer(memory.span(), kName);
+  RingReader reader(memory.span(), kName);
+  std::vector<std::byte> out(100);
+  std::uint64_t sent = 0, received = 0;
+  auto size_of = [](std::uint64_t seq) { return std::size_t{1} + (seq * 37) % 100; };
+  auto receive_one = [&] {
+    ASSERT_EQ(reader.receive<SpinWait>(out, past()), size_of(received)) << "message " << received;
+    ASSERT_TRUE(has_contents(std::span(out).first(size_of(received)), received)) << "message " << received;
+    ++received;
+  };
+  // Bursts of 1..3 messages, so records land at every offset and often straddle the end; a send
+  // that finds the ring too full (Timeout, nothing written) makes room by receiving one.
+  for (int round = 0; round < 3000 && !HasFatalFailure(); ++round) {
+    for (int i = 0; i <= round % 3; ++i, ++sent) {
+      for (;;) {
+        try {
+          writer.send<SpinWait>(message(sent, size_of(sent)), past());
+          break;
+        } catch (const Error& e) {
+          ASSERT_EQ(e.code(), Errc::Timeout);
+          ASSERT_LT(received, sent);
+          receive_one();
+        }
+      }
+    }
+    while (received < sent && !HasFatalFailure()) receive_one();
+  }
+  EXPECT_GT(memory.writer_block().tail, 100u * 256) << "the ring should have wrapped many times";
+}
+
+// ---- an untrusted header ----------------------------------------------------------------------
+
+TEST(ShmRing, HeaderWithBadMagicIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  memory.header().magic ^= 1;
+  expect_corrupt(error_from([&] { RingReader(memory.span(), kName); }), "bad magic");
+  expect_corrupt(error_from([&] { RingWriter(memory.span(), kName); }), "bad magic");
+}
+
+TEST(ShmRing, UninitialisedMemoryIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  std::memset(memory.span().data(), 0, memory.span().size());
+  expect_corrupt(error_from([&] { RingReader(memory.span(), kName); }), "bad magic 0x0000000000000000");
+}
+
+TEST(ShmRing, HeaderWithUnknownVersionIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  memory.header().version = kRingVersion + 1;
+  expect_corrupt(error_from([&] { RingReader(memory.span(), kName); }), "unsupported version 2");
+}
+
+TEST(ShmRing, HeaderWithWrongHeaderSizeIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  memory.header().header_bytes = 256;
+  expect_corrupt(error_from([&] { RingWriter(memory.span(), kName); }), "header_bytes is 256");
+}
+
+TEST(ShmRing, CapacityThatIsNotAPowerOfTwoIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  memory.header().capacity = 192;
+  expect_corrupt(error_from([&] { RingReader(memory.span(), kName); }), "capacity 192 is not a power of two");
+}
+
+TEST(ShmRing, CapacityThatDoesNotMatchTheMappedSizeIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  memory.header().capacity = 512;
+  expect_corrupt(error_from([&] { RingReader(memory.span(), kName); }), "does not match the mapped size");
+  memory.header().capacity = 128;
+  expect_corrupt(error_from([&] { RingWriter(memory.span(), kName); }), "does not match the mapped size");
+}
+
+TEST(ShmRing, SpanTooShortForAHeaderIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  expect_corrupt(error_from([&] { RingReader(memory.span().first(100), kName); }), "cannot hold");
+}
+
+TEST(ShmRing, MaxMessageThatDoesNotFitHalfTheRingIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  memory.header().max_message = 121;  // record of 136 > 128
+  expect_corrupt(error_from([&] { RingReader(memory.span(), kName); }), "max_message 121 does not fit");
+  memory.header().max_message = 0;
+  expect_corrupt(error_from([&] { RingWriter(memory.span(), kName); }), "max_message 0 does not fit");
+}
+
+// ---- untrusted indices ------------------------------------------------------------------------
+
+TEST(ShmRing, TailMoreThanCapacityAheadOfHeadIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  RingReader reader(memory.span(), kName);
+  memory.writer_block().tail = 256 + 8;
+  std::vector<std::byte> out(64);
+  expect_corrupt(error_from([&] { reader.receive<SpinWait>(out, generous()); }), "more than the capacity");
+  expect_corrupt(error_from([&] { RingReader(memory.span(), kName); }), "more than the capacity");
+}
+
+TEST(ShmRing, TailBehindHeadIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  RingWriter writer(memory.span(), kName);
+  RingReader reader(memory.span(), kName);
+  std::vector<std::byte> out(64);
+  writer.send<SpinWait>(message(0, 8), past());
+  ASSERT_EQ(reader.receive<SpinWait>(out, past()), 8u);  // head is 16 now
+  memory.writer_block().tail = 8;
+  expect_corrupt(error_from([&] { reader.receive<SpinWait>(out, generous()); }), "tail is behind head");
+}
+
+TEST(ShmRing, MisalignedTailIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  RingReader reader(memory.span(), kName);
+  memory.writer_block().tail = 12;
+  std::vector<std::byte> out(64);
+  expect_corrupt(error_from([&] { reader.receive<SpinWait>(out, generous()); }), "not 8-byte aligned");
+}
+
+TEST(ShmRing, HeadAheadOfTailIsRejectedAsCorruptByTheWriter) {
+  RingMemory memory(256, 64);
+  RingWriter writer(memory.span(), kName);
+  for (std::uint64_t seq = 0; seq < 4; ++seq) writer.send<SpinWait>(message(seq, 56), past());  // full
+  memory.reader_block().head = 256 + 64;  // beyond everything written
+  expect_corrupt(error_from([&] { writer.send<SpinWait>(message(4, 56), generous()); }), "tail is behind head");
+}
+
+// ---- untrusted records ------------------------------------------------------------------------
+
+TEST(ShmRing, RecordLongerThanMaxMessageIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  RingReader reader(memory.span(), kName);
+  memory.put_record(0, 65, static_cast<std::uint32_t>(RecordKind::Data));
+  memory.writer_block().tail = record_bytes(65);
+  std::vector<std::byte> out(128);
+  expect_corrupt(error_from([&] { reader.receive<SpinWait>(out, generous()); }), "record length 65 at offset 0");
+}
+
+TEST(ShmRing, RecordOfLengthZeroIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  RingReader reader(memory.span(), kName);
+  memory.put_record(0, 0, static_cast<std::uint32_t>(RecordKind::Data));
+  memory.writer_block().tail = 8;
+  std::vector<std::byte> out(64);
+  expect_corrupt(error_from([&] { reader.receive<SpinWait>(out, generous()); }), "record length 0");
+}
+
+TEST(ShmRing, RecordCrossingTheWrapPointIsRejectedAsCorrupt) {
+  RingMemory memory(256, 120);
+  memory.writer_block().tail = memory.reader_block().head = 192;  // both sides at offset 192
+  RingReader reader(memory.span(), kName);
+  memory.put_record(192, 100, static_cast<std::uint32_t>(RecordKind::Data));  // 112 B, only 64 left
+  memory.writer_block().tail = 192 + 112;
+  std::vector<std::byte> out(120);
+  expect_corrupt(error_from([&] { reader.receive<SpinWait>(out, generous()); }), "crosses the wrap point");
+}
+
+TEST(ShmRing, RecordExtendingPastTheTailIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  RingReader reader(memory.span(), kName);
+  memory.put_record(0, 40, static_cast<std::uint32_t>(RecordKind::Data));
+  memory.writer_block().tail = 16;  // published less than the record claims
+  std::vector<std::byte> out(64);
+  expect_corrupt(error_from([&] { reader.receive<SpinWait>(out, generous()); }), "extends past the tail");
+}
+
+TEST(ShmRing, RecordOfUnknownKindIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  RingReader reader(memory.span(), kName);
+  memory.put_record(0, 8, 7);
+  memory.writer_block().tail = 16;
+  std::vector<std::byte> out(64);
+  expect_corrupt(error_from([&] { reader.receive<SpinWait>(out, generous()); }), "unknown record kind 7");
+}
+
+TEST(ShmRing, PaddingThatDoesNotEndAtTheWrapPointIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  RingReader reader(memory.span(), kName);
+  memory.put_record(0, 24, static_cast<std::uint32_t>(RecordKind::Padding));
+  memory.writer_block().tail = 64;
+  std::vector<std::byte> out(64);
+  expect_corrupt(error_from([&] { reader.receive<SpinWait>(out, generous()); }), "padding record");
+}
+
+// ---- two threads ------------------------------------------------------------------------------
+
+template <class Wait>
+void stream_between_two_threads(bool peers_may_sleep) {
+  constexpr std::uint64_t kMessages = 1'000'000;
+  constexpr std::uint32_t kMax = 200;
+  auto size_of = [](std::uint64_t seq) { return std::size_t{1} + (seq * 7919) % kMax; };
+  RingMemory memory(1024, kMax);
+  RingWriter writer(memory.span(), kName);
+  RingReader reader(memory.span(), kName);
+  writer.set_peer_may_sleep(peers_may_sleep);
+  reader.set_peer_may_sleep(peers_may_sleep);
+  const Deadline deadline = generous();
+
+  std::string producer_error;
+  std::thread producer([&] {
+    try {
+      std::vector<std::byte> out(kMax);
+      for (std::uint64_t seq = 0; seq < kMessages; ++seq) {
+        const std::size_t size = size_of(seq);
+        for (std::size_t i = 0; i < size; ++i) out[i] = pattern(seq, i);
+        writer.send<Wait>(std::span(out).first(size), deadline);
+      }
+    } catch (const Error& e) {
+      producer_error = e.what();
+    }
+  });
+  std::vector<std::byte> in(kMax);
+  std::uint64_t wrong = 0;
+  std::string consumer_error;
+  try {
+    for (std::uint64_t seq = 0; seq < kMessages; ++seq) {
+      const std::size_t n = reader.receive<Wait>(in, deadline);
+      if (n != size_of(seq) || !has_contents(std::span(in).first(n), seq)) ++wrong;
+    }
+  } catch (const Error& e) {
+    consumer_error = e.what();
+  }
+  producer.join();
+  EXPECT_EQ(producer_error, "");
+  EXPECT_EQ(consumer_error, "");
+  EXPECT_EQ(wrong, 0u) << "messages arrived out of order or damaged";
+  EXPECT_EQ(memory.writer_block().tail, memory.reader_block().head);
+}
+
+TEST(ShmRing, MillionMessagesCrossBetweenTwoSpinningThreadsInOrder) { stream_between_two_threads<SpinWait>(false); }
+
+TEST(ShmRing, MillionMessagesCrossBetweenTwoBlockingThreadsInOrder) { stream_between_two_threads<BlockWait>(true); }
+
+}  // namespace
+}  // namespace ipcmark::shm

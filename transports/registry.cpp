@@ -1,0 +1,25 @@
+#include "transports/registry.hpp"
+
+#include <array>
+
+#include "transports/pipe/pipe.hpp"
+#include "transports/shm/shm.hpp"
+
+namespace ipcmark {
+
+std::span<const Transport* const> all_transports() {
+  // One line per transport; the order is the order of `ipcmark list` and of result tables.
+  static const std::array<const Transport*, 2> transports{
+      &shm_transport(),
+      &pipe_transport(),
+  };
+  return transports;
+}
+
+const Transport* find_transport(std::string_view name) {
+  for (const Transport* t : all_transports())
+    if (t->name == name) return t;
+  return nullptr;
+}
+
+}  // namespace ipcmark

@@ -1,0 +1,134 @@
+#include "transports/shm/region.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "transports/names.hpp"
+#include "transports/transport.hpp"
+
+namespace ipcmark::shm {
+namespace {
+
+std::string object_name(const std::string& name) { return "/" + name; }
+
+struct Descriptor {  // closes on every way out; the mapping does not need it
+  int fd;
+  ~Descriptor() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::byte* map(int fd, std::size_t size, const std::string& name) {
+  if (size == 0) return nullptr;  // mmap refuses 0 bytes; an empty object is simply no bytes
+  // MAP_POPULATE faults every page in now, so neither side takes page faults inside a measured loop.
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+  if (p == MAP_FAILED) throw_system_error("cannot map shared memory channel '" + name + "'");
+  return static_cast<std::byte*>(p);
+}
+
+}  // namespace
+
+SharedRegion SharedRegion::create(const std::string& name, std::size_t size, bool replace) {
+  validate_channel_name(name);
+  if (size == 0 || size > static_cast<std::size_t>(std::numeric_limits<off_t>::max()))
+    throw Error(Errc::InvalidArgument,
+                "cannot create shared memory channel '" + name + "' of " + std::to_string(size) + " bytes");
+  if (replace) remove(name);
+  const std::string object = object_name(name);
+  Descriptor d{::shm_open(object.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600)};
+  if (d.fd < 0) {
+    if (errno == EEXIST)
+      throw Error(Errc::AlreadyExists, "shared memory channel '" + name + "' already exists (/dev/shm/" + name +
+                                           "); another server is running, or a crashed one left it: "
+                                           "pass --replace or run `ipcmark clean`");
+    throw_system_error("cannot create shared memory channel '" + name + "'");
+  }
+  // The name is ours from here on: take it back on any failure.
+  try {
+    if (::ftruncate(d.fd, static_cast<off_t>(size)) != 0)
+      throw_system_error("cannot size shared memory channel '" + name + "' to " + std::to_string(size) + " bytes");
+    // ftruncate only sets the size: tmpfs hands out pages on first touch, and a touch that finds
+    // /dev/shm full is a SIGBUS. Reserving them now turns that into this error instead.
+    if (const int err = ::posix_fallocate(d.fd, 0, static_cast<off_t>(size)); err != 0)
+      throw Error(Errc::System, "cannot reserve " + std::to_string(size) + " bytes in /dev/shm for channel '" +
+                                    name + "': " + std::strerror(err) + " (see `df -h /dev/shm`)");
+    struct stat st {};
+    if (::fstat(d.fd, &st) != 0) throw_system_error("cannot inspect shared memory channel '" + name + "'");
+    std::byte* data = map(d.fd, size, name);
+    return SharedRegion(name, data, size, /*owner=*/true, st.st_dev, st.st_ino);
+  } catch (...) {
+    ::shm_unlink(object.c_str());
+    throw;
+  }
+}
+
+SharedRegion SharedRegion::open(const std::string& name) {
+  validate_channel_name(name);
+  Descriptor d{::shm_open(object_name(name).c_str(), O_RDWR | O_CLOEXEC, 0)};
+  if (d.fd < 0) {
+    if (errno == ENOENT)
+      throw Error(Errc::DoesNotExist, "shared memory channel '" + name + "' does not exist (is the server running?)");
+    throw_system_error("cannot open shared memory channel '" + name + "'");
+  }
+  struct stat st {};
+  if (::fstat(d.fd, &st) != 0) throw_system_error("cannot inspect shared memory channel '" + name + "'");
+  const auto size = static_cast<std::size_t>(st.st_size);
+  return SharedRegion(name, map(d.fd, size, name), size, /*owner=*/false, st.st_dev, st.st_ino);
+}
+
+void SharedRegion::remove(const std::string& name) {
+  validate_channel_name(name);
+  if (::shm_unlink(object_name(name).c_str()) != 0 && errno != ENOENT)
+    throw_system_error("cannot remove shared memory channel '" + name + "'");
+}
+
+SharedRegion::SharedRegion(std::string name, std::byte* data, std::size_t size, bool owner, dev_t device,
+                           ino_t inode) noexcept
+    : name_(std::move(name)), data_(data), size_(size), owner_(owner), device_(device), inode_(inode) {}
+
+SharedRegion::SharedRegion(SharedRegion&& other) noexcept
+    : name_(std::move(other.name_)),
+      data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      owner_(std::exchange(other.owner_, false)),
+      device_(other.device_),
+      inode_(other.inode_) {}
+
+SharedRegion& SharedRegion::operator=(SharedRegion&& other) noexcept {
+  if (this != &other) {
+    release();
+    name_ = std::move(other.name_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    owner_ = std::exchange(other.owner_, false);
+    device_ = other.device_;
+    inode_ = other.inode_;
+  }
+  return *this;
+}
+
+SharedRegion::~SharedRegion() { release(); }
+
+void SharedRegion::release() noexcept {
+  if (data_ != nullptr) ::munmap(data_, size_);
+  data_ = nullptr;
+  size_ = 0;
+  if (!owner_) return;
+  owner_ = false;
+  // Unlink only the object we created: after `--replace` by another server the name is theirs.
+  // (A replacement between this check and the unlink would still lose; that window is microseconds.)
+  const std::string object = object_name(name_);
+  Descriptor d{::shm_open(object.c_str(), O_RDONLY | O_CLOEXEC, 0)};
+  struct stat st {};
+  if (d.fd >= 0 && ::fstat(d.fd, &st) == 0 && st.st_dev == device_ && st.st_ino == inode_)
+    ::shm_unlink(object.c_str());
+}
+
+}  // namespace ipcmark::shm

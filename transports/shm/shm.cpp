@@ -1,0 +1,265 @@
+// transports/shm/shm.cpp — the "shm" Transport: Connections over two rings, and the seed demo.
+//
+// A channel is one region "/<channel>" split into two equal rings (ring_layout.hpp):
+//   [server→client ring][client→server ring]
+// The first ring's header also carries the channel fields: pids, wait modes, closed flags.
+// Handshake: serve() lays out the second ring, then the first, whose magic (release) says "ready".
+// connect() claims the channel by CAS on client_waits (so a second client fails cleanly), then
+// publishes client_pid (release) and wakes accept(), which sleeps on that word.
+#include "transports/shm/shm.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <thread>
+
+#include "transports/names.hpp"
+#include "transports/shm/region.hpp"
+#include "transports/shm/spsc_ring.hpp"
+#include "transports/shm/wait.hpp"
+
+namespace ipcmark {
+namespace {
+
+using namespace shm;
+
+// 16 MiB: default_capacity() gives 64 MiB per ring and a channel holds two, so the largest channel
+// asks /dev/shm for 128 MiB, which any desktop or CI runner has (Docker's default 64 MiB does not,
+// and serve() then fails with an error naming the size). Beyond this, a message measures memcpy
+// bandwidth rather than IPC.
+constexpr std::size_t kMaxMessage = 16 * 1024 * 1024;
+// How long connect() gives a server that has created the region but not yet laid it out.
+constexpr auto kInitialiseGrace = std::chrono::seconds(1);
+
+enum class Side { Server, Client };
+
+std::uint32_t waits_code(WaitKind wait) { return wait == WaitKind::Spin ? kWaitsSpin : kWaitsBlock; }
+
+[[noreturn]] void corrupt(const std::string& channel, const std::string& what) {
+  throw Error(Errc::Corrupt, "corrupt region '" + channel + "': " + what);
+}
+
+// The pid word is an int32 but futexes compare raw 32-bit words; signed/unsigned aliasing is allowed.
+std::uint32_t* futex_word(std::int32_t& word) { return reinterpret_cast<std::uint32_t*>(&word); }
+
+struct Rings {
+  std::span<std::byte> to_client;
+  std::span<std::byte> to_server;
+};
+
+Rings split(const SharedRegion& region) {
+  const std::span<std::byte> bytes = region.bytes();
+  // Two rings of kHeaderBytes + a power of two >= 128 each: the size is a multiple of 256.
+  if (bytes.size() % (2 * kBlockBytes) != 0 || bytes.size() < 2 * kHeaderBytes)
+    corrupt(region.name(), "size of " + std::to_string(bytes.size()) + " bytes is not two equal rings");
+  const std::size_t half = bytes.size() / 2;
+  return {bytes.first(half), bytes.subspan(half)};
+}
+
+// The ring that `writer` writes and its peer reads.
+std::span<std::byte> ring_written_by(Side writer, const SharedRegion& region) {
+  const Rings rings = split(region);
+  return writer == Side::Server ? rings.to_client : rings.to_server;
+}
+
+Side other(Side side) { return side == Side::Server ? Side::Client : Side::Server; }
+
+template <class Wait>
+class ShmConnection final : public Connection {
+ public:
+  // Validates both rings. A client also checks `config` against the channel and joins it.
+  ShmConnection(SharedRegion region, Side side, const ChannelConfig& config)
+      : region_(std::move(region)),
+        out_(ring_written_by(side, region_), region_.name()),
+        in_(ring_written_by(other(side), region_), region_.name()),
+        channel_(&ring_header(ring_written_by(Side::Server, region_))),
+        side_(side),
+        own_closed_(side == Side::Server ? &channel_->server_closed : &channel_->client_closed) {
+    if (side == Side::Server) {
+      peer_ = Peer{0, &channel_->client_closed};  // the pid arrives in accept()
+      return;
+    }
+    // Checked before joining: once joined, the server counts on us.
+    if (config.max_message > out_.max_message())
+      throw Error(Errc::MessageTooLarge, "max_message of " + std::to_string(config.max_message) +
+                                             " bytes exceeds the " + std::to_string(out_.max_message()) +
+                                             " bytes channel '" + region_.name() + "' was created for");
+    join(config.wait);
+  }
+
+  ~ShmConnection() override {
+    // release: a peer that sees "closed" also sees everything we published before it.
+    std::atomic_ref(*own_closed_).store(1, std::memory_order_release);
+    // Wake the peer wherever it may sleep on us, so it notices now rather than after kMaxSleep.
+    out_.wake_reader();
+    in_.wake_writer();
+  }
+
+  void accept(Deadline deadline) override {
+    if (side_ == Side::Client || peer_.pid != 0) return;
+    std::atomic_ref pid_word(channel_->client_pid);
+    Patience patience(WaitSpec{deadline, Peer{}, "the client"});
+    for (;;) {
+      // acquire: pairs with the client's release store; its client_waits is visible after this.
+      const std::int32_t pid = pid_word.load(std::memory_order_acquire);
+      if (pid != 0) return accepted(pid);
+      if (!patience.keep_waiting()) patience.give_up();
+      futex_wait(futex_word(channel_->client_pid), 0, patience.sleep_budget(kMaxSleep));
+    }
+  }
+
+  void send(std::span<const std::byte> message, Deadline deadline) override {
+    out_.send<Wait>(message, deadline, peer_);
+  }
+
+  std::size_t receive(std::span<std::byte> buffer, Deadline deadline) override {
+    return in_.receive<Wait>(buffer, deadline, peer_);
+  }
+
+ private:
+  void accepted(std::int32_t pid) {
+    if (pid < 0) corrupt(region_.name(), "client_pid " + std::to_string(pid) + " is not a process id");
+    const std::uint32_t waits = std::atomic_ref(channel_->client_waits).load(std::memory_order_relaxed);
+    if (waits != kWaitsSpin && waits != kWaitsBlock)
+      corrupt(region_.name(), "client wait mode " + std::to_string(waits) + " is neither spin nor block");
+    peer_.pid = pid;
+    out_.set_peer_may_sleep(waits == kWaitsBlock);
+    in_.set_peer_may_sleep(waits == kWaitsBlock);
+  }
+
+  void join(WaitKind wait) {
+    const std::string& name = region_.name();
+    // Written before the magic that RingView acquired: plain-ordered reads are enough.
+    const std::int32_t server_pid = std::atomic_ref(channel_->server_pid).load(std::memory_order_relaxed);
+    const std::uint32_t server_waits = std::atomic_ref(channel_->server_waits).load(std::memory_order_relaxed);
+    if (server_pid <= 0) corrupt(name, "server_pid " + std::to_string(server_pid) + " is not a process id");
+    if (server_waits != kWaitsSpin && server_waits != kWaitsBlock)
+      corrupt(name, "server wait mode " + std::to_string(server_waits) + " is neither spin nor block");
+    if (std::atomic_ref(channel_->server_closed).load(std::memory_order_acquire) != 0)
+      throw Error(Errc::PeerGone, "peer process " + std::to_string(server_pid) + " closed the channel");
+    if (process_is_gone(server_pid))
+      throw Error(Errc::PeerGone, "peer process " + std::to_string(server_pid) + " is gone");
+    // Claim the channel: only one client may ever succeed. acq_rel: ordered before the pid store.
+    std::uint32_t unclaimed = 0;
+    if (!std::atomic_ref(channel_->client_waits)
+             .compare_exchange_strong(unclaimed, waits_code(wait), std::memory_order_acq_rel)) {
+      const std::int32_t other = std::atomic_ref(channel_->client_pid).load(std::memory_order_acquire);
+      throw Error(Errc::AlreadyExists,
+                  "shared memory channel '" + name + "' already has a client (process " + std::to_string(other) + ")");
+    }
+    // release: accept() acquires this, and with it our client_waits.
+    std::atomic_ref(channel_->client_pid).store(static_cast<std::int32_t>(::getpid()), std::memory_order_release);
+    futex_wake_all(futex_word(channel_->client_pid));
+    peer_ = Peer{server_pid, &channel_->server_closed};
+    out_.set_peer_may_sleep(server_waits == kWaitsBlock);
+    in_.set_peer_may_sleep(server_waits == kWaitsBlock);
+  }
+
+  SharedRegion region_;  // first member: the mapping outlives every pointer into it
+  RingWriter out_;       // constructed (validated) before channel_ is used
+  RingReader in_;
+  RingHeader* channel_;  // the first ring's header, with the channel fields
+  Side side_;
+  std::uint32_t* own_closed_;
+  Peer peer_;
+};
+
+// The one place where the wait policy is chosen: everything below is compiled once per policy.
+std::unique_ptr<Connection> make_connection(SharedRegion region, Side side, const ChannelConfig& config) {
+  if (config.wait == WaitKind::Spin) return std::make_unique<ShmConnection<SpinWait>>(std::move(region), side, config);
+  return std::make_unique<ShmConnection<BlockWait>>(std::move(region), side, config);
+}
+
+std::unique_ptr<Connection> serve(const ChannelConfig& config) {
+  validate_channel_name(config.channel);
+  if (config.max_message == 0) throw Error(Errc::InvalidArgument, "max_message must be at least 1 byte");
+  if (config.max_message > kMaxMessage)
+    throw Error(Errc::MessageTooLarge, "max_message of " + std::to_string(config.max_message) +
+                                           " bytes exceeds the shm transport's limit of " +
+                                           std::to_string(kMaxMessage) + " bytes");
+  const std::uint64_t capacity = default_capacity(config.max_message);
+  SharedRegion region = SharedRegion::create(config.channel, 2 * ring_bytes(capacity));
+  const Rings rings = split(region);
+  const auto max_message = static_cast<std::uint32_t>(config.max_message);
+  // The client treats the first ring's magic as "the region is ready", so that ring comes last.
+  initialise_ring(rings.to_server, RingParams{capacity, max_message});
+  initialise_ring(rings.to_client,
+                  RingParams{capacity, max_message, static_cast<std::int32_t>(::getpid()), waits_code(config.wait)});
+  return make_connection(std::move(region), Side::Server, config);
+}
+
+// Opens the channel, giving a server caught between shm_open and its first magic a moment.
+SharedRegion open_ready(const std::string& channel) {
+  const Deadline give_up = Clock::now() + kInitialiseGrace;
+  for (;;) {
+    SharedRegion region = SharedRegion::open(channel);  // DoesNotExist at once
+    if (region.size() >= sizeof(RingHeader)) {
+      // acquire: pairs with initialise_ring's release; the rings are validated after this anyway.
+      const auto magic = std::atomic_ref(ring_header(region.bytes()).magic).load(std::memory_order_acquire);
+      if (magic != 0) return region;  // a wrong non-zero magic is reported by the ring's validation
+    }
+    if (Clock::now() >= give_up)
+      corrupt(channel, "it was never initialised (its server may have died while creating it: run `ipcmark clean`)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+std::unique_ptr<Connection> connect(const ChannelConfig& config) {
+  return make_connection(open_ready(config.channel), Side::Client, config);
+}
+
+void remove(const std::string& channel) { SharedRegion::remove(channel); }
+
+// ---- the seed demo: raw bytes at offset 0, no header, readable by any program mapping the file ----
+
+class ShmPublication final : public Publication {
+ public:
+  explicit ShmPublication(SharedRegion region) : region_(std::move(region)) {}
+  void serve_readers(bool (*stop)()) override {
+    // Readers map the region themselves; all we do is keep the name alive until told to stop.
+    while (!stop()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+
+ private:
+  SharedRegion region_;  // unlinks the name when destroyed
+};
+
+std::unique_ptr<Publication> publish(const std::string& channel, std::size_t size, std::span<const std::byte> message,
+                                     bool replace) {
+  validate_channel_name(channel);
+  if (size < message.size())
+    throw Error(Errc::InvalidArgument, "region size of " + std::to_string(size) + " bytes cannot hold the " +
+                                           std::to_string(message.size()) + "-byte message");
+  SharedRegion region = SharedRegion::create(channel, size, replace);  // zero-filled
+  if (!message.empty()) std::memcpy(region.bytes().data(), message.data(), message.size());
+  return std::make_unique<ShmPublication>(std::move(region));
+}
+
+std::string fetch(const std::string& channel, Deadline /*deadline: opening never waits*/) {
+  const SharedRegion region = SharedRegion::open(channel);
+  const std::span<const std::byte> bytes = region.bytes();
+  std::size_t length = bytes.size();
+  while (length > 0 && bytes[length - 1] == std::byte{0}) --length;  // the zero fill after the text
+  return std::string(reinterpret_cast<const char*>(bytes.data()), length);
+}
+
+}  // namespace
+
+const Transport& shm_transport() {
+  static const Transport transport{
+      .name = "shm",
+      .summary = "POSIX shared memory SPSC ring (shm_open+mmap), busy-poll or futex wait",
+      .has_wait_modes = true,
+      .max_message = kMaxMessage,
+      .serve = &serve,
+      .connect = &connect,
+      .remove = &remove,
+      .publish = &publish,
+      .fetch = &fetch,
+  };
+  return transport;
+}
+
+}  // namespace ipcmark

@@ -1,0 +1,137 @@
+#include "transports/shm/spsc_ring.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+
+namespace ipcmark::shm {
+namespace {
+
+constexpr std::uint64_t kDefaultMinCapacity = 256 * 1024;
+
+std::string hex(std::uint64_t value) {
+  char text[24];
+  std::snprintf(text, sizeof text, "0x%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+bool aligned(const std::byte* p) { return reinterpret_cast<std::uintptr_t>(p) % kBlockBytes == 0; }
+
+}  // namespace
+
+std::uint64_t default_capacity(std::size_t max_message) {
+  // 4 × max_message rather than 4 × its record: for the usual power-of-two sizes the 8-byte record
+  // header would otherwise double the ring (16 MiB messages: 128 MiB instead of 64 MiB per ring).
+  // Either way a record is at most capacity/2 (checked by ring_fits).
+  const std::uint64_t wanted = std::max<std::uint64_t>(kDefaultMinCapacity, 4 * std::uint64_t{max_message});
+  return std::bit_ceil(wanted);
+}
+
+void initialise_ring(std::span<std::byte> ring, const RingParams& params) {
+  if (!std::has_single_bit(params.capacity) || params.capacity < kMinCapacity ||
+      !ring_fits(params.capacity, params.max_message) || ring.size() != ring_bytes(params.capacity) ||
+      !aligned(ring.data()))
+    throw Error(Errc::InvalidArgument, "cannot lay out a ring of " + std::to_string(params.capacity) +
+                                           " bytes for messages of " + std::to_string(params.max_message) +
+                                           " bytes over " + std::to_string(ring.size()) + " bytes");
+  // Plain writes: nobody may look before the magic is published below.
+  std::memset(ring.data(), 0, kHeaderBytes);
+  RingHeader& header = ring_header(ring);
+  header.version = kRingVersion;
+  header.header_bytes = kHeaderBytes;
+  header.capacity = params.capacity;
+  header.max_message = params.max_message;
+  header.server_pid = params.server_pid;
+  header.server_waits = params.server_waits;
+  // release: a process that acquires the magic sees the whole header and the zero indices.
+  std::atomic_ref(header.magic).store(kRingMagic, std::memory_order_release);
+}
+
+RingView::RingView(std::span<std::byte> ring, std::string name) : name_(std::move(name)) {
+  if (!aligned(ring.data()))
+    throw Error(Errc::InvalidArgument, "ring memory for '" + name_ + "' is not 128-byte aligned");
+  if (ring.size() < kHeaderBytes)
+    corrupt(std::to_string(ring.size()) + " bytes cannot hold the " + std::to_string(kHeaderBytes) + "-byte ring header");
+  const RingHeader& header = ring_header(ring);
+  // acquire: pairs with initialise_ring's release store; the fields below were written before it.
+  const std::uint64_t magic = std::atomic_ref(ring_header(ring).magic).load(std::memory_order_acquire);
+  if (magic != kRingMagic) corrupt("bad magic " + hex(magic) + ", expected " + hex(kRingMagic));
+  // Each field is read once into a local; later code uses only the checked copies.
+  const std::uint32_t version = header.version;
+  const std::uint32_t header_bytes = header.header_bytes;
+  const std::uint64_t capacity = header.capacity;
+  const std::uint32_t max_message = header.max_message;
+  if (version != kRingVersion)
+    corrupt("unsupported version " + std::to_string(version) + ", expected " + std::to_string(kRingVersion));
+  if (header_bytes != kHeaderBytes)
+    corrupt("header_bytes is " + std::to_string(header_bytes) + ", expected " + std::to_string(kHeaderBytes));
+  if (!std::has_single_bit(capacity) || capacity < kMinCapacity)
+    corrupt("capacity " + std::to_string(capacity) + " is not a power of two >= " + std::to_string(kMinCapacity));
+  if (ring.size() - kHeaderBytes != capacity)
+    corrupt("capacity " + std::to_string(capacity) + " plus the " + std::to_string(kHeaderBytes) +
+            "-byte header does not match the mapped size of " + std::to_string(ring.size()) + " bytes");
+  if (!ring_fits(capacity, max_message))
+    corrupt("max_message " + std::to_string(max_message) + " does not fit a ring of " + std::to_string(capacity) +
+            " bytes (a record may take at most half)");
+  writer_ = reinterpret_cast<WriterBlock*>(ring.data() + RingOffsets::writer);
+  reader_ = reinterpret_cast<ReaderBlock*>(ring.data() + RingOffsets::reader);
+  data_ = ring.data() + RingOffsets::data;
+  capacity_ = capacity;
+  mask_ = capacity - 1;
+  max_message_ = max_message;
+}
+
+void RingView::corrupt(const std::string& what) const {
+  throw Error(Errc::Corrupt, "corrupt region '" + name_ + "': " + what);
+}
+
+void RingView::check_indices(std::uint64_t head, std::uint64_t tail) const {
+  const std::string where = " (head " + std::to_string(head) + ", tail " + std::to_string(tail) + ")";
+  if (tail < head) corrupt("tail is behind head" + where);
+  if (tail - head > capacity_)
+    corrupt("tail is more than the capacity of " + std::to_string(capacity_) + " bytes ahead of head" + where);
+  if (head % kRecordAlign != 0 || tail % kRecordAlign != 0) corrupt("an index is not 8-byte aligned" + where);
+}
+
+RingWriter::RingWriter(std::span<std::byte> ring, std::string name) : RingView(ring, std::move(name)) {
+  // acquire on both: an attaching writer (e.g. a reconnect) starts from what was published.
+  tail_ = std::atomic_ref(writer_->tail).load(std::memory_order_acquire);
+  head_cache_ = std::atomic_ref(reader_->head).load(std::memory_order_acquire);
+  check_indices(head_cache_, tail_);
+}
+
+void RingWriter::reject_size(std::size_t length) const {
+  if (length == 0) throw Error(Errc::InvalidArgument, "cannot send an empty message");
+  throw Error(Errc::MessageTooLarge, "message of " + std::to_string(length) +
+                                         " bytes exceeds the channel's max_message of " +
+                                         std::to_string(max_message_) + " bytes");
+}
+
+RingReader::RingReader(std::span<std::byte> ring, std::string name) : RingView(ring, std::move(name)) {
+  head_ = std::atomic_ref(reader_->head).load(std::memory_order_acquire);
+  tail_cache_ = std::atomic_ref(writer_->tail).load(std::memory_order_acquire);
+  check_indices(head_, tail_cache_);
+}
+
+void RingReader::reject_record(RecordHeader record, std::uint64_t offset, std::uint64_t available) const {
+  const std::string at = " at offset " + std::to_string(offset);
+  const std::uint64_t to_wrap = capacity_ - offset;
+  if (record.kind == static_cast<std::uint32_t>(RecordKind::Padding))
+    corrupt("padding record of " + std::to_string(record.length) + " bytes" + at + " does not end at the wrap point " +
+            std::to_string(to_wrap) + " bytes on, within the " + std::to_string(available) + " bytes published");
+  if (record.kind != static_cast<std::uint32_t>(RecordKind::Data))
+    corrupt("unknown record kind " + std::to_string(record.kind) + at);
+  if (record.length == 0 || record.length > max_message_)
+    corrupt("record length " + std::to_string(record.length) + at + " is outside 1.." + std::to_string(max_message_));
+  if (record_bytes(record.length) > to_wrap)
+    corrupt("record of " + std::to_string(record.length) + " bytes" + at + " crosses the wrap point");
+  corrupt("record of " + std::to_string(record.length) + " bytes" + at + " extends past the tail (" +
+          std::to_string(available) + " bytes published)");
+}
+
+void RingReader::reject_buffer(std::uint32_t length, std::size_t buffer) const {
+  throw Error(Errc::InvalidArgument, "receive buffer of " + std::to_string(buffer) + " bytes cannot hold the " +
+                                         std::to_string(length) + "-byte message waiting in '" + name_ + "'");
+}
+
+}  // namespace ipcmark::shm

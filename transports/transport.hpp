@@ -1,0 +1,103 @@
+// transports/transport.hpp — the one interface every transport implements.
+//
+// A channel joins one server process and one client process. Both sides get a
+// Connection that can send and receive byte messages (stream uses one direction,
+// pingpong both: the client sends, the server echoes).
+//
+// Contract (tests/conformance runs every registered transport through it):
+//  * serve() creates the channel's names; a name that exists fails with AlreadyExists.
+//  * connect() opens an existing channel; a missing one fails with DoesNotExist at once.
+//  * Messages of 1..max_message bytes arrive whole, in order, exactly once; a larger
+//    one is refused with MessageTooLarge before anything is sent.
+//  * A full channel makes send() wait (back-pressure), never fail or drop.
+//  * accept(), send() and receive() return by their deadline: Timeout if it passes,
+//    PeerGone if the other process died or closed.
+//  * Destroying the server's Connection removes every name serve() created;
+//    remove() does the same after a crash.
+//  * Transports move bytes: they never read a clock for measurement and never print.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace ipcmark {
+
+enum class Errc {
+  InvalidArgument,  // bad name, size, option
+  AlreadyExists,
+  DoesNotExist,
+  MessageTooLarge,
+  Timeout,
+  PeerGone,
+  Corrupt,          // shared memory failed validation
+  System,           // an unexpected syscall failure
+};
+
+// One-line, human-readable error; what() has no trailing period.
+class Error : public std::runtime_error {
+ public:
+  Error(Errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  Errc code() const noexcept { return code_; }
+
+ private:
+  Errc code_;
+};
+
+// Throws Error{System} with "<what>: <strerror(errno)>".
+[[noreturn]] void throw_system_error(const std::string& what);
+
+using Clock = std::chrono::steady_clock;
+using Deadline = Clock::time_point;
+
+enum class WaitKind {
+  Spin,   // busy-poll: lowest latency, burns a CPU while idle
+  Block,  // spin briefly, then sleep in the kernel until the peer wakes us
+};
+std::string_view to_string(WaitKind wait);
+
+struct ChannelConfig {
+  std::string channel;          // validated: [A-Za-z0-9._-]{1,200}
+  std::size_t max_message = 0;  // largest message either side will send, bytes
+  WaitKind wait = WaitKind::Block;
+};
+
+// One side of an open channel. Not thread-safe: one thread per Connection.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Completes the connection: the server waits until the client has connected, the
+  // client finishes any handshake (often nothing). Both sides call it once, before I/O.
+  virtual void accept(Deadline deadline) = 0;
+  virtual void send(std::span<const std::byte> message, Deadline deadline) = 0;
+  // Copies the next message into `buffer` (at least max_message bytes) and returns its length.
+  virtual std::size_t receive(std::span<std::byte> buffer, Deadline deadline) = 0;
+};
+
+// The seed demo (`ipcmark serve` / `ipcmark read`): one message, any number of readers.
+class Publication {
+ public:
+  virtual ~Publication() = default;  // removes the channel's names
+  // Serves readers until `stop()` returns true; returns within ~50 ms of it.
+  virtual void serve_readers(bool (*stop)()) = 0;
+};
+
+struct Transport {
+  std::string_view name;     // CLI value and JSON field: "shm", "pipe", ...
+  std::string_view summary;  // one line for `ipcmark list`
+  bool has_wait_modes;       // whether WaitKind changes anything (rows get /spin, /block)
+  std::size_t max_message;   // largest message the transport can carry, bytes
+  std::unique_ptr<Connection> (*serve)(const ChannelConfig&);
+  std::unique_ptr<Connection> (*connect)(const ChannelConfig&);
+  void (*remove)(const std::string& channel);  // removes leftover names; no error if none
+  std::unique_ptr<Publication> (*publish)(const std::string& channel, std::size_t size,
+                                          std::span<const std::byte> message, bool replace);
+  std::string (*fetch)(const std::string& channel, Deadline deadline);
+};
+
+}  // namespace ipcmark
