@@ -2,8 +2,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
-
 #include "tests/integration/command.hpp"
 
 namespace ipcmark {
@@ -14,10 +12,8 @@ struct BadInput {
   std::string named;  // must appear in the error line
 };
 
-std::string scenario_file(const std::string& name, const std::string& text) {
-  const std::string path = testing::temp_path(name);
-  std::ofstream(path) << text;
-  return path;
+std::string scenario_file(const std::string& name) {
+  return std::string(IPCMARK_SOURCE_DIR) + "/tests/data/scenarios/" + name;
 }
 
 void PrintTo(const BadInput& input, std::ostream* os) {
@@ -58,9 +54,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{run_with({"--cpus", "0,999"}), "999"},
         BadInput{run_with({"--cpus", "0,x"}), "0,x"},
         BadInput{{"run", "--scenario", "/nonexistent/s.json"}, "/nonexistent/s.json"},
-        BadInput{{"run", "--scenario", scenario_file("unknown-key.json", R"({"mesages": 5})")}, "mesages"},
-        BadInput{{"run", "--scenario", scenario_file("truncated.json", R"({"sizes": [64)")}, "truncated.json"},
-        BadInput{{"run", "--scenario", scenario_file("wrong-type.json", R"({"sizes": "64"})")}, "sizes"},
+        BadInput{{"run", "--scenario", scenario_file("unknown-key.json")}, "mesages"},
+        BadInput{{"run", "--scenario", scenario_file("truncated.json")}, "truncated.json"},
+        BadInput{{"run", "--scenario", scenario_file("wrong-type.json")}, "sizes"},
         BadInput{{"frobnicate"}, "frobnicate"},
         BadInput{{"read", "--channel", "a/b"}, "a/b"},
         BadInput{{"read", "--channel", ".."}, "'..'"},

@@ -30,6 +30,7 @@ RunOutcome run_ipcmark(const std::vector<std::string>& args, const std::string& 
   while (p.pump_stdout()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   RunOutcome r{p.wait_or_kill(Clock::now() + std::chrono::seconds(200)), json(), pid};
   r.document = json::parse(testing::slurp(out));
+  std::remove(out.c_str());
   return r;
 }
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "transports/shm/region.hpp"
@@ -165,11 +166,15 @@ ChannelConfig config(const std::string& name, WaitKind wait, std::size_t max_mes
   return ChannelConfig{name, max_message, wait};
 }
 
-TEST(ShmChannel, MessagesCrossBothWaysWithEitherWaitKind) {
-  for (WaitKind wait : {WaitKind::Spin, WaitKind::Block}) {
+TEST(ShmChannel, MessagesCrossBothWaysWhicheverWaitKindEachSideUses) {
+  const std::pair<WaitKind, WaitKind> pairs[] = {{WaitKind::Spin, WaitKind::Spin},
+                                                 {WaitKind::Block, WaitKind::Block},
+                                                 {WaitKind::Spin, WaitKind::Block},
+                                                 {WaitKind::Block, WaitKind::Spin}};
+  for (const auto& [server_wait, client_wait] : pairs) {
     const std::string name = unique_name();
-    auto server = shm_transport().serve(config(name, wait));
-    auto client = shm_transport().connect(config(name, wait));
+    auto server = shm_transport().serve(config(name, server_wait));
+    auto client = shm_transport().connect(config(name, client_wait));
     server->accept(Clock::now() + 5s);
     client->accept(Clock::now() + 5s);
     std::thread echo([&] {

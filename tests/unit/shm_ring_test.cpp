@@ -50,7 +50,9 @@ class RingMemory {
 };
 
 // Deterministic contents: byte i of message `seq`. Any reordering, loss or tear shows up.
-std::byte pattern(std::uint64_t seq, std::size_t i) { return std::byte(static_cast<unsigned char>(seq * 131 + i * 7 + 1)); }
+std::byte pattern(std::uint64_t seq, std::size_t i) {
+  return std::byte(static_cast<unsigned char>(seq * 131 + i * 7 + 1));
+}
 
 std::vector<std::byte> message(std::uint64_t seq, std::size_t size) {
   std::vector<std::byte> bytes(size);

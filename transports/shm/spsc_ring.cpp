@@ -51,7 +51,8 @@ RingView::RingView(std::span<std::byte> ring, std::string name) : name_(std::mov
   if (!aligned(ring.data()))
     throw Error(Errc::InvalidArgument, "ring memory for '" + name_ + "' is not 128-byte aligned");
   if (ring.size() < kHeaderBytes)
-    corrupt(std::to_string(ring.size()) + " bytes cannot hold the " + std::to_string(kHeaderBytes) + "-byte ring header");
+    corrupt(std::to_string(ring.size()) + " bytes cannot hold the " + std::to_string(kHeaderBytes) +
+            "-byte ring header");
   const RingHeader& header = ring_header(ring);
   // acquire: pairs with initialise_ring's release store; the fields below were written before it.
   const std::uint64_t magic = std::atomic_ref(ring_header(ring).magic).load(std::memory_order_acquire);

@@ -2,7 +2,8 @@
 //
 //   SpinWait   busy-polls with `pause`; reads the clock and checks the peer only every
 //              kPollsPerCheck polls, so a poll is a load or two and a pause, never a syscall.
-//   BlockWait  polls for ~10 µs (kBlockSpinPolls), then sleeps on a futex in the shared region.
+//   BlockWait  polls kBlockSpinPolls times (≈13 µs here), then sleeps on a futex in the shared
+//              region, waking at least every kMaxSleep to look at the clock and the peer.
 //
 // Both expose `static void until(Ready ready, const WaitSpec&, SleepSlot)`: return once `ready()`
 // is true; throw Timeout when the deadline passes, PeerGone when the peer died or closed.
@@ -50,7 +51,8 @@ inline constexpr unsigned kPollsPerCheck = 4096;
 inline constexpr unsigned kBlockSpinPolls = 1024;
 // Longest single futex sleep: the deadline and the peer's liveness are re-checked at least this often.
 inline constexpr std::chrono::milliseconds kMaxSleep{10};
-// How often a waiter asks the kernel whether the peer process still exists.
+// How often a waiter asks the kernel whether the peer process still exists (a BlockWait that
+// sleeps asks once per wake-up, so every kMaxSleep at most).
 inline constexpr std::chrono::milliseconds kLivenessPeriod{1};
 
 // The other side of a wait. pid 0 (in-process tests; a server before accept()) skips the process
