@@ -8,21 +8,29 @@ namespace {
 constexpr std::uint64_t kSequenceKey = 0x9E3779B97F4A7C15ULL;  // golden ratio: spreads bits
 constexpr std::uint64_t kWordStep = 0xBF58476D1CE4E5B9ULL;
 
-std::uint64_t pattern_word(std::uint64_t key, std::uint64_t index) noexcept { return key ^ (index * kWordStep); }
+// Word i of the pattern is key + i * step: an induction the compiler vectorises with plain
+// 64-bit adds, so filling and checking run at memory speed (a multiply per word did not).
+std::uint64_t pattern_word(std::uint64_t key, std::uint64_t index) noexcept { return key + index * kWordStep; }
+
+// Every byte of every message is written and checked, so this is the harness's hot loop:
+// compiled for AVX2 too, chosen at load time, it runs about twice as fast on 64 KiB.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define IPCMARK_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define IPCMARK_VECTOR_CLONES
+#endif
 
 }  // namespace
 
-void fill_payload(std::span<std::byte> message, std::uint64_t sequence, std::uint64_t stamp_ns) noexcept {
+IPCMARK_VECTOR_CLONES void fill_payload(std::span<std::byte> message, std::uint64_t sequence, std::uint64_t stamp_ns) noexcept {
   std::memcpy(message.data(), &sequence, 8);
   std::memcpy(message.data() + 8, &stamp_ns, 8);
   const std::uint64_t key = sequence * kSequenceKey;
   std::byte* body = message.data() + kPayloadHeader;
   const std::size_t body_size = message.size() - kPayloadHeader;
   const std::size_t words = body_size / 8;
-  for (std::size_t i = 0; i < words; ++i) {
-    const std::uint64_t w = pattern_word(key, i);
-    std::memcpy(body + i * 8, &w, 8);
-  }
+  std::uint64_t w = key;
+  for (std::size_t i = 0; i < words; ++i, w += kWordStep) std::memcpy(body + i * 8, &w, 8);
   const std::uint64_t last = pattern_word(key, words);
   std::memcpy(body + words * 8, &last, body_size - words * 8);
 }
@@ -37,7 +45,7 @@ std::uint64_t payload_sequence(std::span<const std::byte> message) noexcept {
   return sequence;
 }
 
-PayloadCheck check_payload(std::span<const std::byte> message) noexcept {
+IPCMARK_VECTOR_CLONES PayloadCheck check_payload(std::span<const std::byte> message) noexcept {
   PayloadCheck result{0, 0, false};
   if (message.size() < kPayloadHeader) return result;
   std::memcpy(&result.sequence, message.data(), 8);
@@ -47,10 +55,11 @@ PayloadCheck check_payload(std::span<const std::byte> message) noexcept {
   const std::size_t body_size = message.size() - kPayloadHeader;
   const std::size_t words = body_size / 8;
   std::uint64_t diff = 0;  // OR of differences: no branch per word
-  for (std::size_t i = 0; i < words; ++i) {
+  std::uint64_t expected = key;
+  for (std::size_t i = 0; i < words; ++i, expected += kWordStep) {
     std::uint64_t w;
     std::memcpy(&w, body + i * 8, 8);
-    diff |= w ^ pattern_word(key, i);
+    diff |= w ^ expected;
   }
   const std::size_t tail = body_size - words * 8;
   std::uint64_t got = 0, want = 0;

@@ -7,7 +7,10 @@
 namespace ipcmark::shm {
 namespace {
 
-constexpr std::uint64_t kDefaultMinCapacity = 256 * 1024;
+// 1 MiB: half of this machine kind's 2 MiB L2, so the ring stays cache-resident while the
+// writer can run several 64 KiB messages ahead (measured: 64 KiB stream 8.3 → 9.8 GB/s over
+// 256 KiB, on two pinned vCPUs with --wait spin).
+constexpr std::uint64_t kDefaultMinCapacity = 1024 * 1024;
 
 std::string hex(std::uint64_t value) {
   char text[24];
