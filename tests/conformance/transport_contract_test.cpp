@@ -1,0 +1,247 @@
+// The contract of transports/transport.hpp, run over every transport in the registry:
+// a transport added to transports/registry.cpp is tested here with no other change.
+// Message tests use two real processes: the client is a fork()ed child, forked before
+// the server exists so that it inherits no transport state (ZeroMQ contexts, mappings).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "transports/names.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcmark {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string unique_channel() {
+  static std::atomic<int> counter{0};
+  return "ipcmark-contract-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+}
+
+std::vector<std::string> names_starting_with(const std::string& dir, const std::string& prefix) {
+  std::vector<std::string> found;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (std::string(e->d_name).rfind(prefix, 0) == 0) found.push_back(dir + "/" + e->d_name);
+    ::closedir(d);
+  }
+  return found;
+}
+
+// Every place a transport may leave a name: shm objects, mq queues, FIFOs/sockets/port files.
+std::vector<std::string> leftovers(const std::string& channel) {
+  std::vector<std::string> all;
+  for (const std::string& dir : {std::string("/dev/shm"), std::string("/dev/mqueue"), private_runtime_dir()})
+    for (std::string& n : names_starting_with(dir, channel)) all.push_back(std::move(n));
+  return all;
+}
+
+std::byte pattern_byte(std::size_t message, std::size_t i) { return std::byte((message * 131 + i * 7 + 1) & 0xff); }
+
+// A child process running `body` as the client once the parent says "go".
+class ClientProcess {
+ public:
+  explicit ClientProcess(std::function<int()> body) {
+    int go[2];
+    if (::pipe(go) != 0) std::abort();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(go[1]);
+      char c;
+      if (::read(go[0], &c, 1) != 1) ::_exit(90);
+      int code = 91;
+      try {
+        code = body();
+      } catch (const Error& e) {
+        std::fprintf(stderr, "client: %s\n", e.what());
+        code = 92;
+      }
+      ::_exit(code);
+    }
+    ::close(go[0]);
+    go_ = go[1];
+  }
+  void start() {
+    const char c = 'g';
+    ASSERT_EQ(::write(go_, &c, 1), 1);
+    ::close(go_);
+    go_ = -1;
+  }
+  // Exit code, or -signal; kills the child at the deadline.
+  int wait(Deadline deadline = Clock::now() + 30s) {
+    int status = 0;
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (Clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        break;
+      }
+      ::usleep(1000);
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  }
+  ~ClientProcess() {
+    if (go_ >= 0) ::close(go_);
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int go_ = -1;
+};
+
+class TransportContract : public ::testing::TestWithParam<const Transport*> {
+ protected:
+  const Transport& transport() const { return *GetParam(); }
+  ChannelConfig config(std::size_t max_message) const { return {channel_, max_message, WaitKind::Block}; }
+  std::size_t max_message() const { return std::min<std::size_t>(transport().max_message, 16 << 20); }
+  void TearDown() override { transport().remove(channel_); }
+
+  std::string channel_ = unique_channel();
+};
+
+TEST_P(TransportContract, ConnectingToAMissingChannelFailsWithDoesNotExist) {
+  try {
+    transport().connect(config(64));
+    FAIL() << "connected to a channel that does not exist";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::DoesNotExist) << e.what();
+    EXPECT_NE(std::string(e.what()).find(channel_), std::string::npos) << e.what();
+  }
+}
+
+TEST_P(TransportContract, ServingAnExistingChannelFailsWithAlreadyExists) {
+  auto first = transport().serve(config(64));
+  try {
+    transport().serve(config(64));
+    FAIL() << "served the same channel twice";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::AlreadyExists) << e.what();
+  }
+}
+
+TEST_P(TransportContract, MessagesOfOneByteMidAndMaxSizeArriveWholeInOrderOnceAcrossProcesses) {
+  const std::size_t max = max_message();
+  const std::vector<std::size_t> sizes{1, 1, std::min<std::size_t>(4096, max), std::min<std::size_t>(4096, max), max,
+                                       max, 1, max};
+  ClientProcess client([&] {
+    auto c = transport().connect(config(max));
+    const Deadline deadline = Clock::now() + 30s;
+    c->accept(deadline);
+    std::vector<std::byte> buffer(max);
+    for (std::size_t m = 0; m < sizes.size(); ++m) {
+      const std::size_t n = c->receive(buffer, deadline);
+      if (n != sizes[m]) return 10;
+      for (std::size_t i = 0; i < n; ++i)
+        if (buffer[i] != pattern_byte(m, i)) return 11;
+      c->send(std::span(buffer).first(n), deadline);  // echo: the other direction too
+    }
+    return 0;
+  });
+  auto server = transport().serve(config(max));
+  client.start();
+  const Deadline deadline = Clock::now() + 30s;
+  server->accept(deadline);
+  std::vector<std::byte> message(max), echo(max);
+  for (std::size_t m = 0; m < sizes.size(); ++m) {
+    for (std::size_t i = 0; i < sizes[m]; ++i) message[i] = pattern_byte(m, i);
+    server->send(std::span(message).first(sizes[m]), deadline);
+    const std::size_t n = server->receive(echo, deadline);
+    ASSERT_EQ(n, sizes[m]) << "message " << m;
+    ASSERT_TRUE(std::equal(echo.begin(), echo.begin() + n, message.begin())) << "message " << m;
+  }
+  EXPECT_EQ(client.wait(), 0);
+
+  std::vector<std::byte> too_big(max + 1);
+  try {
+    server->send(too_big, deadline);
+    FAIL() << "sent max_message + 1 bytes";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::MessageTooLarge) << e.what();
+  }
+}
+
+TEST_P(TransportContract, APeerThatDiesMidStreamIsReportedAsPeerGoneNotAHang) {
+  ClientProcess client([&] {
+    auto c = transport().connect(config(64));
+    const Deadline deadline = Clock::now() + 30s;
+    c->accept(deadline);
+    std::vector<std::byte> m(64, std::byte{7});
+    c->send(m, deadline);
+    ::_exit(0);  // dies without closing anything, mid-stream
+    return 0;
+  });
+  auto server = transport().serve(config(64));
+  client.start();
+  const Deadline deadline = Clock::now() + 20s;
+  server->accept(deadline);
+  std::vector<std::byte> buffer(64);
+  EXPECT_EQ(server->receive(buffer, deadline), 64u);
+  EXPECT_EQ(client.wait(), 0);  // reaped: the peer is gone for good
+  try {
+    server->receive(buffer, deadline);
+    FAIL() << "received from a dead peer";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::PeerGone) << e.what();
+  }
+}
+
+TEST_P(TransportContract, DestroyingTheServerRemovesEveryName) {
+  {
+    ClientProcess client([&] {
+      auto c = transport().connect(config(64));
+      c->accept(Clock::now() + 30s);
+      return 0;
+    });
+    auto server = transport().serve(config(64));
+    client.start();
+    server->accept(Clock::now() + 30s);
+    EXPECT_EQ(client.wait(), 0);
+  }
+  EXPECT_EQ(leftovers(channel_), std::vector<std::string>{});
+  EXPECT_THROW(transport().connect(config(64)), Error);
+  EXPECT_NO_THROW(transport().serve(config(64)));  // the name is free again
+}
+
+TEST_P(TransportContract, OneShotPublicationIsReadByFetchAndRemovedAfter) {
+  const std::string text = "The world is going down.";
+  {
+    auto publication = transport().publish(channel_, 10000, std::as_bytes(std::span(text)), false);
+    ClientProcess reader([&] { return transport().fetch(channel_, Clock::now() + 10s) == text ? 0 : 10; });
+    reader.start();
+    static std::atomic<bool> done;
+    done = false;
+    std::thread stopper([&] {
+      EXPECT_EQ(reader.wait(), 0);
+      done = true;
+    });
+    publication->serve_readers(+[] { return done.load(); });
+    stopper.join();
+  }
+  EXPECT_EQ(leftovers(channel_), std::vector<std::string>{});
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTransports, TransportContract, ::testing::ValuesIn(all_transports()),
+                         [](const ::testing::TestParamInfo<const Transport*>& info) {
+                           std::string name(info.param->name);
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace ipcmark
