@@ -301,7 +301,7 @@ int run_cli(int argc, char** argv) {
   try {
     if (*list) {
       for (const Transport* t : all_transports())
-        std::printf("%-6s %s (messages up to %zu bytes)\n", std::string(t->name).c_str(),
+        std::printf("%-10s %s (messages up to %zu bytes)\n", std::string(t->name).c_str(),
                     std::string(t->summary).c_str(), t->max_message);
       return 0;
     }

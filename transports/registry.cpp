@@ -4,14 +4,20 @@
 
 #include "transports/pipe/pipe.hpp"
 #include "transports/shm/shm.hpp"
+#include "transports/tcp/tcp.hpp"
+#include "transports/unix/unix.hpp"
+#include "transports/unix_dgram/unix_dgram.hpp"
 
 namespace ipcmark {
 
 std::span<const Transport* const> all_transports() {
   // One line per transport; the order is the order of `ipcmark list` and of result tables.
-  static const std::array<const Transport*, 2> transports{
+  static const std::array transports{
       &shm_transport(),
       &pipe_transport(),
+      &unix_transport(),
+      &unix_dgram_transport(),
+      &tcp_transport(),
   };
   return transports;
 }
