@@ -2,11 +2,13 @@
 
 #include <array>
 
+#include "transports/mq/mq.hpp"
 #include "transports/pipe/pipe.hpp"
 #include "transports/shm/shm.hpp"
 #include "transports/tcp/tcp.hpp"
 #include "transports/unix/unix.hpp"
 #include "transports/unix_dgram/unix_dgram.hpp"
+#include "transports/zmq/zmq.hpp"
 
 namespace ipcmark {
 
@@ -18,6 +20,9 @@ std::span<const Transport* const> all_transports() {
       &unix_transport(),
       &unix_dgram_transport(),
       &tcp_transport(),
+      &zmq_transport(),
+      &zmq_tcp_transport(),
+      &mq_transport(),
   };
   return transports;
 }
