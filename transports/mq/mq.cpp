@@ -46,6 +46,7 @@
 #include <utility>
 #include <vector>
 
+#include "transports/common/process.hpp"
 #include "transports/names.hpp"
 
 namespace ipcmark {
@@ -98,22 +99,6 @@ std::string queue_name(const std::string& channel, const char* suffix) {
 
 [[noreturn]] void throw_missing(const std::string& channel) {
   throw Error(Errc::DoesNotExist, "mq channel '" + channel + "' does not exist (is the server running?)");
-}
-
-// True once `pid` has exited: kill() says ESRCH, or it is a zombie nobody has reaped yet.
-bool process_gone(pid_t pid) {
-  if (pid <= 0 || pid == ::getpid()) return false;
-  if (::kill(pid, 0) != 0) return errno == ESRCH;
-  char path[32];
-  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT;
-  std::array<char, 512> text{};
-  const ssize_t n = ::read(fd, text.data(), text.size() - 1);
-  ::close(fd);
-  if (n <= 0) return false;
-  const char* paren = std::strrchr(text.data(), ')');  // the command name may hold spaces and ')'
-  return paren != nullptr && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
 // The absolute CLOCK_REALTIME time at which a wait of min(deadline - now, slice) ends.
@@ -287,7 +272,7 @@ class MqConnection final : public Connection {
       const ssize_t n = ::mq_timedreceive(in_.get(), reinterpret_cast<char*>(into.data()), into.size(), priority, &until);
       if (n >= 0) return static_cast<std::size_t>(n);
       if (errno != ETIMEDOUT && errno != EINTR) throw_system_error("mq_timedreceive " + in_name());
-      if (process_gone(peer_pid_)) {
+      if (process_is_gone(peer_pid_)) {
         // It may have sent its last message between our timeout and its exit: take it first.
         const timespec now = slice_end(Clock::now(), Clock::duration::zero());
         const ssize_t last =
@@ -299,7 +284,7 @@ class MqConnection final : public Connection {
   }
 
   void check_wait(Deadline deadline, const char* waiting_for) const {
-    if (process_gone(peer_pid_))
+    if (process_is_gone(peer_pid_))
       throw Error(Errc::PeerGone, "the peer process (pid " + std::to_string(peer_pid_) + ") has exited");
     if (Clock::now() >= deadline) throw Error(Errc::Timeout, std::string("timed out waiting for ") + waiting_for);
   }

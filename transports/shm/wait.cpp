@@ -22,31 +22,7 @@ long futex(const std::uint32_t* word, int op, std::uint32_t value, const timespe
   return ::syscall(SYS_futex, word, op, value, timeout, nullptr, 0);
 }
 
-// kill(pid, 0) still succeeds for a zombie, and a peer that is our own child stays one until we
-// reap it, which we will not do while we wait for it: so also look at its state in /proc.
-bool is_zombie(pid_t pid) noexcept {
-  char path[32];
-  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;  // no /proc: rely on kill() alone
-  char text[512];
-  const ssize_t n = ::read(fd, text, sizeof text - 1);
-  ::close(fd);
-  if (n <= 0) return false;
-  text[n] = '\0';
-  // "pid (comm) S ...": comm may hold spaces and parentheses, so find the last ')'.
-  const char* end_of_comm = std::strrchr(text, ')');
-  if (end_of_comm == nullptr || end_of_comm[1] != ' ') return false;
-  const char state = end_of_comm[2];
-  return state == 'Z' || state == 'X';
-}
-
 }  // namespace
-
-bool process_is_gone(pid_t pid) noexcept {
-  if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
-  return is_zombie(pid);  // EPERM also means "exists" (another user's process)
-}
 
 void futex_wait(const std::uint32_t* word, std::uint32_t expected, std::chrono::nanoseconds timeout) noexcept {
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);

@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "transports/common/process.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcmark::shm {
@@ -78,9 +79,7 @@ struct SleepSlot {
 // after `timeout`. Callers re-check their condition in every case.
 void futex_wait(const std::uint32_t* word, std::uint32_t expected, std::chrono::nanoseconds timeout) noexcept;
 void futex_wake_all(const std::uint32_t* word) noexcept;
-// Whether `pid` has exited (or is a zombie, which kill(pid, 0) alone would miss). A syscall or three:
-// for slow paths only.
-bool process_is_gone(pid_t pid) noexcept;
+using ipcmark::process_is_gone;  // transports/common/process.hpp
 // Bumps the slot's word (release) and wakes its sleeper: the slow half of wake_if_sleeping().
 void wake_sleeper(SleepSlot slot) noexcept;
 

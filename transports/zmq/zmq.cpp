@@ -57,6 +57,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "transports/common/process.hpp"
 #include "transports/names.hpp"
 
 namespace ipcmark {
@@ -101,22 +102,6 @@ std::string name_path(const std::string& channel, const char* suffix) {
 
 [[noreturn]] void rethrow_zmq(const zmq::error_t& e, const char* what) {
   throw Error(Errc::System, std::string(what) + ": " + e.what());
-}
-
-// True once `pid` has exited: kill() says ESRCH, or it is a zombie nobody has reaped yet.
-bool process_gone(pid_t pid) {
-  if (pid <= 0 || pid == ::getpid()) return false;
-  if (::kill(pid, 0) != 0) return errno == ESRCH;
-  char path[32];
-  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT;
-  std::array<char, 512> text{};
-  const ssize_t n = ::read(fd, text.data(), text.size() - 1);
-  ::close(fd);
-  if (n <= 0) return false;
-  const char* paren = std::strrchr(text.data(), ')');  // the command name may hold spaces and ')'
-  return paren != nullptr && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
 // A name file this process created: removed on destruction only if it is still the same file
@@ -284,7 +269,7 @@ void wait_ready(zmq::socket_t& socket, short events, Deadline deadline, pid_t pe
     const auto now = Clock::now();
     if (now >= deadline) throw Error(Errc::Timeout, std::string("timed out waiting for ") + waiting_for);
     if (poll_once(socket, events, std::min<Clock::duration>(deadline - now, kPeerCheck))) return;
-    if (process_gone(peer)) {
+    if (process_is_gone(peer)) {
       if ((events & ZMQ_POLLIN) &&
           poll_once(socket, events, std::clamp<Clock::duration>(deadline - Clock::now(), {}, kDrainAfterPeerGone)))
         return;
@@ -319,7 +304,7 @@ class ZmqConnection final : public Connection {
 
   ~ZmqConnection() override {
     // Flush what we sent while the peer can still take it; never wait for a dead peer.
-    const bool peer_alive = peer_pid_ != 0 && !process_gone(peer_pid_);
+    const bool peer_alive = peer_pid_ != 0 && !process_is_gone(peer_pid_);
     try {
       socket_.set(zmq::sockopt::linger, peer_alive ? kCloseLingerMs : 0);
     } catch (const zmq::error_t&) {
