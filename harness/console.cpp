@@ -5,6 +5,8 @@
 #include <map>
 #include <string>
 
+#include "harness/stats.hpp"
+
 namespace ipcmark {
 namespace {
 
@@ -26,11 +28,6 @@ std::string duration(double ns) {
   else if (ns < 1e6) std::snprintf(buf, sizeof buf, "%.2f us", ns / 1e3);
   else std::snprintf(buf, sizeof buf, "%.2f ms", ns / 1e6);
   return buf;
-}
-
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
 }  // namespace
@@ -72,9 +69,9 @@ void print_table(std::ostream& out, const std::vector<RunResult>& results) {
                     "-", "-", "-", reps.c_str());
     } else {
       std::snprintf(line, sizeof line, "| %-26s | %11s | %11s | %10s | %10s | %10s | %4s | ", name.c_str(),
-                    human(median_of(rate), "").c_str(), human(median_of(bytes), "B").c_str(),
-                    duration(median_of(p50)).c_str(), duration(median_of(p99)).c_str(),
-                    duration(median_of(cpu)).c_str(), reps.c_str());
+                    human(median(rate), "").c_str(), human(median(bytes), "B").c_str(),
+                    duration(median(p50)).c_str(), duration(median(p99)).c_str(),
+                    duration(median(cpu)).c_str(), reps.c_str());
     }
     out << line << status << '\n';
   }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 
+#include "harness/stats.hpp"
 #include "harness/usage_error.hpp"
 
 namespace ipcmark {
@@ -22,26 +23,6 @@ json identity(const RunSpec& spec) {
           {"pattern", to_string(spec.pattern)},
           {"message_size", spec.message_size},
           {"wait", to_string(spec.wait)}};
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
-}
-
-double mean(const std::vector<double>& v) {
-  double sum = 0;
-  for (double x : v) sum += x;
-  return sum / double(v.size());
-}
-
-double stddev(const std::vector<double>& v) {  // sample stddev, as Google Benchmark
-  if (v.size() < 2) return 0.0;
-  const double m = mean(v);
-  double sq = 0;
-  for (double x : v) sq += (x - m) * (x - m);
-  return std::sqrt(sq / double(v.size() - 1));
 }
 
 }  // namespace
@@ -123,8 +104,8 @@ std::vector<json> aggregate_rows(const std::vector<RunResult>& results) {
         std::vector<double> v;
         for (const RunResult* r : group) v.push_back((r->*m.get)());
         const std::string a = aggregate;
-        double value = a == "mean" ? mean(v) : a == "median" ? median(v) : stddev(v);
-        if (a == "cv") value = mean(v) != 0.0 ? stddev(v) / mean(v) : 0.0;
+        double value = a == "mean" ? mean(v) : a == "median" ? median(v) : sample_stddev(v);
+        if (a == "cv") value = mean(v) != 0.0 ? sample_stddev(v) / mean(v) : 0.0;
         row[m.key] = value;
       }
       if (std::string(aggregate) == "median") {
