@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "harness/command.hpp"
 #include "harness/console.hpp"
 #include "harness/context.hpp"
 #include "harness/peer.hpp"
@@ -278,13 +279,18 @@ int run_cli(int argc, char** argv) {
   peer->add_option("--cpu", pf.options.cpu);
   peer->add_option("--parent-pid", pf.options.parent_pid);
 
-  const auto known = [&](const std::string& name) {
-    for (const CLI::App* sub : app.get_subcommands({}))
-      if (sub->get_name() == name) return true;
-    return false;
-  };
-  if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
-    std::cerr << "ipcmark: error: unknown command '" << argv[1] << "' (use list, run, serve, read or clean)\n";
+  // Commands in their own files (harness/command.hpp): one line each.
+  std::vector<Command> commands;
+
+  std::string known_names;
+  bool known = false;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    if (sub->get_group().empty()) continue;  // hidden (peer)
+    known_names += (known_names.empty() ? "" : ", ") + sub->get_name();
+    if (argc > 1 && sub->get_name() == argv[1]) known = true;
+  }
+  if (argc > 1 && argv[1][0] != '-' && !known && std::string(argv[1]) != "peer") {
+    std::cerr << "ipcmark: error: unknown command '" << argv[1] << "' (commands: " << known_names << ")\n";
     return 2;
   }
   try {
@@ -310,6 +316,8 @@ int run_cli(int argc, char** argv) {
     if (*read) return command_read(transport, channel, read_timeout_s);
     if (*clean) return command_clean(clean_channel);
     if (*peer) return command_peer(pf);
+    for (const Command& c : commands)
+      if (*c.app) return c.body();
   } catch (const UsageError& e) {
     std::cerr << "ipcmark: error: " << e.what() << '\n';
     return 2;
