@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
+#include <random>
 
 #include <csignal>
 #include <cstdio>
@@ -13,13 +16,16 @@
 
 #include <CLI/CLI.hpp>
 
+#include "harness/affinity.hpp"
 #include "harness/command.hpp"
 #include "harness/console.hpp"
 #include "harness/context.hpp"
+#include "harness/floor.hpp"
 #include "harness/peer.hpp"
 #include "harness/results.hpp"
 #include "harness/runner.hpp"
 #include "harness/usage_error.hpp"
+#include "harness/warnings.hpp"
 #include "transports/names.hpp"
 #include "transports/registry.hpp"
 
@@ -36,58 +42,19 @@ const Transport& transport_named(const std::string& name) {
 
 struct RunFlags {
   std::string scenario_file;
-  std::vector<std::string> transports, patterns, waits;
+  std::vector<std::string> transports, patterns, waits, cpus;
   std::vector<std::size_t> sizes;
-  std::uint64_t messages = 0, warmup = 0;
-  bool warmup_set = false;
+  std::vector<std::uint64_t> rates;
+  std::uint64_t messages = 0, warmup = 0, warmup_ms = 0;
+  bool warmup_set = false, warmup_ms_set = false;
   int repetitions = 0, timeout_s = 0;
-  std::string cpus;
+  std::optional<bool> interleave;
+  bool no_floor = false, fail_fast = false;
+  std::uint64_t seed = 0;
   std::string out = "results/latest.json";
 };
 
-std::vector<int> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (::sched_getaffinity(0, sizeof set, &set) == 0)
-    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
-      if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
-  return cpus;
-}
-
-// "" (default: two distinct CPUs when there are two), "A,B", "same", or "none".
-RunOptions parse_cpus(const std::string& text) {
-  const std::vector<int> allowed = allowed_cpus();
-  RunOptions o;
-  if (text == "none") return o;
-  if (text.empty()) {
-    // Unpinned, two busy-polling peers can share one CPU until the scheduler moves one:
-    // milliseconds of noise. Two distinct CPUs is the placement every figure assumes.
-    if (allowed.size() >= 2) o = {allowed[0], allowed[1]};
-    return o;
-  }
-  if (text == "same") {
-    if (!allowed.empty()) o = {allowed[0], allowed[0]};
-    return o;
-  }
-  const auto comma = text.find(',');
-  try {
-    if (comma == std::string::npos) throw std::invalid_argument(text);
-    std::size_t used = 0;
-    o.server_cpu = std::stoi(text.substr(0, comma), &used);
-    if (used != comma) throw std::invalid_argument(text);
-    o.client_cpu = std::stoi(text.substr(comma + 1), &used);
-    if (used != text.size() - comma - 1) throw std::invalid_argument(text);
-  } catch (const std::exception&) {
-    throw UsageError("--cpus '" + text + "': expected SERVER_CPU,CLIENT_CPU (e.g. 0,1), same, or none");
-  }
-  for (int cpu : {o.server_cpu, o.client_cpu})
-    if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end())
-      throw UsageError("--cpus '" + text + "': CPU " + std::to_string(cpu) + " is not available to this process");
-  return o;
-}
-
-int command_run(const RunFlags& f) {
+Scenario scenario_with_flags(const RunFlags& f) {
   Scenario s = f.scenario_file.empty() ? Scenario{} : load_scenario(f.scenario_file);
   if (!f.transports.empty()) s.transports = f.transports;
   if (!f.patterns.empty()) {
@@ -97,34 +64,89 @@ int command_run(const RunFlags& f) {
   if (!f.sizes.empty()) s.sizes = f.sizes;
   if (f.messages != 0) s.messages.fill(f.messages);
   if (f.warmup_set) s.warmup_messages.fill(f.warmup);
+  if (f.warmup_ms_set) s.warmup_ms = f.warmup_ms;
   if (f.repetitions != 0) s.repetitions = f.repetitions;
   if (!f.waits.empty()) {
     s.waits.clear();
     for (const std::string& w : f.waits) s.waits.push_back(parse_wait(w));
   }
   if (f.timeout_s != 0) s.timeout = std::chrono::seconds(f.timeout_s);
-  const std::vector<RunSpec> specs = expand(s);
-  const RunOptions options = parse_cpus(f.cpus);
+  if (!f.cpus.empty()) s.placements = f.cpus;
+  if (!f.rates.empty()) s.rates = f.rates;
+  if (f.interleave) s.interleave = *f.interleave;
+  return s;
+}
+
+// The floor of every placement the runs use, measured on the same CPUs (ipcmark floor).
+nlohmann::json measure_floors(const std::vector<RunSpec>& specs) {
+  nlohmann::json by_placement = nlohmann::json::object();
+  for (const RunSpec& spec : specs) {
+    const std::string key(to_string(spec.placement.placement));
+    if (by_placement.contains(key)) continue;
+    by_placement[key] = to_json(measure_floor(spec.placement.cpus));
+  }
+  return by_placement;
+}
+
+std::string duration_text(double seconds) {
+  const long s = std::lround(seconds);
+  return s >= 60 ? std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s" : std::to_string(s) + "s";
+}
+
+int command_run(const RunFlags& f) {
+  const Scenario s = scenario_with_flags(f);
+  const std::vector<int> allowed = allowed_cpus();
+  const std::vector<RunSpec> specs = expand(s, allowed);
+  RunOptions options;
+  options.interleave = s.interleave;
+  options.fail_fast = f.fail_fast;
+  options.seed = f.seed != 0 ? f.seed : std::random_device{}();
 
   nlohmann::json context = machine_context();
   context["scenario"] = s.name;
-  context["pinning"] = {{"server", options.server_cpu}, {"client", options.client_cpu}};
+  const CpuPair first = specs.front().placement.cpus;
+  context["pinning"] = {{"server", first.server}, {"client", first.client}};
+  nlohmann::json placements = nlohmann::json::object();
+  for (const RunSpec& spec : specs)
+    placements[std::string(to_string(spec.placement.placement))] = {{"server", spec.placement.cpus.server},
+                                                                      {"client", spec.placement.cpus.client}};
+  context["placements"] = placements;
+  context["interleave"] = options.interleave;
+  context["shuffle_seed"] = options.seed;
+  context["timer_cost_ns"] = measure_timer_cost_ns();
+  if (!f.no_floor) {
+    context["floor_by_placement"] = measure_floors(specs);
+    // The floor of the first placement (cross by default), where tools look for one.
+    context["floor"] = context["floor_by_placement"][std::string(to_string(specs.front().placement.placement))];
+  }
+  std::vector<std::string> warnings = environment_warnings(context, static_cast<int>(allowed.size()));
+  for (const std::string& w : warnings) std::cerr << "ipcmark: warning: " << w << '\n';
+  context["warnings"] = warnings;
 
   std::signal(SIGINT, [](int) { interrupt_runs(); });
   std::signal(SIGTERM, [](int) { interrupt_runs(); });
 
   const bool progress = ::isatty(STDERR_FILENO);
+  const auto started = Clock::now();
   std::vector<RunResult> so_far;
   const auto results = run_all(specs, options, [&](const RunResult& r, std::size_t done, std::size_t total) {
     so_far.push_back(r);
     write_results_file(f.out, results_document(context, so_far));  // valid JSON after every run
-    if (progress)
-      std::fprintf(stderr, "\r\033[K[%zu/%zu] %s #%d %s", done, total, r.spec.name().c_str(), r.repetition_index,
-                   r.ok() ? "ok" : "FAILED");
+    if (progress) {
+      const double spent = std::chrono::duration<double>(Clock::now() - started).count();
+      std::fprintf(stderr, "\r\033[K[%zu/%zu] %s #%d %s, %s left", done, total, r.spec.name().c_str(),
+                   r.repetition_index, r.ok() ? "ok" : "FAILED",
+                   duration_text(spent / double(done) * double(total - done)).c_str());
+    }
     if (!r.ok()) std::fprintf(stderr, "%sipcmark: %s #%d failed: %s\n", progress ? "\n" : "",
                               r.spec.name().c_str(), r.repetition_index, r.error.c_str());
   });
   if (progress) std::fprintf(stderr, "\r\033[K");
+  for (const std::string& w : result_warnings(results)) {
+    std::cerr << "ipcmark: warning: " << w << '\n';
+    warnings.push_back(w);
+  }
+  context["warnings"] = warnings;
   write_results_file(f.out, results_document(context, results));
   print_table(std::cout, results);
   std::cout << "results: " << f.out << '\n';
@@ -239,7 +261,20 @@ int run_cli(int argc, char** argv) {
   run->add_option("--repetitions", rf.repetitions, "Repetitions, each a fresh process pair")->check(CLI::Range(1, 1000));
   run->add_option("--wait", rf.waits, "Wait strategies for shm: spin, block (comma-separated)")->delimiter(',');
   run->add_option("--timeout", rf.timeout_s, "Deadline of each run, seconds")->check(CLI::Range(1, 3600));
-  run->add_option("--cpus", rf.cpus, "Pin server,client to CPUs: A,B, same (both on one), or none (default: two distinct CPUs)");
+  run->add_option("--cpus", rf.cpus,
+                  "Placement: SERVER_CPU,CLIENT_CPU, cross (two distinct CPUs, the default), same (both on one) or none; "
+                  "repeat for several (--cpus cross --cpus same)");
+  run->add_option("--rate", rf.rates, "Open loop: stream messages/s on a fixed schedule (0 = closed loop); comma-separated")
+      ->delimiter(',')
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1'000'000'000}));
+  run->add_option("--warmup-ms", rf.warmup_ms, "Warm-up also lasts at least this long, milliseconds")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{600'000}))
+      ->each([&](const std::string&) { rf.warmup_ms_set = true; });
+  run->add_flag("--interleave,!--no-interleave", rf.interleave,
+                "Shuffle the runs of each repetition round (default on; --no-interleave runs spec by spec)");
+  run->add_option("--seed", rf.seed, "Seed of the interleaving shuffle (default: random, recorded in the results)");
+  run->add_flag("--no-floor", rf.no_floor, "Do not measure the machine's floor first (saves about a second per placement)");
+  run->add_flag("--fail-fast", rf.fail_fast, "Stop at the first failed run");
   run->add_option("--out", rf.out, "Results file (JSON)")->capture_default_str();
 
   std::string transport = "shm", channel, message;
@@ -276,11 +311,14 @@ int run_cli(int argc, char** argv) {
   peer->add_option("--warmup", pf.options.spec.warmup_messages)->required();
   peer->add_option("--wait", pf.wait);
   peer->add_option("--timeout", pf.timeout_s);
+  peer->add_option("--rate", pf.options.spec.rate);
+  peer->add_option("--warmup-ms", pf.options.spec.warmup_ms);
   peer->add_option("--cpu", pf.options.cpu);
   peer->add_option("--parent-pid", pf.options.parent_pid);
 
   // Commands in their own files (harness/command.hpp): one line each.
   std::vector<Command> commands;
+  commands.push_back(add_floor_command(app));
 
   std::string known_names;
   bool known = false;

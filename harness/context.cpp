@@ -9,7 +9,9 @@
 #include <sstream>
 #include <string>
 
+#include "harness/environment.hpp"
 #include "harness/process.hpp"
+#include "harness/results.hpp"
 #include "ipcmark_version.hpp"
 
 namespace ipcmark {
@@ -43,16 +45,6 @@ std::size_t parse_cache_size(const std::string& text) {  // "48K", "2048K", "32M
   return n;
 }
 
-int count_cpus_in_list(const std::string& list) {  // "0-1,4"
-  int count = 0;
-  std::stringstream ss(list);
-  for (std::string range; std::getline(ss, range, ',');) {
-    const auto dash = range.find('-');
-    count += dash == std::string::npos ? 1 : std::stoi(range.substr(dash + 1)) - std::stoi(range.substr(0, dash)) + 1;
-  }
-  return count;
-}
-
 json caches() {
   json out = json::array();
   for (int i = 0;; ++i) {
@@ -63,7 +55,7 @@ json caches() {
     out.push_back({{"type", type == "Unified" ? "Unified" : type},
                    {"level", std::atoi(read_first_line(dir + "level").c_str())},
                    {"size", parse_cache_size(read_first_line(dir + "size"))},
-                   {"num_sharing", shared.empty() ? 1 : count_cpus_in_list(shared)}});
+                   {"num_sharing", shared.empty() ? 1 : count_cpu_list(shared)}});
   }
   return out;
 }
@@ -77,6 +69,16 @@ std::string iso8601_now() {
   return s;
 }
 
+std::string compiler() {
+#if defined(__clang__)
+  return std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+  return std::string("gcc ") + __VERSION__;
+#else
+  return "unknown";
+#endif
+}
+
 }  // namespace
 
 json machine_context() {
@@ -88,6 +90,8 @@ json machine_context() {
   ::getloadavg(load, 3);
   const std::string governor = read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
   const std::string mhz = cpuinfo_field("cpu MHz");
+  const Environment environment = read_environment();
+  const ShmSpace shm = shm_space();
 
   return {
       {"date", iso8601_now()},
@@ -109,7 +113,10 @@ json machine_context() {
       {"kernel", std::string(uts.sysname) + " " + uts.release},
       {"cpu_model", cpuinfo_field("model name")},
       {"clocksource", read_first_line("/sys/devices/system/clocksource/clocksource0/current_clocksource")},
-      {"json_schema_version", 1},
+      {"json_schema_version", kJsonSchemaVersion},
+      {"topology", to_json(environment)},
+      {"dev_shm", {{"size_bytes", shm.total_bytes}, {"free_bytes", shm.free_bytes}}},
+      {"compiler", compiler()},
   };
 }
 

@@ -39,6 +39,12 @@ void stamp_payload(std::span<std::byte> message, std::uint64_t stamp_ns) noexcep
   std::memcpy(message.data() + 8, &stamp_ns, 8);
 }
 
+std::uint64_t payload_stamp(std::span<const std::byte> message) noexcept {
+  std::uint64_t stamp = 0;
+  if (message.size() >= kPayloadHeader) std::memcpy(&stamp, message.data() + 8, 8);
+  return stamp;
+}
+
 std::uint64_t payload_sequence(std::span<const std::byte> message) noexcept {
   std::uint64_t sequence = 0;
   std::memcpy(&sequence, message.data(), 8);

@@ -27,6 +27,9 @@ void fill_payload(std::span<std::byte> message, std::uint64_t sequence, std::uin
 void stamp_payload(std::span<std::byte> message, std::uint64_t stamp_ns) noexcept;
 PayloadCheck check_payload(std::span<const std::byte> message) noexcept;
 std::uint64_t payload_sequence(std::span<const std::byte> message) noexcept;
+// Warm-up messages carry stamp 0: that is how the reader tells them from measured ones
+// when warm-up is time-based and its length is known only to the sender.
+std::uint64_t payload_stamp(std::span<const std::byte> message) noexcept;
 
 // The one-shot pattern: the seed text repeated to `size` bytes (printable, no NULs, so a
 // reader that trims trailing NULs gets it back exactly).

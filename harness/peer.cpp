@@ -12,8 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/affinity.hpp"
 #include "harness/clock.hpp"
 #include "harness/histogram.hpp"
+#include "harness/pacer.hpp"
 #include "harness/payload.hpp"
 
 namespace ipcmark {
@@ -59,22 +61,22 @@ class CpuWindow {
   rusage begin_{}, end_{};
 };
 
-// What the reader of measured messages keeps: order, integrity and latency.
+// What the reader of messages keeps: order, integrity, and the latency of measured ones
+// (warm-up messages carry stamp 0).
 class Tally {
  public:
   explicit Tally(std::size_t size) : size_(size) {}
 
-  // Checks one received message; records its latency when `measured`.
-  void check(std::span<const std::byte> message, std::uint64_t now, bool measured) {
+  PayloadCheck check(std::span<const std::byte> message, std::uint64_t now) {
     const PayloadCheck c = check_payload(message);
     if (!c.intact || message.size() != size_) ++corrupted_;
     if (c.sequence > expected_) lost_ += c.sequence - expected_;
     if (c.sequence < expected_) ++reordered_;
     else expected_ = c.sequence + 1;
-    if (measured) latency_.record(now - c.stamp_ns);
+    if (c.stamp_ns != 0) latency_.record(now - c.stamp_ns);
+    return c;
   }
   std::uint64_t next_expected() const { return expected_; }
-  LatencyHistogram& latency() { return latency_; }
 
   void report(json& out) const {
     out["lost"] = lost_;
@@ -89,30 +91,66 @@ class Tally {
   LatencyHistogram latency_;
 };
 
+// Warm-up lasts until both its message count and its duration are reached; once over, it
+// stays over (no clock read per message afterwards).
+class Warmup {
+ public:
+  explicit Warmup(const RunSpec& spec)
+      : messages_(spec.warmup_messages), until_ns_(now_ns() + spec.warmup_ms * 1'000'000u) {}
+  bool active(std::uint64_t sent) {
+    if (over_) return false;
+    over_ = sent >= messages_ && now_ns() >= until_ns_;
+    return !over_;
+  }
+
+ private:
+  std::uint64_t messages_, until_ns_;
+  bool over_ = false;
+};
+
 ChannelConfig channel_config(const PeerOptions& o) {
   return ChannelConfig{o.channel, o.spec.message_size, o.spec.wait};
 }
 
 void say_ready() { std::cout << "ready" << std::endl; }
 
+// Closed loop: each message is stamped just before it is sent. Open loop (spec.rate):
+// each is stamped with the time it was due (harness/pacer.hpp).
 json run_stream_server(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
   auto connection = spec.transport->serve(channel_config(o));
+  const std::uint64_t margin = spec.rate != 0 ? calibrate_sleep_margin_ns() : 0;
   say_ready();
   connection->accept(deadline);
   std::vector<std::byte> message(spec.message_size);
   CpuWindow cpu;
-  const std::uint64_t total = spec.warmup_messages + spec.messages;
-  for (std::uint64_t seq = 0; seq < total; ++seq) {
-    if (seq == spec.warmup_messages) cpu.start();
+  Warmup warmup(spec);
+  MonotonicClock clock;
+  const SendSchedule schedule(clock.now(), spec.rate != 0 ? spec.rate : 1);
+  std::uint64_t measured = 0, first_send = 0, last_send = 0, pacing_ns = 0;
+  for (std::uint64_t seq = 0; measured < spec.messages; ++seq) {
     fill_payload(message, seq, 0);
-    stamp_payload(message, now_ns());  // last, so filling is not counted as latency
+    const std::uint64_t spun = spec.rate != 0 ? wait_until(clock, schedule.due(seq), margin) : 0;
+    if (warmup.active(seq)) {
+      connection->send(message, deadline);  // stamp 0: not measured
+      continue;
+    }
+    if (measured++ == 0) cpu.start();
+    pacing_ns += spun;
+    last_send = now_ns();
+    if (first_send == 0) first_send = last_send;
+    stamp_payload(message, spec.rate != 0 ? schedule.due(seq) : last_send);  // last: filling is not latency
     connection->send(message, deadline);
   }
   cpu.stop();
   // The client's acknowledgement: everything arrived, so the channel may now go away.
   connection->receive(message, deadline);
   json out{{"role", "server"}};
+  if (spec.rate != 0) {
+    out["achieved_rate"] = achieved_rate(spec.messages, first_send, last_send);
+    out["pacing_ns"] = pacing_ns;
+    out["sleep_margin_ns"] = margin;
+  }
   cpu.report(out);
   return out;
 }
@@ -124,26 +162,23 @@ json run_stream_client(const PeerOptions& o, Deadline deadline) {
   std::vector<std::byte> message(spec.message_size);
   Tally tally(spec.message_size);
   CpuWindow cpu;
-  const std::uint64_t total = spec.warmup_messages + spec.messages;
-  std::uint64_t start = 0, end = 0;
-  if (spec.warmup_messages == 0) {
-    cpu.start();
-    start = now_ns();
-  }
+  // The window opens when the last warm-up message arrived (or now, without warm-up).
+  std::uint64_t start = now_ns(), end = start, last = UINT64_MAX;
   // Count by sequence number so that a lost message cannot make us wait for one more.
-  while (tally.next_expected() < total) {
+  while (tally.next_expected() < last) {
     const std::size_t n = connection->receive(message, deadline);
     const std::uint64_t now = now_ns();
-    const bool measured = payload_sequence(message) >= spec.warmup_messages;
-    tally.check(std::span(message).first(n), now, measured);
-    if (tally.next_expected() == spec.warmup_messages && !measured) {
-      cpu.start();
+    const PayloadCheck c = tally.check(std::span(message).first(n), now);
+    if (c.stamp_ns == 0) {
       start = now;
+    } else if (last == UINT64_MAX) {
+      last = c.sequence + spec.messages;
+      cpu.start();
     }
     end = now;
   }
   cpu.stop();
-  fill_payload(message, total, now_ns());
+  fill_payload(message, last, now_ns());
   connection->send(message, deadline);
   json out{{"role", "client"}, {"messages", spec.messages}, {"elapsed_ns", end - start}};
   tally.report(out);
@@ -158,11 +193,10 @@ json run_pingpong_server(const PeerOptions& o, Deadline deadline) {
   connection->accept(deadline);
   std::vector<std::byte> message(spec.message_size);
   CpuWindow cpu;
-  const std::uint64_t total = spec.warmup_messages + spec.messages;
-  for (std::uint64_t i = 0; i < total; ++i) {
-    if (i == spec.warmup_messages) cpu.start();
+  for (std::uint64_t measured = 0; measured < spec.messages;) {
     // Echo unchanged: the client checks every byte of what comes back.
     const std::size_t n = connection->receive(message, deadline);
+    if (payload_stamp(std::span(message).first(n)) != 0 && measured++ == 0) cpu.start();
     connection->send(std::span(message).first(n), deadline);
   }
   cpu.stop();
@@ -178,19 +212,20 @@ json run_pingpong_client(const PeerOptions& o, Deadline deadline) {
   std::vector<std::byte> out(spec.message_size), in(spec.message_size);
   Tally tally(spec.message_size);
   CpuWindow cpu;
-  const std::uint64_t total = spec.warmup_messages + spec.messages;
-  std::uint64_t start = 0;
-  for (std::uint64_t seq = 0; seq < total; ++seq) {
-    const bool measured = seq >= spec.warmup_messages;
-    if (seq == spec.warmup_messages) {
-      cpu.start();
-      start = now_ns();
-    }
+  Warmup warmup(spec);
+  std::uint64_t start = 0, measured = 0;
+  for (std::uint64_t seq = 0; measured < spec.messages; ++seq) {
     fill_payload(out, seq, 0);
-    stamp_payload(out, now_ns());
+    if (!warmup.active(seq)) {
+      if (measured++ == 0) {
+        cpu.start();
+        start = now_ns();
+      }
+      stamp_payload(out, now_ns());
+    }
     connection->send(out, deadline);
     const std::size_t n = connection->receive(in, deadline);
-    tally.check(std::span(in).first(n), now_ns(), measured);
+    tally.check(std::span(in).first(n), now_ns());
   }
   const std::uint64_t end = now_ns();
   cpu.stop();
@@ -219,9 +254,10 @@ json run_oneshot_client(const PeerOptions& o, Deadline deadline) {
   LatencyHistogram latency;
   std::uint64_t corrupted = 0, start = 0;
   CpuWindow cpu;
-  const std::uint64_t total = o.spec.warmup_messages + o.spec.messages;
-  for (std::uint64_t i = 0; i < total; ++i) {
-    if (i == o.spec.warmup_messages) {
+  Warmup warmup(o.spec);
+  for (std::uint64_t i = 0, measured = 0; measured < o.spec.messages; ++i) {
+    const bool warming = warmup.active(i);
+    if (!warming && measured++ == 0) {
       cpu.start();
       start = now_ns();
     }
@@ -229,7 +265,7 @@ json run_oneshot_client(const PeerOptions& o, Deadline deadline) {
     const std::string text = o.spec.transport->fetch(o.channel, deadline);
     const std::uint64_t after = now_ns();
     if (text != expected) ++corrupted;
-    if (i >= o.spec.warmup_messages) latency.record(after - before);
+    if (!warming) latency.record(after - before);
   }
   const std::uint64_t end = now_ns();
   cpu.stop();
@@ -238,13 +274,6 @@ json run_oneshot_client(const PeerOptions& o, Deadline deadline) {
            {"histogram", latency.to_json()}};
   cpu.report(out);
   return out;
-}
-
-void pin_to_cpu(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  if (::sched_setaffinity(0, sizeof set, &set) != 0) throw_system_error("cannot pin to CPU " + std::to_string(cpu));
 }
 
 }  // namespace

@@ -17,17 +17,53 @@ using nlohmann::json;
 
 namespace {
 
-// Real time per iteration: ns per message (stream), per round trip (pingpong), per fetch (oneshot).
 json identity(const RunSpec& spec) {
-  return {{"transport", spec.transport->name},
+  json id{{"transport", spec.transport->name},
           {"pattern", to_string(spec.pattern)},
           {"message_size", spec.message_size},
-          {"wait", to_string(spec.wait)}};
+          {"wait", to_string(spec.wait)},
+          {"placement", to_string(spec.placement.placement)},
+          {"cpus", {{"server", spec.placement.cpus.server}, {"client", spec.placement.cpus.client}}}};
+  if (spec.rate != 0) id["target_rate"] = spec.rate;
+  return id;
+}
+
+// The floor measured for this row's placement (context.floor_by_placement), or null.
+const json& floor_for(const json& context, const RunSpec& spec) {
+  static const json none;
+  if (!context.contains("floor_by_placement")) return none;
+  const json& by = context["floor_by_placement"];
+  const auto it = by.find(std::string(to_string(spec.placement.placement)));
+  return it == by.end() ? none : *it;
+}
+
+// Median latency over the physical limit for these CPUs: the cache-line round trip where
+// the two CPUs differ (half of it for one-way stream latency), the futex round trip where
+// they share one CPU. Null without a floor or for one-shot fetches (no matching floor).
+json x_floor(const RunSpec& spec, double p50_ns, const json& floor) {
+  if (floor.is_null() || spec.pattern == Pattern::Oneshot || p50_ns <= 0) return nullptr;
+  const json& limit = floor.value("cacheline_rtt_ns", json()).is_number() ? floor["cacheline_rtt_ns"]
+                                                                            : floor.value("futex_rtt_ns", json());
+  if (!limit.is_number() || limit.get<double>() <= 0) return nullptr;
+  const double rtt = limit.get<double>();
+  return p50_ns / (spec.pattern == Pattern::Stream ? rtt / 2 : rtt);
+}
+
+// Stream bytes/s over single-thread memcpy of an L2-sized buffer: the copy ceiling.
+json x_memcpy(const RunSpec& spec, double bytes_per_second, const json& floor) {
+  if (floor.is_null() || spec.pattern != Pattern::Stream) return nullptr;
+  const json limit = floor.value("memcpy_l2_bytes_per_second", json());
+  if (!limit.is_number() || limit.get<double>() <= 0) return nullptr;
+  return bytes_per_second / limit.get<double>();
+}
+
+double per_message(std::uint64_t total, std::uint64_t messages) {
+  return messages ? double(total) / double(messages) : 0.0;
 }
 
 }  // namespace
 
-json iteration_row(const RunResult& r) {
+json iteration_row(const RunResult& r, const json& floor) {
   const std::string name = r.spec.name();
   const LatencySummary lat = summarize(r.latency);
   json row{
@@ -47,12 +83,16 @@ json iteration_row(const RunResult& r) {
   row.update(identity(r.spec));
   row["latency_ns"] = {{"min", lat.min}, {"p50", lat.p50}, {"p90", lat.p90}, {"p99", lat.p99},
                        {"p999", lat.p999}, {"p9999", lat.p9999}, {"max", lat.max}, {"mean", lat.mean}};
-  row["cpu_ns_per_message"] = {
-      {"server", r.messages ? double(r.server_cpu_ns) / double(r.messages) : 0.0},
-      {"client", r.messages ? double(r.client_cpu_ns) / double(r.messages) : 0.0}};
-  row["context_switches_per_message"] = {
-      {"server", r.messages ? double(r.server_context_switches) / double(r.messages) : 0.0},
-      {"client", r.messages ? double(r.client_context_switches) / double(r.messages) : 0.0}};
+  row["cpu_ns_per_message"] = {{"server", per_message(r.server_cpu_ns, r.messages)},
+                                {"client", per_message(r.client_cpu_ns, r.messages)}};
+  row["context_switches_per_message"] = {{"server", per_message(r.server_context_switches, r.messages)},
+                                          {"client", per_message(r.client_context_switches, r.messages)}};
+  if (r.spec.rate != 0) {
+    row["achieved_rate"] = r.achieved_rate;
+    row["pacing_ns_per_message"] = per_message(r.pacing_ns, r.messages);
+  }
+  row["x_floor"] = r.ok() ? x_floor(r.spec, double(lat.p50), floor) : json(nullptr);
+  row["x_memcpy"] = r.ok() ? x_memcpy(r.spec, r.bytes_per_second(), floor) : json(nullptr);
   row["lost"] = r.lost;
   row["reordered"] = r.reordered;
   row["corrupted"] = r.corrupted;
@@ -65,7 +105,7 @@ json iteration_row(const RunResult& r) {
   return row;
 }
 
-std::vector<json> aggregate_rows(const std::vector<RunResult>& results) {
+std::vector<json> aggregate_rows(const std::vector<RunResult>& results, const json& context) {
   // Names in first-seen order, so aggregates follow the order of the runs.
   std::vector<std::string> order;
   std::map<std::string, std::vector<const RunResult*>> by_name;
@@ -110,14 +150,29 @@ std::vector<json> aggregate_rows(const std::vector<RunResult>& results) {
       }
       if (std::string(aggregate) == "median") {
         // The latency percentiles of the median repetition, for tables and plots.
-        std::vector<double> p50s;
-        for (const RunResult* r : group) p50s.push_back(double(summarize(r->latency).p50));
+        std::vector<double> p50s, p99s, times;
+        for (const RunResult* r : group) {
+          const LatencySummary lat = summarize(r->latency);
+          p50s.push_back(double(lat.p50));
+          p99s.push_back(double(lat.p99));
+          times.push_back(r->ns_per_message());
+        }
         const double med = median(p50s);
         const RunResult* closest = group.front();
         for (const RunResult* r : group)
           if (std::abs(double(summarize(r->latency).p50) - med) < std::abs(double(summarize(closest->latency).p50) - med))
             closest = r;
-        row["latency_ns"] = iteration_row(*closest)["latency_ns"];
+        const json& floor = floor_for(context, spec);
+        const json closest_row = iteration_row(*closest, floor);
+        row["latency_ns"] = closest_row["latency_ns"];
+        row["x_floor"] = closest_row["x_floor"];
+        row["x_memcpy"] = x_memcpy(spec, row["bytes_per_second"].get<double>(), floor);
+        const Interval time_ci = bootstrap_ci95(times, [](const std::vector<double>& v) { return median(v); });
+        const Interval p99_ci = bootstrap_ci95(p99s, [](const std::vector<double>& v) { return median(v); });
+        row["ci95_low"] = time_ci.low;
+        row["ci95_high"] = time_ci.high;
+        row["p99_ci95_low"] = p99_ci.low;
+        row["p99_ci95_high"] = p99_ci.high;
       }
       rows.push_back(std::move(row));
     }
@@ -126,9 +181,25 @@ std::vector<json> aggregate_rows(const std::vector<RunResult>& results) {
 }
 
 json results_document(const json& context, const std::vector<RunResult>& results) {
+  // Outlier flags compare each repetition with the others of its name.
+  std::map<std::string, std::vector<std::size_t>> by_name;
+  for (std::size_t i = 0; i < results.size(); ++i)
+    if (results[i].ok()) by_name[results[i].spec.name()].push_back(i);
+  std::vector<Outlier> outlier(results.size(), Outlier::None);
+  for (const auto& [name, indices] : by_name) {
+    std::vector<double> times;
+    for (std::size_t i : indices) times.push_back(results[i].ns_per_message());
+    const std::vector<Outlier> flags = tukey_outliers(times);
+    for (std::size_t k = 0; k < indices.size(); ++k) outlier[indices[k]] = flags[k];
+  }
+
   json benchmarks = json::array();
-  for (const RunResult& r : results) benchmarks.push_back(iteration_row(r));
-  for (json& row : aggregate_rows(results)) benchmarks.push_back(std::move(row));
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    json row = iteration_row(results[i], floor_for(context, results[i].spec));
+    row["outlier"] = to_string(outlier[i]);
+    benchmarks.push_back(std::move(row));
+  }
+  for (json& row : aggregate_rows(results, context)) benchmarks.push_back(std::move(row));
   return {{"context", context}, {"benchmarks", std::move(benchmarks)}};
 }
 

@@ -12,16 +12,19 @@
 
 namespace ipcmark {
 
-inline constexpr int kJsonSchemaVersion = 1;
+inline constexpr int kJsonSchemaVersion = 2;
 
-// One row per repetition (run_type "iteration").
-nlohmann::json iteration_row(const RunResult& result);
+// One row per repetition (run_type "iteration"); `floor` is the machine's floor for the
+// row's placement (or null), for x_floor and x_memcpy.
+nlohmann::json iteration_row(const RunResult& result, const nlohmann::json& floor = nullptr);
 
 // mean, median, stddev and cv rows per name over its successful repetitions, as Google
-// Benchmark writes them (run_type "aggregate").
-std::vector<nlohmann::json> aggregate_rows(const std::vector<RunResult>& results);
+// Benchmark writes them (run_type "aggregate"); the median row adds bootstrap intervals.
+std::vector<nlohmann::json> aggregate_rows(const std::vector<RunResult>& results,
+                                           const nlohmann::json& context = nlohmann::json::object());
 
-// The whole document; pure, so it is tested without running anything.
+// The whole document, floors taken from context.floor_by_placement; pure, so it is
+// tested without running anything.
 nlohmann::json results_document(const nlohmann::json& context, const std::vector<RunResult>& results);
 
 // Writes `document` to `path` atomically (temporary file + rename), so a reader or an

@@ -20,6 +20,8 @@ struct RunResult {
   std::uint64_t lost = 0, reordered = 0, corrupted = 0;
   std::uint64_t server_cpu_ns = 0, client_cpu_ns = 0;  // over each peer's measured window
   std::uint64_t server_context_switches = 0, client_context_switches = 0;
+  double achieved_rate = 0;     // open loop: messages/s the sender managed (spec.rate was the aim)
+  std::uint64_t pacing_ns = 0;  // open loop: the sender's busy-waiting for due times (in its CPU)
 
   bool ok() const { return error.empty(); }
   double ns_per_message() const { return messages ? double(elapsed_ns) / double(messages) : 0.0; }

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <random>
 
@@ -40,6 +41,8 @@ std::vector<std::string> peer_args(const RunSpec& spec, const std::string& chann
           "--size", std::to_string(spec.message_size),
           "--messages", std::to_string(spec.messages),
           "--warmup", std::to_string(spec.warmup_messages),
+          "--warmup-ms", std::to_string(spec.warmup_ms),
+          "--rate", std::to_string(spec.rate),
           "--wait", std::string(to_string(spec.wait)),
           "--timeout", std::to_string(spec.timeout.count()),
           "--cpu", std::to_string(cpu),
@@ -118,7 +121,7 @@ std::uint64_t field(const std::optional<json>& report, const char* key) {
 void interrupt_runs() noexcept { g_interrupted.store(true); }
 bool runs_interrupted() noexcept { return g_interrupted.load(); }
 
-RunResult run_one(const RunSpec& spec, int repetition_index, const RunOptions& options) {
+RunResult run_one(const RunSpec& spec, int repetition_index) {
   RunResult result;
   result.spec = spec;
   result.repetition_index = repetition_index;
@@ -132,7 +135,7 @@ RunResult run_one(const RunSpec& spec, int repetition_index, const RunOptions& o
   } remove_names{spec, channel};
 
   try {
-    Peer server{"server", ChildProcess::spawn(peer_args(spec, channel, true, options.server_cpu)), {}, {}};
+    Peer server{"server", ChildProcess::spawn(peer_args(spec, channel, true, spec.placement.cpus.server)), {}, {}};
     bool timed_out = false;
     const auto ready = server.process.read_line(deadline, &timed_out);
     if (!ready || *ready != "ready") {
@@ -144,7 +147,7 @@ RunResult run_one(const RunSpec& spec, int repetition_index, const RunOptions& o
       if (result.error.empty()) result.error = "server exited before it was ready";
       return result;
     }
-    Peer client{"client", ChildProcess::spawn(peer_args(spec, channel, false, options.client_cpu)), {}, {}};
+    Peer client{"client", ChildProcess::spawn(peer_args(spec, channel, false, spec.placement.cpus.client)), {}, {}};
     wait_for_both(server, client, spec.pattern, deadline, result.error);
     // Prefer the root cause: the peer that failed first usually names it; a "peer gone"
     // on the other side is the echo.
@@ -162,6 +165,8 @@ RunResult run_one(const RunSpec& spec, int repetition_index, const RunOptions& o
     result.server_cpu_ns = field(server.report, "cpu_ns");
     result.client_context_switches = field(client.report, "context_switches");
     result.server_context_switches = field(server.report, "context_switches");
+    if (server.report->contains("achieved_rate")) result.achieved_rate = (*server.report)["achieved_rate"].get<double>();
+    result.pacing_ns = field(server.report, "pacing_ns");
     result.latency = LatencyHistogram::from_json(c.at("histogram"));
     if (result.lost + result.reordered + result.corrupted != 0)
       result.error = "data errors: " + std::to_string(result.lost) + " lost, " + std::to_string(result.reordered) +
@@ -172,27 +177,41 @@ RunResult run_one(const RunSpec& spec, int repetition_index, const RunOptions& o
   return result;
 }
 
+std::vector<std::pair<const RunSpec*, int>> run_order(const std::vector<RunSpec>& specs, bool interleave,
+                                                      std::uint64_t seed) {
+  std::vector<std::pair<const RunSpec*, int>> order;
+  if (!interleave) {
+    for (const RunSpec& spec : specs)
+      for (int rep = 0; rep < spec.repetitions; ++rep) order.emplace_back(&spec, rep);
+    return order;
+  }
+  int rounds = 0;
+  for (const RunSpec& s : specs) rounds = std::max(rounds, s.repetitions);
+  std::mt19937_64 random(seed);
+  for (int rep = 0; rep < rounds; ++rep) {
+    const std::size_t round_start = order.size();
+    for (const RunSpec& spec : specs)
+      if (rep < spec.repetitions) order.emplace_back(&spec, rep);
+    std::shuffle(order.begin() + static_cast<std::ptrdiff_t>(round_start), order.end(), random);
+  }
+  return order;
+}
+
 std::vector<RunResult> run_all(
     const std::vector<RunSpec>& specs, const RunOptions& options,
     const std::function<void(const RunResult&, std::size_t done, std::size_t total)>& on_result) {
-  std::size_t total = 0;
-  int max_repetitions = 0;
-  for (const RunSpec& s : specs) {
-    total += static_cast<std::size_t>(s.repetitions);
-    max_repetitions = std::max(max_repetitions, s.repetitions);
-  }
+  const auto order = run_order(specs, options.interleave, options.seed);
   std::vector<RunResult> results;
-  for (int rep = 0; rep < max_repetitions; ++rep)
-    for (const RunSpec& spec : specs) {
-      if (rep >= spec.repetitions) continue;
-      if (runs_interrupted()) return results;
-      results.push_back(run_one(spec, rep, options));
-      if (runs_interrupted() && !results.back().ok()) {
-        results.pop_back();  // a run cut short by Ctrl-C measured nothing
-        return results;
-      }
-      on_result(results.back(), results.size(), total);
+  for (const auto& [spec, rep] : order) {
+    if (runs_interrupted()) return results;
+    results.push_back(run_one(*spec, rep));
+    if (runs_interrupted() && !results.back().ok()) {
+      results.pop_back();  // a run cut short by Ctrl-C measured nothing
+      return results;
     }
+    on_result(results.back(), results.size(), order.size());
+    if (options.fail_fast && !results.back().ok()) return results;
+  }
   return results;
 }
 

@@ -1,7 +1,9 @@
 // harness/runner.hpp — runs each RunSpec as a fresh server/client process pair.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "harness/run_result.hpp"
@@ -9,18 +11,26 @@
 namespace ipcmark {
 
 struct RunOptions {
-  int server_cpu = -1;  // pin the peers, or -1 to let the scheduler place them
-  int client_cpu = -1;
+  bool interleave = true;  // see run_order
+  std::uint64_t seed = 1;  // of the shuffle, recorded in the results' context
+  bool fail_fast = false;  // stop at the first failed run
 };
 
-// One repetition: spawns `ipcmark peer` twice (server, then client after "ready"),
-// bounded by spec.timeout; errors become RunResult::error, never exceptions. Every name
-// the run created is removed and both children are reaped before it returns.
-RunResult run_one(const RunSpec& spec, int repetition_index, const RunOptions& options);
+// One repetition: spawns `ipcmark peer` twice (server, then client after "ready"), pinned
+// as spec.placement says, bounded by spec.timeout; errors become RunResult::error, never
+// exceptions. Every name the run created is removed and both children are reaped before
+// it returns.
+RunResult run_one(const RunSpec& spec, int repetition_index);
 
-// Repetitions as the outer loop, so drift over time hits every configuration alike.
-// `on_result` sees each result as it arrives (to rewrite the results file, print progress).
-// Stops early, returning what it has, once `interrupted()` turns true.
+// The order of the runs. Interleaved: rounds of one repetition of every spec, each round
+// shuffled, so drift over time (thermal, noisy neighbours) hits every configuration alike
+// and no configuration always follows the same other one. Otherwise: spec by spec.
+std::vector<std::pair<const RunSpec*, int>> run_order(const std::vector<RunSpec>& specs, bool interleave,
+                                                      std::uint64_t seed);
+
+// Runs every repetition in run_order. `on_result` sees each result as it arrives (to
+// rewrite the results file, print progress). Stops early, returning what it has, once
+// runs_interrupted() turns true, or after a failure with fail_fast.
 std::vector<RunResult> run_all(const std::vector<RunSpec>& specs, const RunOptions& options,
                                const std::function<void(const RunResult&, std::size_t done, std::size_t total)>& on_result);
 

@@ -1,5 +1,7 @@
 #include "harness/scenario.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <fstream>
 #include <limits>
@@ -38,6 +40,8 @@ std::string RunSpec::name() const {
   std::string n = std::string(transport->name) + "/" + std::string(to_string(pattern)) + "/" +
                   std::to_string(message_size);
   if (transport->has_wait_modes && pattern != Pattern::Oneshot) n += "/" + std::string(to_string(wait));
+  n += "/" + std::string(to_string(placement.placement));
+  if (rate != 0) n += "/rate=" + std::to_string(rate);
   return n;
 }
 
@@ -46,6 +50,16 @@ namespace {
 using nlohmann::json;
 
 constexpr std::uint64_t kMaxMessages = 1'000'000'000;
+constexpr std::uint64_t kMaxRate = 1'000'000'000;
+
+const std::vector<int>& any_cpu() {
+  static const std::vector<int> cpus = [] {
+    std::vector<int> all(CPU_SETSIZE);
+    for (int i = 0; i < CPU_SETSIZE; ++i) all[i] = i;
+    return all;
+  }();
+  return cpus;
+}
 
 class Reader {
  public:
@@ -144,9 +158,26 @@ Scenario parse_scenario(const json& j, std::string_view source) {
       });
     } else if (key == "timeout_s") {
       s.timeout = std::chrono::seconds(r.integer(value, key, 1, 3600));
+    } else if (key == "placements") {
+      s.placements = r.list(value, key, [&](const json& v) {
+        std::string text = r.string(v, key);
+        try {
+          parse_placement(text, any_cpu());  // syntax only: CPUs are checked where it runs
+        } catch (const UsageError& e) {
+          r.fail(key, e.what());
+        }
+        return text;
+      });
+    } else if (key == "rates") {
+      s.rates = r.list(value, key, [&](const json& v) { return r.integer(v, key, 0, kMaxRate); });
+    } else if (key == "warmup_ms") {
+      s.warmup_ms = r.integer(value, key, 0, 600'000);
+    } else if (key == "interleave") {
+      if (!value.is_boolean()) r.fail(key, "expected true or false, got " + value.dump());
+      s.interleave = value.get<bool>();
     } else {
       r.fail(key, "unknown key (allowed: name, description, transports, patterns, sizes, messages, "
-                  "warmup_messages, repetitions, wait, timeout_s)");
+                  "warmup_messages, repetitions, wait, timeout_s, placements, rates, warmup_ms, interleave)");
     }
   }
   return s;
@@ -165,7 +196,13 @@ Scenario load_scenario(const std::string& path) {
   return parse_scenario(j, path);
 }
 
-std::vector<RunSpec> expand(const Scenario& s) {
+std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed) {
+  std::vector<PinnedPlacement> placements;
+  for (const std::string& text : s.placements) placements.push_back(parse_placement(text, allowed));
+  const bool open_loop = std::any_of(s.rates.begin(), s.rates.end(), [](auto r) { return r != 0; });
+  if (open_loop && std::find(s.patterns.begin(), s.patterns.end(), Pattern::Stream) == s.patterns.end())
+    throw UsageError("a send rate applies to pattern stream, which this run does not include");
+
   std::vector<RunSpec> runs;
   std::set<std::string> seen;  // the same name twice (e.g. pipe with two waits) runs once
   for (const std::string& transport_name : s.transports) {
@@ -181,17 +218,25 @@ std::vector<RunSpec> expand(const Scenario& s) {
                            " bytes, too small to carry the sequence number and timestamp of " +
                            std::string(to_string(pattern)));
         for (WaitKind wait : s.waits) {
-          RunSpec spec;
-          spec.transport = transport;
-          spec.pattern = pattern;
-          spec.message_size = size;
-          // One-shot readers open, copy and close: nothing waits, so the wait is not a choice.
-          spec.wait = transport->has_wait_modes && pattern != Pattern::Oneshot ? wait : WaitKind::Block;
-          spec.messages = s.messages[static_cast<std::size_t>(pattern)];
-          spec.warmup_messages = s.warmup_messages[static_cast<std::size_t>(pattern)];
-          spec.timeout = s.timeout;
-          spec.repetitions = s.repetitions;
-          if (seen.insert(spec.name()).second) runs.push_back(spec);
+          for (const PinnedPlacement& placement : placements) {
+            for (std::uint64_t rate : pattern == Pattern::Stream ? s.rates : std::vector<std::uint64_t>{0}) {
+              RunSpec spec;
+              spec.transport = transport;
+              spec.pattern = pattern;
+              spec.message_size = size;
+              // One-shot readers open, copy and close: nothing waits, so the wait is not a choice.
+              spec.wait = transport->has_wait_modes && pattern != Pattern::Oneshot ? wait : WaitKind::Block;
+              if (spec.wait == WaitKind::Spin && placement.placement == Placement::Same) continue;
+              spec.messages = s.messages[static_cast<std::size_t>(pattern)];
+              spec.warmup_messages = s.warmup_messages[static_cast<std::size_t>(pattern)];
+              spec.warmup_ms = s.warmup_ms;
+              spec.timeout = s.timeout;
+              spec.repetitions = s.repetitions;
+              spec.placement = placement;
+              spec.rate = rate;
+              if (seen.insert(spec.name()).second) runs.push_back(spec);
+            }
+          }
         }
       }
     }

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "harness/affinity.hpp"
+#include "harness/placement.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcmark {
@@ -35,6 +37,13 @@ struct Scenario {  // defaults live here and nowhere else
   int repetitions = 3;
   std::vector<WaitKind> waits{WaitKind::Spin, WaitKind::Block};
   std::chrono::seconds timeout{30};
+  // --cpus values: "cross", "same", "none" or "A,B" (see harness/placement.hpp).
+  std::vector<std::string> placements{"cross"};
+  // Stream send rates in messages/s; 0 is closed loop (as fast as the channel takes them).
+  std::vector<std::uint64_t> rates{0};
+  // Warm-up lasts until both warmup_messages have gone and warmup_ms have passed.
+  std::uint64_t warmup_ms = 0;
+  bool interleave = true;  // shuffle the runs of each repetition round
 };
 
 // One run: a process pair measuring one configuration.
@@ -47,9 +56,13 @@ struct RunSpec {
   std::uint64_t warmup_messages = 0;
   std::chrono::seconds timeout{30};
   int repetitions = 1;
+  PinnedPlacement placement;
+  std::uint64_t rate = 0;  // stream only: messages/s on a fixed schedule; 0 = closed loop
+  std::uint64_t warmup_ms = 0;
 
-  // "<transport>/<pattern>/<size>", plus "/spin" or "/block" where the wait is a choice
-  // (transports with wait modes, patterns other than oneshot).
+  // "<transport>/<pattern>/<size>[/spin|/block]/<placement>[/rate=N]": the wait where it
+  // is a choice (transports with wait modes, patterns other than oneshot), the rate for
+  // open-loop streams.
   std::string name() const;
 };
 
@@ -59,6 +72,8 @@ Scenario parse_scenario(const nlohmann::json& json, std::string_view source);
 Scenario load_scenario(const std::string& path);
 
 // Checks each combination against the transports' limits (UsageError) and expands.
-std::vector<RunSpec> expand(const Scenario& scenario);
+// Placements resolve against `allowed` CPUs. A spinning wait is not run with both peers
+// on one CPU: the spinner would hold the CPU its peer needs until the scheduler's tick.
+std::vector<RunSpec> expand(const Scenario& scenario, const std::vector<int>& allowed = allowed_cpus());
 
 }  // namespace ipcmark

@@ -51,8 +51,13 @@ TEST(Run, TinySuiteOverShmBothWaitsAndPipeProducesCleanCompleteRows) {
   const json& context = r.document["context"];
   for (const char* key : {"date", "host_name", "executable", "num_cpus", "mhz_per_cpu", "cpu_scaling_enabled", "caches",
                           "load_avg", "library_build_type", "ipcmark_version", "git_commit", "kernel", "cpu_model",
-                          "json_schema_version"})
+                          "json_schema_version", "topology", "dev_shm", "compiler", "timer_cost_ns", "warnings",
+                          "floor", "floor_by_placement", "pinning", "placements", "shuffle_seed"})
     EXPECT_TRUE(context.contains(key)) << key;
+  EXPECT_EQ(context["json_schema_version"], 2);
+  EXPECT_GT(context["floor"]["futex_rtt_ns"].get<double>(), 0.0);
+  EXPECT_GT(context["floor"]["memcpy_l2_bytes_per_second"].get<double>(), 0.0);
+  EXPECT_GT(context["timer_cost_ns"].get<double>(), 0.0);
   EXPECT_TRUE(context["caches"].is_array());
 
   std::multiset<std::string> iterations;
@@ -71,12 +76,14 @@ TEST(Run, TinySuiteOverShmBothWaitsAndPipeProducesCleanCompleteRows) {
     EXPECT_GT(row["real_time"].get<double>(), 0.0) << row["name"];
     EXPECT_GT(row["latency_ns"]["p50"].get<double>(), 0.0) << row["name"];
     EXPECT_EQ(row["histogram"]["count"], 300) << row["name"];
+    EXPECT_EQ(row["placement"], "cross") << row["name"];
+    if (row["pattern"] != "oneshot") EXPECT_GT(row["x_floor"].get<double>(), 0.0) << row["name"];
   }
   for (const std::string size : {"64", "4096"}) {
-    std::vector<std::string> names{"shm/oneshot/" + size, "pipe/oneshot/" + size};  // nothing waits in oneshot
+    std::vector<std::string> names{"shm/oneshot/" + size + "/cross", "pipe/oneshot/" + size + "/cross"};  // nothing waits
     for (const std::string pattern : {"pingpong", "stream"})
-      for (const std::string& name : {"shm/" + pattern + "/" + size + "/spin", "shm/" + pattern + "/" + size + "/block",
-                                      "pipe/" + pattern + "/" + size})
+      for (const std::string& name : {"shm/" + pattern + "/" + size + "/spin/cross",
+                                      "shm/" + pattern + "/" + size + "/block/cross", "pipe/" + pattern + "/" + size + "/cross"})
         names.push_back(name);
     for (const std::string& name : names) {
       EXPECT_EQ(iterations.count(name), 2u) << name;
@@ -95,6 +102,60 @@ TEST(Run, PinnedRunRecordsItsPinning) {
   ASSERT_TRUE(r.status.ok()) << r.status.describe();
   EXPECT_EQ(r.document["context"]["pinning"]["server"], 0);
   EXPECT_EQ(r.document["context"]["pinning"]["client"], 0);
+  expect_nothing_left_behind(r.pid);
+}
+
+TEST(Run, SeveralPlacementsAreEachRecordedPerRowAndInTheContext) {
+  const std::string out = testing::temp_path("placements.json");
+  const RunOutcome r = run_ipcmark({"--transports", "pipe", "--pattern", "pingpong", "--sizes", "64", "--messages", "100",
+                                    "--warmup", "10", "--repetitions", "1", "--cpus", "0,1", "--cpus", "same"},
+                                   out);
+  ASSERT_TRUE(r.status.ok()) << r.status.describe();
+  std::set<std::string> placements;
+  for (const json& row : r.document["benchmarks"])
+    if (row["run_type"] == "iteration") placements.insert(row["placement"].get<std::string>());
+  EXPECT_EQ(placements, (std::set<std::string>{"cross", "same"}));
+  EXPECT_EQ(r.document["context"]["placements"]["cross"]["client"], 1);
+  EXPECT_EQ(r.document["context"]["placements"]["same"]["client"], 0);
+  EXPECT_TRUE(r.document["context"]["floor_by_placement"]["same"]["cacheline_rtt_ns"].is_null());
+  expect_nothing_left_behind(r.pid);
+}
+
+TEST(Run, OpenLoopRunRecordsTargetAndAchievedRate) {
+  const std::string out = testing::temp_path("rate.json");
+  const RunOutcome r = run_ipcmark({"--transports", "shm,pipe", "--pattern", "stream", "--sizes", "64", "--messages",
+                                    "500", "--warmup", "50", "--repetitions", "1", "--wait", "block", "--rate", "5000",
+                                    "--no-floor"},
+                                   out);
+  ASSERT_TRUE(r.status.ok()) << r.status.describe();
+  int rows = 0;
+  for (const json& row : r.document["benchmarks"]) {
+    if (row["run_type"] != "iteration") continue;
+    ++rows;
+    EXPECT_EQ(row["target_rate"], 5000) << row["name"];
+    EXPECT_GT(row["achieved_rate"].get<double>(), 0.0) << row["name"];  // its value is the machine's, not asserted
+    EXPECT_EQ(row["histogram"]["count"], 500) << row["name"];
+    EXPECT_TRUE(row["error"].is_null()) << row["error"];
+  }
+  EXPECT_EQ(rows, 2);
+  EXPECT_FALSE(r.document["context"].contains("floor"));  // --no-floor
+  expect_nothing_left_behind(r.pid);
+}
+
+TEST(Run, TimeBasedWarmupStillMeasuresExactlyTheRequestedMessages) {
+  const std::string out = testing::temp_path("warmup.json");
+  const RunOutcome r = run_ipcmark({"--transports", "shm,unix", "--pattern", "pingpong,stream,oneshot", "--sizes", "64",
+                                    "--messages", "200", "--warmup", "0", "--warmup-ms", "30", "--repetitions", "1",
+                                    "--wait", "block", "--no-floor", "--no-interleave"},
+                                   out);
+  ASSERT_TRUE(r.status.ok()) << r.status.describe();
+  for (const json& row : r.document["benchmarks"]) {
+    if (row["run_type"] != "iteration") continue;
+    EXPECT_EQ(row["iterations"], 200) << row["name"];
+    EXPECT_EQ(row["histogram"]["count"], 200) << row["name"];
+    EXPECT_EQ(row["lost"], 0) << row["name"];
+  }
+  EXPECT_FALSE(r.document["context"]["interleave"].get<bool>());
   expect_nothing_left_behind(r.pid);
 }
 

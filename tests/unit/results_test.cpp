@@ -32,7 +32,8 @@ TEST(Results, IterationRowCarriesGoogleBenchmarkAndIpcmarkFields) {
                           "pattern", "message_size", "wait", "latency_ns", "lost", "reordered", "corrupted", "error",
                           "histogram", "cpu_ns_per_message"})
     EXPECT_TRUE(row.contains(key)) << key;
-  EXPECT_EQ(row["name"], "shm/pingpong/64/spin");
+  EXPECT_EQ(row["name"], "shm/pingpong/64/spin/unpinned");
+  EXPECT_EQ(row["placement"], "unpinned");
   EXPECT_EQ(row["run_type"], "iteration");
   EXPECT_EQ(row["time_unit"], "ns");
   EXPECT_EQ(row["iterations"], 1000);
@@ -50,7 +51,7 @@ TEST(Results, FailedRowSaysSoTheGoogleBenchmarkWay) {
   RunResult r = fake_result("pipe", 0, 1);
   r.error = "client: peer process 12 is gone";
   const json row = iteration_row(r);
-  EXPECT_EQ(row["name"], "pipe/pingpong/64");  // pipe has no wait modes: no /spin
+  EXPECT_EQ(row["name"], "pipe/pingpong/64/unpinned");  // pipe has no wait modes: no /spin
   EXPECT_EQ(row["error"], r.error);
   EXPECT_EQ(row["error_occurred"], true);
   EXPECT_EQ(row["error_message"], r.error);
@@ -64,7 +65,7 @@ TEST(Results, AggregatesAreMeanMedianStddevCvOverSuccessfulRepetitions) {
   runs.push_back(failed);
   const auto rows = aggregate_rows(runs);
   ASSERT_EQ(rows.size(), 4u);
-  EXPECT_EQ(rows[0]["name"], "shm/pingpong/64/spin_mean");
+  EXPECT_EQ(rows[0]["name"], "shm/pingpong/64/spin/unpinned_mean");
   EXPECT_EQ(rows[0]["run_type"], "aggregate");
   EXPECT_EQ(rows[0]["iterations"], 3);  // the failed repetition is not averaged in
   EXPECT_DOUBLE_EQ(rows[0]["real_time"].get<double>(), 3000.0);
@@ -81,6 +82,67 @@ TEST(Results, DocumentHasContextAndIterationRowsBeforeAggregates) {
   ASSERT_EQ(doc["benchmarks"].size(), 2u + 4u);
   EXPECT_EQ(doc["benchmarks"][1]["run_type"], "iteration");
   EXPECT_EQ(doc["benchmarks"][2]["run_type"], "aggregate");
+}
+
+TEST(Results, RowsAreMultiplesOfTheFloorOfTheirPlacement) {
+  RunResult r = fake_result("shm", 0, 2'000'000);  // p50 about 5000 ns
+  r.spec.placement = {Placement::Cross, {0, 1}};
+  const json context{{"floor_by_placement",
+                      {{"cross", {{"cacheline_rtt_ns", 250.0}, {"futex_rtt_ns", 40'000.0},
+                                  {"memcpy_l2_bytes_per_second", 32e9}}}}}};
+  const json doc = results_document(context, {r});
+  const json& row = doc["benchmarks"][0];
+  EXPECT_NEAR(row["x_floor"].get<double>(), 5000.0 / 250.0, 0.1);
+  EXPECT_TRUE(row["x_memcpy"].is_null());  // pingpong: bytes/s is not a copy rate
+
+  r.spec.pattern = Pattern::Stream;  // one-way: against half the round trip; bytes/s against memcpy
+  const json stream = results_document(context, {r})["benchmarks"][0];
+  EXPECT_NEAR(stream["x_floor"].get<double>(), 5000.0 / 125.0, 0.2);
+  EXPECT_NEAR(stream["x_memcpy"].get<double>(), 64 * 500'000.0 / 32e9, 1e-9);
+
+  r.spec.placement = {Placement::Same, {0, 0}};  // no floor measured for it: null, not a guess
+  EXPECT_TRUE(results_document(context, {r})["benchmarks"][0]["x_floor"].is_null());
+}
+
+TEST(Results, SameCpuRowsUseTheFutexFloor) {
+  RunResult r = fake_result("pipe", 0, 2'000'000);
+  r.spec.placement = {Placement::Same, {0, 0}};
+  const json context{{"floor_by_placement", {{"same", {{"cacheline_rtt_ns", nullptr}, {"futex_rtt_ns", 2500.0}}}}}};
+  EXPECT_NEAR(results_document(context, {r})["benchmarks"][0]["x_floor"].get<double>(), 2.0, 0.01);
+}
+
+TEST(Results, MedianRowCarriesBootstrapIntervalsAndIterationRowsOutlierFlags) {
+  std::vector<RunResult> runs;
+  for (int i = 0; i < 7; ++i) runs.push_back(fake_result("shm", i, 1'000'000 + 10'000 * i));
+  runs.push_back(fake_result("shm", 7, 9'000'000));  // far above the rest
+  for (RunResult& r : runs) r.spec.repetitions = 8;
+  const json doc = results_document(json::object(), runs);
+  const json& rows = doc["benchmarks"];
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(rows[i]["outlier"], "none") << i;
+  EXPECT_EQ(rows[7]["outlier"], "severe");
+  const json& median_row = rows[8 + 1];
+  ASSERT_EQ(median_row["aggregate_name"], "median");
+  const double med = median_row["real_time"].get<double>();
+  EXPECT_LE(median_row["ci95_low"].get<double>(), med);
+  EXPECT_GE(median_row["ci95_high"].get<double>(), med);
+  EXPECT_GE(median_row["ci95_low"].get<double>(), 1000.0);  // within the repetitions' range
+  EXPECT_LE(median_row["ci95_high"].get<double>(), 9000.0);
+  EXPECT_TRUE(median_row.contains("p99_ci95_low"));
+  EXPECT_TRUE(median_row.contains("p99_ci95_high"));
+}
+
+TEST(Results, OpenLoopRowsSayWhatRateTheyAimedAtAndAchieved) {
+  RunResult r = fake_result("pipe", 0, 1'000'000);
+  r.spec.pattern = Pattern::Stream;
+  r.spec.rate = 10'000;
+  r.achieved_rate = 9'876.5;
+  r.pacing_ns = 30'000'000;
+  const json row = iteration_row(r);
+  EXPECT_EQ(row["name"], "pipe/stream/64/unpinned/rate=10000");
+  EXPECT_EQ(row["target_rate"], 10'000);
+  EXPECT_DOUBLE_EQ(row["achieved_rate"].get<double>(), 9'876.5);
+  EXPECT_DOUBLE_EQ(row["pacing_ns_per_message"].get<double>(), 30'000.0);
+  EXPECT_FALSE(iteration_row(fake_result("pipe", 0, 1))["achieved_rate"].is_number());  // closed loop: absent
 }
 
 }  // namespace

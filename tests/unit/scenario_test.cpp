@@ -105,9 +105,63 @@ TEST(Scenario, ExpandCoversEveryCombinationAndNamesWaitOnlyWhereItMatters) {
   s.sizes = {64, 4096};
   s.waits = {WaitKind::Spin, WaitKind::Block};
   std::vector<std::string> names;
-  for (const RunSpec& r : expand(s)) names.push_back(r.name());
-  EXPECT_EQ(names, (std::vector<std::string>{"shm/pingpong/64/spin", "shm/pingpong/64/block", "shm/pingpong/4096/spin",
-                                             "shm/pingpong/4096/block", "pipe/pingpong/64", "pipe/pingpong/4096"}));
+  for (const RunSpec& r : expand(s, {0, 1})) names.push_back(r.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"shm/pingpong/64/spin/cross", "shm/pingpong/64/block/cross",
+                                             "shm/pingpong/4096/spin/cross", "shm/pingpong/4096/block/cross",
+                                             "pipe/pingpong/64/cross", "pipe/pingpong/4096/cross"}));
+}
+
+TEST(Scenario, ExpandRunsEachPlacementButNeverSpinsOnOneCpu) {
+  Scenario s;
+  s.transports = {"shm", "pipe"};
+  s.patterns = {Pattern::Pingpong};
+  s.sizes = {64};
+  s.placements = {"cross", "same"};
+  std::vector<std::string> names;
+  for (const RunSpec& r : expand(s, {2, 3})) {
+    names.push_back(r.name());
+    EXPECT_EQ(r.placement.cpus.server, 2) << r.name();
+    EXPECT_EQ(r.placement.cpus.client, r.placement.placement == Placement::Same ? 2 : 3) << r.name();
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"shm/pingpong/64/spin/cross", "shm/pingpong/64/block/cross",
+                                             "shm/pingpong/64/block/same", "pipe/pingpong/64/cross",
+                                             "pipe/pingpong/64/same"}));
+}
+
+TEST(Scenario, RatesApplyToStreamOnlyAndNeedIt) {
+  Scenario s;
+  s.transports = {"pipe"};
+  s.patterns = {Pattern::Stream, Pattern::Pingpong};
+  s.sizes = {64};
+  s.rates = {0, 10'000};
+  std::vector<std::string> names;
+  for (const RunSpec& r : expand(s, {0, 1})) names.push_back(r.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"pipe/stream/64/cross", "pipe/stream/64/cross/rate=10000",
+                                             "pipe/pingpong/64/cross"}));
+  s.patterns = {Pattern::Pingpong};
+  EXPECT_THROW(expand(s, {0, 1}), UsageError);
+}
+
+TEST(Scenario, PlacementsRatesWarmupAndInterleaveAreParsedStrictly) {
+  const Scenario s = parse_scenario(
+      json{{"placements", {"cross", "same", "0,1"}}, {"rates", {0, 5000}}, {"warmup_ms", 50}, {"interleave", false}}, "t");
+  EXPECT_EQ(s.placements, (std::vector<std::string>{"cross", "same", "0,1"}));
+  EXPECT_EQ(s.rates, (std::vector<std::uint64_t>{0, 5000}));
+  EXPECT_EQ(s.warmup_ms, 50u);
+  EXPECT_FALSE(s.interleave);
+  for (const json& bad : {json{{"placements", {"diagonal"}}}, json{{"placements", {"0,x"}}}, json{{"rates", {-1}}},
+                          json{{"warmup_ms", "long"}}, json{{"interleave", 1}}})
+    EXPECT_THROW(parse_scenario(bad, "t"), UsageError) << bad.dump();
+}
+
+TEST(Scenario, OnlyAvailableCpusCanBePinned) {
+  Scenario s;
+  s.placements = {"0,7"};
+  EXPECT_THROW(expand(s, {0, 1}), UsageError);
+  s.placements = {"cross"};
+  EXPECT_THROW(expand(s, {0}), UsageError);  // cross needs two
+  s.placements = {""};
+  EXPECT_EQ(expand(s, {0}).front().placement.placement, Placement::Unpinned);  // the default degrades
 }
 
 TEST(Scenario, ExpandRejectsSizesOutsideTheTransportLimits) {

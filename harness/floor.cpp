@@ -1,0 +1,258 @@
+#include "harness/floor.hpp"
+
+#include <linux/futex.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <new>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/affinity.hpp"
+#include "harness/clock.hpp"
+#include "harness/stats.hpp"
+#include "transports/transport.hpp"
+
+namespace ipcmark {
+namespace {
+
+// Each measurement stops early rather than overrun its share of the floor's budget.
+constexpr std::uint64_t kBudgetNs = 400'000'000;
+
+// Shared between the two forked sides. Ping and pong sit on their own cache lines, so
+// the measured traffic is exactly one line each way.
+struct alignas(64) Line {
+  std::atomic<std::uint32_t> value{0};
+};
+struct Shared {
+  Line ping, pong;
+  alignas(64) std::atomic<bool> stop{false};
+  double result = 0;  // written by the measuring side before it exits
+};
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+
+long futex(std::atomic<std::uint32_t>& word, int op, std::uint32_t value) {
+  // Not FUTEX_PRIVATE_FLAG: the word is shared between processes.
+  return ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), op, value, nullptr, nullptr, 0);
+}
+
+void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t old, const std::atomic<bool>& stop) {
+  while (word.load(std::memory_order_acquire) == old && !stop.load(std::memory_order_relaxed))
+    futex(word, FUTEX_WAIT, old);
+}
+
+// Runs `measure` and `partner` in two forked children pinned as `cpus` says (the caller
+// keeps its affinity) and returns what `measure` stored in Shared::result. Children that
+// overrun the deadline are killed; both are always reaped.
+double in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& measure,
+                        const std::function<void(Shared&)>& partner) {
+  void* memory = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) throw_system_error("floor: cannot map shared memory");
+  Shared* shared = new (memory) Shared;
+  std::fflush(nullptr);  // no buffered output may be written twice by the children
+
+  const auto start = [&](int cpu, const std::function<void(Shared&)>& body) {
+    const pid_t pid = ::fork();
+    if (pid < 0) throw_system_error("floor: fork failed");
+    if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      try {
+        if (cpu >= 0) pin_to_cpu(cpu);
+        body(*shared);
+      } catch (...) {
+        shared->stop.store(true);
+        ::_exit(1);
+      }
+      ::_exit(0);
+    }
+    return pid;
+  };
+  pid_t pids[2] = {start(cpus.server, measure), -1};
+  try {
+    pids[1] = start(cpus.client, partner);
+  } catch (...) {
+    shared->stop.store(true);
+  }
+
+  bool ok = pids[1] > 0;
+  const std::uint64_t deadline = now_ns() + 3 * kBudgetNs;
+  for (pid_t& pid : pids) {
+    while (pid > 0) {
+      int status = 0;
+      const pid_t r = ::waitpid(pid, &status, WNOHANG);
+      if (r == pid) {
+        ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        pid = -1;
+      } else if (r < 0 && errno != EINTR) {
+        pid = -1;
+      } else if (now_ns() > deadline) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        ok = false;
+        pid = -1;
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+    shared->stop.store(true);  // one side is done: release the other if it still waits
+    for (Line* line : {&shared->ping, &shared->pong}) futex(line->value, FUTEX_WAKE, INT32_MAX);
+  }
+  const double result = shared->result;
+  ::munmap(memory, sizeof(Shared));
+  if (!ok) throw Error(Errc::System, "floor: a measuring process failed or overran its time budget");
+  return result;
+}
+
+}  // namespace
+
+std::optional<double> measure_cacheline_rtt_ns(CpuPair cpus) {
+  if (cpus.server >= 0 && cpus.server == cpus.client) return std::nullopt;
+  constexpr std::uint32_t kWarmup = 20'000, kBatch = 1'000, kBatches = 200;
+  const auto measure = [](Shared& s) {
+    std::vector<double> batches;
+    const std::uint64_t begin = now_ns();
+    std::uint32_t i = 0;
+    const auto round_trip = [&] {
+      ++i;
+      s.ping.value.store(i, std::memory_order_release);
+      while (s.pong.value.load(std::memory_order_acquire) != i)
+        if (s.stop.load(std::memory_order_relaxed)) throw Error(Errc::PeerGone, "partner stopped");
+    };
+    for (std::uint32_t w = 0; w < kWarmup; ++w) round_trip();
+    for (std::uint32_t b = 0; b < kBatches && now_ns() - begin < kBudgetNs; ++b) {
+      const std::uint64_t t0 = now_ns();
+      for (std::uint32_t k = 0; k < kBatch; ++k) round_trip();
+      batches.push_back(double(now_ns() - t0) / kBatch);
+    }
+    s.result = median(batches);
+    s.stop.store(true);
+  };
+  const auto partner = [](Shared& s) {
+    std::uint32_t seen = 0;
+    while (!s.stop.load(std::memory_order_relaxed)) {
+      const std::uint32_t v = s.ping.value.load(std::memory_order_acquire);
+      if (v != seen) {
+        seen = v;
+        s.pong.value.store(v, std::memory_order_release);
+      }
+    }
+  };
+  return in_two_processes(cpus, measure, partner);
+}
+
+double measure_futex_rtt_ns(CpuPair cpus) {
+  constexpr std::uint32_t kWarmup = 200, kRoundTrips = 2'000;
+  const auto measure = [](Shared& s) {
+    std::vector<double> samples;
+    samples.reserve(kRoundTrips);
+    const std::uint64_t begin = now_ns();
+    for (std::uint32_t i = 1; i <= kWarmup + kRoundTrips && now_ns() - begin < kBudgetNs; ++i) {
+      const std::uint64_t t0 = now_ns();
+      s.ping.value.store(i, std::memory_order_release);
+      futex(s.ping.value, FUTEX_WAKE, 1);
+      wait_while_equal(s.pong.value, i - 1, s.stop);
+      if (s.pong.value.load(std::memory_order_acquire) != i) throw Error(Errc::PeerGone, "partner stopped");
+      if (i > kWarmup) samples.push_back(double(now_ns() - t0));
+    }
+    s.result = median(samples);
+    s.stop.store(true);
+    futex(s.ping.value, FUTEX_WAKE, 1);
+  };
+  const auto partner = [](Shared& s) {
+    for (std::uint32_t i = 1; !s.stop.load(std::memory_order_relaxed); ++i) {
+      wait_while_equal(s.ping.value, i - 1, s.stop);
+      if (s.stop.load(std::memory_order_relaxed)) break;
+      s.pong.value.store(i, std::memory_order_release);
+      futex(s.pong.value, FUTEX_WAKE, 1);
+    }
+  };
+  return in_two_processes(cpus, measure, partner);
+}
+
+double measure_memcpy_bytes_per_second(std::size_t bytes, int cpu) {
+  const auto measure = [bytes](Shared& s) {
+    std::vector<char> source(bytes, 1), target(bytes, 0);  // written once: no page faults timed
+    // Enough copies per trial to outlast timer noise; the best trial is the ceiling.
+    const std::size_t copies = std::max<std::size_t>(1, (64u << 20) / bytes);
+    double best = 0;
+    const std::uint64_t begin = now_ns();
+    for (int trial = 0; trial < 7 && now_ns() - begin < kBudgetNs; ++trial) {
+      const std::uint64_t t0 = now_ns();
+      for (std::size_t c = 0; c < copies; ++c) {
+        source[c % bytes] = static_cast<char>(c);  // a new source each time: nothing to skip
+        std::memcpy(target.data(), source.data(), bytes);
+      }
+      const std::uint64_t elapsed = std::max<std::uint64_t>(1, now_ns() - t0);
+      best = std::max(best, double(bytes) * double(copies) * 1e9 / double(elapsed));
+    }
+    volatile char sink = target[bytes / 2];  // the copies are observable
+    (void)sink;
+    s.result = best;
+  };
+  return in_two_processes({cpu, cpu}, measure, [](Shared&) {});
+}
+
+double measure_timer_cost_ns() {
+  constexpr int kCalls = 200'000;
+  std::uint64_t sink = 0;
+  const std::uint64_t t0 = now_ns();
+  for (int i = 0; i < kCalls; ++i) sink += now_ns();
+  const std::uint64_t elapsed = now_ns() - t0;
+  volatile std::uint64_t keep = sink;
+  (void)keep;
+  return double(elapsed) / kCalls;
+}
+
+std::size_t l2_cache_bytes(int cpu) {
+  for (int index = 0; index < 8; ++index) {
+    const std::string dir =
+        "/sys/devices/system/cpu/cpu" + std::to_string(std::max(cpu, 0)) + "/cache/index" + std::to_string(index) + "/";
+    std::ifstream level(dir + "level"), size(dir + "size");
+    int l = 0;
+    std::string text;
+    if (!(level >> l) || !(size >> text)) break;
+    if (l != 2) continue;
+    std::size_t n = std::strtoull(text.c_str(), nullptr, 10);
+    if (text.back() == 'K') n <<= 10;
+    if (text.back() == 'M') n <<= 20;
+    return n;
+  }
+  return 0;
+}
+
+Floor measure_floor(CpuPair cpus) {
+  Floor f;
+  f.cacheline_rtt_ns = measure_cacheline_rtt_ns(cpus);
+  f.futex_rtt_ns = measure_futex_rtt_ns(cpus);
+  // Source and target together take half of L2 (the rest is the program and the kernel's);
+  // DRAM: far beyond any last-level cache of today's machines.
+  const std::size_t l2 = l2_cache_bytes(cpus.server);
+  f.l2_buffer_bytes = std::max<std::size_t>(16u << 10, (l2 ? l2 : 256u << 10) / 4);
+  f.dram_buffer_bytes = 64u << 20;
+  f.memcpy_l2_bytes_per_second = measure_memcpy_bytes_per_second(f.l2_buffer_bytes, cpus.server);
+  f.memcpy_dram_bytes_per_second = measure_memcpy_bytes_per_second(f.dram_buffer_bytes, cpus.server);
+  return f;
+}
+
+nlohmann::json to_json(const Floor& f) {
+  return {{"cacheline_rtt_ns", f.cacheline_rtt_ns ? nlohmann::json(*f.cacheline_rtt_ns) : nlohmann::json(nullptr)},
+          {"futex_rtt_ns", f.futex_rtt_ns},
+          {"memcpy_l2_bytes_per_second", f.memcpy_l2_bytes_per_second},
+          {"memcpy_dram_bytes_per_second", f.memcpy_dram_bytes_per_second},
+          {"memcpy_l2_buffer_bytes", f.l2_buffer_bytes},
+          {"memcpy_dram_buffer_bytes", f.dram_buffer_bytes}};
+}
+
+}  // namespace ipcmark

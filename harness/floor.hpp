@@ -1,0 +1,49 @@
+// harness/floor.hpp — the machine's own limits, measured on the CPUs a run uses, so every
+// result can be read as "how many times the physical limit" and compared across machines:
+//
+//  * cache-line round trip: two processes bounce one cache line through shared memory,
+//    busy-polling (the best any shared-memory transport can do per round trip);
+//  * futex round trip: the same hand-off, but each side sleeps in FUTEX_WAIT and is woken
+//    with FUTEX_WAKE (the best any blocking transport can do);
+//  * single-thread memcpy bandwidth of an L2-sized and a DRAM-sized buffer (the best any
+//    copying transport can move).
+//
+// Each measurement runs in forked, pinned child processes (the caller's own affinity is
+// left alone) under a time budget; the whole floor costs well under two seconds.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "harness/placement.hpp"
+
+namespace ipcmark {
+
+struct Floor {
+  std::optional<double> cacheline_rtt_ns;  // none when both sides share one CPU
+  double futex_rtt_ns = 0;
+  double memcpy_l2_bytes_per_second = 0;
+  double memcpy_dram_bytes_per_second = 0;
+  std::size_t l2_buffer_bytes = 0, dram_buffer_bytes = 0;
+};
+
+// Busy-poll ping-pong of one cache line; the median over batches of round trips. None
+// when both sides are on one CPU: there a spinning peer only measures the scheduler.
+std::optional<double> measure_cacheline_rtt_ns(CpuPair cpus);
+// Sleep/wake ping-pong through two futex words; the median round trip.
+double measure_futex_rtt_ns(CpuPair cpus);
+// Best single-thread memcpy bandwidth over several trials; buffer = bytes per side.
+double measure_memcpy_bytes_per_second(std::size_t bytes, int cpu);
+// Cost of one clock_gettime(CLOCK_MONOTONIC) in this process.
+double measure_timer_cost_ns();
+
+Floor measure_floor(CpuPair cpus);
+nlohmann::json to_json(const Floor& floor);
+
+// The L2 cache size of `cpu` from sysfs (0 when unknown).
+std::size_t l2_cache_bytes(int cpu);
+
+}  // namespace ipcmark

@@ -1,0 +1,35 @@
+#include "harness/pacer.hpp"
+
+#include <sys/prctl.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <vector>
+
+#include "harness/clock.hpp"
+
+namespace ipcmark {
+
+std::uint64_t MonotonicClock::now() const { return now_ns(); }
+
+void MonotonicClock::sleep_until(std::uint64_t t) const {
+  timespec ts{static_cast<time_t>(t / 1'000'000'000u), static_cast<long>(t % 1'000'000'000u)};
+  while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  }
+}
+
+std::uint64_t calibrate_sleep_margin_ns() {
+  ::prctl(PR_SET_TIMERSLACK, 1UL);  // the default 50 µs slack would be most of the error
+  const MonotonicClock clock;
+  std::vector<std::uint64_t> late;
+  for (int i = 0; i < 20; ++i) {
+    const std::uint64_t due = clock.now() + 20'000;
+    clock.sleep_until(due);
+    late.push_back(clock.now() - due);
+  }
+  std::sort(late.begin(), late.end());
+  return late[late.size() * 9 / 10] + 5'000;  // p90 plus a little
+}
+
+}  // namespace ipcmark
