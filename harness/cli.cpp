@@ -18,10 +18,10 @@
 
 #include "harness/affinity.hpp"
 #include "harness/command.hpp"
-#include "harness/console.hpp"
 #include "harness/context.hpp"
 #include "harness/floor.hpp"
 #include "harness/peer.hpp"
+#include "harness/report.hpp"
 #include "harness/results.hpp"
 #include "harness/runner.hpp"
 #include "harness/usage_error.hpp"
@@ -96,7 +96,8 @@ std::string duration_text(double seconds) {
 int command_run(const RunFlags& f) {
   const Scenario s = scenario_with_flags(f);
   const std::vector<int> allowed = allowed_cpus();
-  const std::vector<RunSpec> specs = expand(s, allowed);
+  std::vector<std::string> skipped;
+  const std::vector<RunSpec> specs = expand(s, allowed, &skipped);
   RunOptions options;
   options.interleave = s.interleave;
   options.fail_fast = f.fail_fast;
@@ -119,8 +120,9 @@ int command_run(const RunFlags& f) {
     // The floor of the first placement (cross by default), where tools look for one.
     context["floor"] = context["floor_by_placement"][std::string(to_string(specs.front().placement.placement))];
   }
+  // Said once, in the report at the end (and kept in the results file).
   std::vector<std::string> warnings = environment_warnings(context, static_cast<int>(allowed.size()));
-  for (const std::string& w : warnings) std::cerr << "ipcmark: warning: " << w << '\n';
+  warnings.insert(warnings.end(), skipped.begin(), skipped.end());
   context["warnings"] = warnings;
 
   std::signal(SIGINT, [](int) { interrupt_runs(); });
@@ -142,13 +144,11 @@ int command_run(const RunFlags& f) {
                               r.spec.name().c_str(), r.repetition_index, r.error.c_str());
   });
   if (progress) std::fprintf(stderr, "\r\033[K");
-  for (const std::string& w : result_warnings(results)) {
-    std::cerr << "ipcmark: warning: " << w << '\n';
-    warnings.push_back(w);
-  }
+  for (const std::string& w : result_warnings(results)) warnings.push_back(w);
   context["warnings"] = warnings;
-  write_results_file(f.out, results_document(context, results));
-  print_table(std::cout, results);
+  const nlohmann::json document = results_document(context, results);
+  write_results_file(f.out, document);
+  print_report(std::cout, document);
   std::cout << "results: " << f.out << '\n';
   if (runs_interrupted()) {
     std::cerr << "ipcmark: interrupted; " << results.size() << " completed runs are in " << f.out << '\n';
@@ -319,6 +319,8 @@ int run_cli(int argc, char** argv) {
   // Commands in their own files (harness/command.hpp): one line each.
   std::vector<Command> commands;
   commands.push_back(add_floor_command(app));
+  commands.push_back(add_report_command(app));
+  commands.push_back(add_recommend_command(app));
 
   std::string known_names;
   bool known = false;

@@ -106,15 +106,16 @@ json iteration_row(const RunResult& r, const json& floor) {
 }
 
 std::vector<json> aggregate_rows(const std::vector<RunResult>& results, const json& context) {
-  // Names in first-seen order, so aggregates follow the order of the runs.
-  std::vector<std::string> order;
+  // In scenario order: iteration rows are in the (shuffled) order they ran, aggregates not.
+  std::vector<std::pair<int, std::string>> order;
   std::map<std::string, std::vector<const RunResult*>> by_name;
   for (const RunResult& r : results) {
     const std::string name = r.spec.name();
-    if (!by_name.contains(name)) order.push_back(name);
+    if (!by_name.contains(name)) order.emplace_back(r.spec.index, name);
     auto& group = by_name[name];
     if (r.ok()) group.push_back(&r);
   }
+  std::sort(order.begin(), order.end());
   struct Metric {
     const char* key;
     double (RunResult::*get)() const;
@@ -125,7 +126,7 @@ std::vector<json> aggregate_rows(const std::vector<RunResult>& results, const js
                                    {"items_per_second", &RunResult::messages_per_second}};
 
   std::vector<json> rows;
-  for (const std::string& name : order) {
+  for (const auto& [index, name] : order) {
     const auto& group = by_name[name];
     if (group.empty()) continue;
     const RunSpec& spec = group.front()->spec;

@@ -172,12 +172,14 @@ Scenario parse_scenario(const json& j, std::string_view source) {
       s.rates = r.list(value, key, [&](const json& v) { return r.integer(v, key, 0, kMaxRate); });
     } else if (key == "warmup_ms") {
       s.warmup_ms = r.integer(value, key, 0, 600'000);
+    } else if (key == "max_bytes") {
+      s.max_bytes = r.integer(value, key, 0, std::uint64_t{1} << 50);
     } else if (key == "interleave") {
       if (!value.is_boolean()) r.fail(key, "expected true or false, got " + value.dump());
       s.interleave = value.get<bool>();
     } else {
       r.fail(key, "unknown key (allowed: name, description, transports, patterns, sizes, messages, "
-                  "warmup_messages, repetitions, wait, timeout_s, placements, rates, warmup_ms, interleave)");
+                  "warmup_messages, repetitions, wait, timeout_s, placements, rates, warmup_ms, interleave, max_bytes)");
     }
   }
   return s;
@@ -196,7 +198,7 @@ Scenario load_scenario(const std::string& path) {
   return parse_scenario(j, path);
 }
 
-std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed) {
+std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed, std::vector<std::string>* skipped) {
   std::vector<PinnedPlacement> placements;
   for (const std::string& text : s.placements) placements.push_back(parse_placement(text, allowed));
   const bool open_loop = std::any_of(s.rates.begin(), s.rates.end(), [](auto r) { return r != 0; });
@@ -210,9 +212,17 @@ std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed) 
     if (transport == nullptr) throw UsageError("unknown transport '" + transport_name + "' (see `ipcmark list`)");
     for (Pattern pattern : s.patterns) {
       for (std::size_t size : s.sizes) {
-        if (size == 0 || size > transport->max_message)
-          throw UsageError("message size " + std::to_string(size) + " is outside 1.." +
-                           std::to_string(transport->max_message) + " for transport '" + transport_name + "'");
+        if (size == 0 || size > transport->max_message) {
+          const std::string why = "message size " + std::to_string(size) + " is outside 1.." +
+                                  std::to_string(transport->max_message) + " for transport '" + transport_name + "'";
+          const bool someone_carries_it = size != 0 && std::any_of(s.transports.begin(), s.transports.end(), [&](auto& n) {
+            const Transport* t = find_transport(n);
+            return t != nullptr && size <= t->max_message;
+          });
+          if (!someone_carries_it || skipped == nullptr) throw UsageError(why);
+          if (pattern == s.patterns.front()) skipped->push_back(why + ": skipped");
+          continue;
+        }
         if (pattern != Pattern::Oneshot && size < kPayloadHeader)
           throw UsageError("message size " + std::to_string(size) + " is below " + std::to_string(kPayloadHeader) +
                            " bytes, too small to carry the sequence number and timestamp of " +
@@ -228,12 +238,15 @@ std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed) 
               spec.wait = transport->has_wait_modes && pattern != Pattern::Oneshot ? wait : WaitKind::Block;
               if (spec.wait == WaitKind::Spin && placement.placement == Placement::Same) continue;
               spec.messages = s.messages[static_cast<std::size_t>(pattern)];
+              if (pattern == Pattern::Stream && s.max_bytes != 0)
+                spec.messages = std::min<std::uint64_t>(spec.messages, std::max<std::uint64_t>(100, s.max_bytes / size));
               spec.warmup_messages = s.warmup_messages[static_cast<std::size_t>(pattern)];
               spec.warmup_ms = s.warmup_ms;
               spec.timeout = s.timeout;
               spec.repetitions = s.repetitions;
               spec.placement = placement;
               spec.rate = rate;
+              spec.index = static_cast<int>(runs.size());
               if (seen.insert(spec.name()).second) runs.push_back(spec);
             }
           }

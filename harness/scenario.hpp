@@ -44,6 +44,9 @@ struct Scenario {  // defaults live here and nowhere else
   // Warm-up lasts until both warmup_messages have gone and warmup_ms have passed.
   std::uint64_t warmup_ms = 0;
   bool interleave = true;  // shuffle the runs of each repetition round
+  // Caps a stream run's payload volume (measured messages × size), so big messages over
+  // slow transports stay short: messages = min(messages, max(100, max_bytes / size)). 0 = no cap.
+  std::uint64_t max_bytes = 0;
 };
 
 // One run: a process pair measuring one configuration.
@@ -59,6 +62,7 @@ struct RunSpec {
   PinnedPlacement placement;
   std::uint64_t rate = 0;  // stream only: messages/s on a fixed schedule; 0 = closed loop
   std::uint64_t warmup_ms = 0;
+  int index = 0;  // position in the expanded scenario: tables list runs in this order
 
   // "<transport>/<pattern>/<size>[/spin|/block]/<placement>[/rate=N]": the wait where it
   // is a choice (transports with wait modes, patterns other than oneshot), the rate for
@@ -71,9 +75,12 @@ struct RunSpec {
 Scenario parse_scenario(const nlohmann::json& json, std::string_view source);
 Scenario load_scenario(const std::string& path);
 
-// Checks each combination against the transports' limits (UsageError) and expands.
-// Placements resolve against `allowed` CPUs. A spinning wait is not run with both peers
-// on one CPU: the spinner would hold the CPU its peer needs until the scheduler's tick.
-std::vector<RunSpec> expand(const Scenario& scenario, const std::vector<int>& allowed = allowed_cpus());
+// Expands a scenario into runs. Placements resolve against `allowed` CPUs. A spinning wait
+// is not run with both peers on one CPU: the spinner would hold the CPU its peer needs
+// until the scheduler's tick. A size above one transport's limit skips that transport at
+// that size, said in `skipped` (one line each); a size no listed transport can carry, or
+// any other bad combination, is a UsageError.
+std::vector<RunSpec> expand(const Scenario& scenario, const std::vector<int>& allowed = allowed_cpus(),
+                            std::vector<std::string>* skipped = nullptr);
 
 }  // namespace ipcmark

@@ -1,5 +1,6 @@
 #include "harness/warnings.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
@@ -56,13 +57,12 @@ std::vector<std::string> result_warnings(const std::vector<RunResult>& results) 
     if (!by_name.contains(r.spec.name())) order.push_back(r.spec.name());
     by_name[r.spec.name()].push_back(&r);
   }
+  std::vector<std::pair<double, std::string>> noisy;  // cv, name
   for (const std::string& name : order) {
     std::vector<double> times;
     for (const RunResult* r : by_name[name]) times.push_back(r->ns_per_message());
     const double m = mean(times);
-    if (times.size() >= 2 && m > 0 && sample_stddev(times) / m > kNoisyCv)
-      w.push_back(name + format(": noisy repetitions (cv %.1f%% of real_time, above %.0f%%)",
-                                100 * sample_stddev(times) / m, 100 * kNoisyCv));
+    if (times.size() >= 2 && m > 0 && sample_stddev(times) / m > kNoisyCv) noisy.emplace_back(sample_stddev(times) / m, name);
     const RunSpec& spec = by_name[name].front()->spec;
     if (spec.rate != 0) {
       std::vector<double> achieved;
@@ -71,6 +71,15 @@ std::vector<std::string> result_warnings(const std::vector<RunResult>& results) 
       if (got < kMissedRate * double(spec.rate))
         w.push_back(name + format(": open-loop rate not achieved (%.0f of %.0f messages/s)", got, double(spec.rate)));
     }
+  }
+  if (!noisy.empty()) {  // one line, the worst named: a noisy machine makes many
+    std::sort(noisy.rbegin(), noisy.rend());
+    std::string line = format("noisy repetitions (cv of real_time above %.0f%%) in %.0f of ", 100 * kNoisyCv,
+                              double(noisy.size())) +
+                       std::to_string(order.size()) + " configurations; worst:";
+    for (std::size_t i = 0; i < noisy.size() && i < 3; ++i)
+      line += (i ? ", " : " ") + noisy[i].second + format(" %.1f%%", 100 * noisy[i].first);
+    w.insert(w.begin(), line);
   }
   return w;
 }

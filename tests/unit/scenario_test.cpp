@@ -154,6 +154,36 @@ TEST(Scenario, PlacementsRatesWarmupAndInterleaveAreParsedStrictly) {
     EXPECT_THROW(parse_scenario(bad, "t"), UsageError) << bad.dump();
 }
 
+TEST(Scenario, ASizeOneTransportCannotCarryIsSkippedAndSaidNotSilentlyClamped) {
+  Scenario s;
+  s.transports = {"unix-dgram", "pipe"};  // unix-dgram carries at most 256 KiB
+  s.patterns = {Pattern::Stream};
+  s.sizes = {1u << 20};
+  std::vector<std::string> skipped;
+  const auto runs = expand(s, {0, 1}, &skipped);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].name(), "pipe/stream/1048576/cross");
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_THAT(skipped[0], HasSubstr("unix-dgram"));
+  EXPECT_THROW(expand(s, {0, 1}), UsageError);  // asked for nothing to be skipped
+  s.transports = {"unix-dgram"};
+  EXPECT_THROW(expand(s, {0, 1}, &skipped), UsageError);  // nothing left to run
+}
+
+TEST(Scenario, MaxBytesCapsTheStreamVolumeOfBigMessages) {
+  Scenario s;
+  s.transports = {"pipe"};
+  s.patterns = {Pattern::Stream, Pattern::Pingpong};
+  s.sizes = {64, 65536};
+  s.messages = {20, 50'000, 1'000};
+  s.max_bytes = 64u << 20;
+  const auto runs = expand(s, {0, 1});
+  ASSERT_EQ(runs.size(), 4u);
+  EXPECT_EQ(runs[0].messages, 50'000u);  // 64 B × 50000 is under the cap
+  EXPECT_EQ(runs[1].messages, 1'024u);   // 64 MiB / 64 KiB
+  EXPECT_EQ(runs[3].messages, 1'000u);   // pingpong is not capped
+}
+
 TEST(Scenario, OnlyAvailableCpusCanBePinned) {
   Scenario s;
   s.placements = {"0,7"};

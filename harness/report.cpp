@@ -1,0 +1,645 @@
+#include "harness/report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "harness/stats.hpp"
+#include "harness/usage_error.hpp"
+
+namespace ipcmark {
+namespace {
+
+using nlohmann::json;
+
+// ---- reading rows ---------------------------------------------------------------------
+
+struct Repetition {
+  bool ok = true;
+  std::string error;
+  std::optional<double> p50, p99, cpu, msgs, bytes, real_time, achieved, x_floor, x_memcpy;
+};
+
+struct GroupKey {
+  std::string pattern;
+  std::optional<double> rate;
+  std::size_t size = 0;
+  std::string transport, wait, placement;
+  auto operator<=>(const GroupKey&) const = default;
+};
+
+class RowReader {
+ public:
+  RowReader(const json& row, std::size_t index) : row_(row), index_(index) {}
+
+  [[noreturn]] void fail(const std::string& what) const {
+    std::string where = "benchmarks[" + std::to_string(index_) + "]";
+    if (row_.contains("name") && row_["name"].is_string()) where += " ('" + row_["name"].get<std::string>() + "')";
+    throw UsageError(where + ": " + what);
+  }
+
+  std::string text(const char* key, bool required) const {
+    if (!row_.contains(key) || row_[key].is_null()) {
+      if (required) fail(std::string("no '") + key + "' (not an ipcmark result row?)");
+      return "";
+    }
+    if (!row_[key].is_string()) fail(std::string("'") + key + "' is not a string");
+    return row_[key].get<std::string>();
+  }
+
+  // Missing or null is "not measured"; any other non-number is a broken file.
+  std::optional<double> number(const json& object, const char* key) const {
+    if (!object.is_object() || !object.contains(key) || object[key].is_null()) return std::nullopt;
+    if (!object[key].is_number()) fail(std::string("'") + key + "' is not a number");
+    return object[key].get<double>();
+  }
+  std::optional<double> number(const char* key) const { return number(row_, key); }
+
+  const json& object(const char* key) const {
+    static const json none = json::object();
+    if (!row_.contains(key) || row_[key].is_null()) return none;
+    if (!row_[key].is_object()) fail(std::string("'") + key + "' is not an object");
+    return row_[key];
+  }
+
+ private:
+  const json& row_;
+  std::size_t index_;
+};
+
+struct Collected {
+  std::map<GroupKey, std::vector<Repetition>> groups;
+  std::map<std::string, std::set<std::string>> waits_of;  // transport -> waits seen
+  std::set<std::string> placements;
+};
+
+Collected collect(const json& document) {
+  if (!document.is_object() || !document.contains("benchmarks") || !document["benchmarks"].is_array())
+    throw UsageError("not an ipcmark result file (no 'benchmarks' array)");
+  Collected c;
+  const json& rows = document["benchmarks"];
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const json& row = rows[i];
+    if (!row.is_object()) throw UsageError("benchmarks[" + std::to_string(i) + "] is not an object");
+    const RowReader r(row, i);
+    if (r.text("run_type", false) == "aggregate") continue;
+    GroupKey key;
+    key.transport = r.text("transport", true);
+    key.pattern = r.text("pattern", true);
+    const std::optional<double> size = r.number("message_size");
+    if (!size || *size < 1 || *size != std::floor(*size)) r.fail("no positive integer 'message_size'");
+    key.size = static_cast<std::size_t>(*size);
+    key.wait = r.text("wait", false);
+    key.placement = r.text("placement", false);
+    key.rate = r.number("target_rate");
+
+    Repetition rep;
+    const std::string error = r.text("error", false);
+    const bool gb_error = row.contains("error_occurred") && row["error_occurred"] == true;
+    if (!error.empty() || gb_error) {
+      rep.ok = false;
+      rep.error = !error.empty() ? error : r.text("error_message", false);
+    }
+    const json& latency = r.object("latency_ns");
+    rep.p50 = r.number(latency, "p50");
+    rep.p99 = r.number(latency, "p99");
+    rep.cpu = r.number("cpu_time");
+    rep.msgs = r.number("items_per_second");
+    rep.bytes = r.number("bytes_per_second");
+    rep.real_time = r.number("real_time");
+    rep.achieved = r.number("achieved_rate");
+    rep.x_floor = r.number("x_floor");
+    rep.x_memcpy = r.number("x_memcpy");
+
+    c.waits_of[key.transport].insert(key.wait);
+    c.placements.insert(key.placement);
+    c.groups[key].push_back(std::move(rep));
+  }
+  return c;
+}
+
+// Only what tells two rows apart: the wait where it is a choice (a transport seen with
+// two waits, or spinning), the placement when the file holds more than one.
+std::string label_of(const GroupKey& k, const Collected& c) {
+  std::string label = k.transport;
+  const std::set<std::string>& waits = c.waits_of.at(k.transport);
+  if (!k.wait.empty() && (waits.size() > 1 || waits.contains("spin"))) label += "/" + k.wait;
+  if (!k.placement.empty() && c.placements.size() > 1) label += "/" + k.placement;
+  return label;
+}
+
+std::optional<double> median_of(const std::vector<Repetition>& reps, std::optional<double> Repetition::*field) {
+  std::vector<double> values;
+  for (const Repetition& r : reps)
+    if (r.ok && (r.*field).has_value()) values.push_back(*(r.*field));
+  if (values.empty()) return std::nullopt;
+  return median(values);
+}
+
+int pattern_rank(const std::string& pattern) {
+  if (pattern == "pingpong") return 0;
+  if (pattern == "stream") return 1;
+  if (pattern == "oneshot") return 2;
+  return 3;
+}
+
+// ---- formatting -------------------------------------------------------------------------
+
+std::string printf_text(const char* format, double value) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, format, value);
+  return buf;
+}
+
+std::string duration_text(std::optional<double> ns) {
+  if (!ns) return "-";
+  struct Unit { double scale; const char* format; };
+  static const Unit units[] = {{1e9, "%.2f s"}, {1e6, "%.2f ms"}, {1e3, "%.2f us"}};
+  for (const Unit& u : units)
+    if (*ns >= u.scale) return printf_text(u.format, *ns / u.scale);
+  return printf_text("%.0f ns", *ns);
+}
+
+std::string si_text(std::optional<double> value, const std::string& unit) {  // 1.43e6 -> "1.43 M<unit>"
+  if (!value) return "-";
+  static const char* prefixes[] = {"", " k", " M", " G", " T"};
+  double v = *value;
+  int i = 0;
+  for (; v >= 1000.0 && i < 4; ++i) v /= 1000.0;
+  return printf_text("%.3g", v) + prefixes[i] + (i == 0 && !unit.empty() ? " " : "") + unit;
+}
+
+std::string size_text(std::size_t size) {
+  struct Unit { std::size_t scale; const char* name; };
+  static const Unit units[] = {
+      {std::size_t{1} << 30, " GiB"}, {std::size_t{1} << 20, " MiB"}, {std::size_t{1} << 10, " KiB"}};
+  for (const Unit& u : units)
+    if (size >= u.scale && size % u.scale == 0) return std::to_string(size / u.scale) + u.name;
+  return std::to_string(size) + " B";
+}
+
+std::string times_text(std::optional<double> x) {
+  if (!x) return "-";
+  return printf_text(*x < 10 ? "%.2f×" : *x < 100 ? "%.1f×" : "%.0f×", *x);
+}
+
+std::string wrapped(const std::string& text, std::size_t columns) {
+  std::istringstream words(text);
+  std::string out, line, word;
+  while (words >> word) {
+    if (!line.empty() && line.size() + 1 + word.size() > columns) {
+      out += line + '\n';
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  return out + line + '\n';
+}
+
+std::size_t display_width(const std::string& s) {  // UTF-8 code points ("×" is one)
+  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+// ---- sections: the tables as cells, shared by the three renderers -------------------------
+
+struct Column {
+  std::string head;
+  bool right = true;  // numbers right-aligned
+};
+
+struct Line {
+  bool first_of_size = false;
+  bool best = false;
+  std::vector<std::string> cells;
+};
+
+struct Section {
+  std::string title;
+  std::vector<Column> columns;
+  std::vector<Line> lines;
+  std::vector<std::string> failures;
+};
+
+std::string section_title(const RankedTable& t) {
+  if (t.pattern == "pingpong") return "pingpong (round trip), ranked by median latency";
+  if (t.pattern == "oneshot") return "oneshot (open, read one message, close), ranked by median latency";
+  if (t.pattern == "stream" && t.target_rate)
+    return "stream at " + si_text(t.target_rate, "") + " msgs/s (open loop), ranked by median one-way latency";
+  if (t.pattern == "stream") return "stream, ranked by throughput (p99: one-way latency, queueing included)";
+  return t.pattern + ", ranked by median latency";
+}
+
+Section make_section(std::vector<RankedTable>::const_iterator begin, std::vector<RankedTable>::const_iterator end) {
+  const RankedTable& first = *begin;
+  const bool open_loop = first.target_rate.has_value();
+  bool any_floor = false, any_memcpy = false, any_partial = false;
+  for (auto t = begin; t != end; ++t)
+    for (const RankedEntry& e : t->entries) {
+      any_floor = any_floor || e.x_floor.has_value();
+      any_memcpy = any_memcpy || e.x_memcpy.has_value();
+      any_partial = any_partial || e.ok < e.total;
+    }
+
+  Section s;
+  s.title = section_title(first);
+  s.columns = {{"size"}, {"#"}, {"run", false}};
+  if (first.by_throughput) s.columns.insert(s.columns.end(), {{"msgs/s"}, {"bytes/s"}, {"p99"}});
+  else if (open_loop) s.columns.insert(s.columns.end(), {{"achieved"}, {"p50"}, {"p99"}});
+  else s.columns.insert(s.columns.end(), {{"p50"}, {"p99"}});
+  s.columns.insert(s.columns.end(), {{"cpu/msg"}, {"× best"}});
+  const bool show_floor = !first.by_throughput && any_floor;
+  const bool show_memcpy = first.by_throughput && any_memcpy;
+  if (show_floor) s.columns.push_back({"× floor"});
+  if (show_memcpy) s.columns.push_back({"of memcpy"});
+  if (any_partial) s.columns.push_back({"reps"});
+
+  for (auto t = begin; t != end; ++t) {
+    int rank = 0;
+    for (const RankedEntry& e : t->entries) {
+      const bool failed = e.ok == 0;
+      Line line;
+      line.first_of_size = &e == &t->entries.front();
+      line.best = !failed && rank == 0;
+      line.cells = {line.first_of_size ? size_text(t->message_size) : "", failed ? "-" : std::to_string(++rank),
+                    e.label};
+      if (first.by_throughput) {
+        line.cells.insert(line.cells.end(), {si_text(e.msgs_per_s, ""), si_text(e.bytes_per_s, "B"),
+                                             duration_text(e.p99_ns)});
+      } else {
+        if (open_loop) line.cells.push_back(si_text(e.achieved_rate, ""));
+        line.cells.insert(line.cells.end(), {duration_text(e.p50_ns), duration_text(e.p99_ns)});
+      }
+      line.cells.push_back(duration_text(e.cpu_ns));
+      line.cells.push_back(failed ? "failed" : times_text(e.times_best));
+      if (show_floor) line.cells.push_back(times_text(e.x_floor));
+      if (show_memcpy) line.cells.push_back(e.x_memcpy ? printf_text("%.2g%%", *e.x_memcpy * 100) : "-");
+      if (any_partial) line.cells.push_back(std::to_string(e.ok) + "/" + std::to_string(e.total));
+      s.lines.push_back(std::move(line));
+      if (e.ok < e.total)
+        s.failures.push_back(e.label + " at " + size_text(t->message_size) + ": " + std::to_string(e.total - e.ok) +
+                             " of " + std::to_string(e.total) + " repetitions failed: " + e.error);
+    }
+  }
+  return s;
+}
+
+std::vector<Section> sections_of(const std::vector<RankedTable>& tables) {
+  std::vector<Section> sections;
+  for (auto begin = tables.begin(); begin != tables.end();) {
+    auto end = std::find_if(begin, tables.end(), [&](const RankedTable& t) {
+      return t.pattern != begin->pattern || t.target_rate != begin->target_rate;
+    });
+    sections.push_back(make_section(begin, end));
+    begin = end;
+  }
+  return sections;
+}
+
+// What the columns mean, below the tables; the floor sentence only when a column needs it.
+std::string footnote(const std::vector<Section>& sections) {
+  std::string text =
+      "Medians over each configuration's successful repetitions. p50/p99: round trip for pingpong, one-way for "
+      "stream, open-and-read for oneshot; cpu/msg: server + client CPU time per message; × best: how many times "
+      "slower than the best at that size (latency over the lowest, or the highest throughput over this one).";
+  bool floor = false;
+  for (const Section& s : sections)
+    for (const Column& c : s.columns) floor = floor || c.head == "× floor" || c.head == "of memcpy";
+  if (floor)
+    text += " × floor: median latency over the matching floor measured on this machine (context.floor); "
+            "of memcpy: bytes/s as a share of this machine's memcpy bandwidth.";
+  return text;
+}
+
+// ---- the machine ------------------------------------------------------------------------
+
+std::string context_text(const json& context, const char* key) {
+  if (!context.is_object() || !context.contains(key)) return "";
+  const json& v = context[key];
+  return v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump();
+}
+
+std::optional<double> context_number(const json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_number()) return std::nullopt;
+  return object[key].get<double>();
+}
+
+std::string pinning_text(const json& context) {
+  if (!context.is_object() || !context.contains("pinning") || !context["pinning"].is_object()) return "";
+  const auto server = context_number(context["pinning"], "server");
+  const auto client = context_number(context["pinning"], "client");
+  if (!server || !client) return "";
+  if (*server < 0 && *client < 0) return "server and client unpinned";
+  if (*server == *client) return "server and client both on CPU " + printf_text("%.0f", *server);
+  return "server on CPU " + printf_text("%.0f", *server) + ", client on CPU " + printf_text("%.0f", *client);
+}
+
+std::string floor_text(const json& context) {
+  if (!context.is_object() || !context.contains("floor") || !context["floor"].is_object()) return "";
+  const json& f = context["floor"];
+  std::vector<std::string> parts;
+  if (auto v = context_number(f, "cacheline_rtt_ns")) parts.push_back("cache-line round trip " + duration_text(v));
+  if (auto v = context_number(f, "futex_rtt_ns")) parts.push_back("futex round trip " + duration_text(v));
+  if (auto v = context_number(f, "memcpy_l2_bytes_per_second"))
+    parts.push_back("memcpy " + si_text(v, "B/s") + " (L2)");
+  if (auto v = context_number(f, "memcpy_dram_bytes_per_second"))
+    parts.push_back("memcpy " + si_text(v, "B/s") + " (DRAM)");
+  std::string text;
+  for (const std::string& p : parts) text += (text.empty() ? "" : ", ") + p;
+  return text;
+}
+
+std::vector<std::string> warnings_of(const json& context) {
+  std::vector<std::string> out;
+  if (context.is_object() && context.contains("warnings") && context["warnings"].is_array())
+    for (const json& w : context["warnings"]) out.push_back(w.is_string() ? w.get<std::string>() : w.dump());
+  return out;
+}
+
+// (name, text) lines above the tables in the text and Markdown reports.
+std::vector<std::pair<std::string, std::string>> summary_lines(const json& document) {
+  const json context = document.is_object() && document.contains("context") ? document["context"] : json::object();
+  std::vector<std::pair<std::string, std::string>> lines;
+  std::vector<std::string> parts;
+  auto add = [&](const std::string& prefix, const std::string& value, const std::string& suffix) {
+    if (!value.empty()) parts.push_back(prefix + value + suffix);
+  };
+  add("", context_text(context, "cpu_model"), "");
+  add("", context_text(context, "num_cpus"), " CPUs");
+  add("", context_text(context, "kernel"), "");
+  add("clocksource ", context_text(context, "clocksource"), "");
+  std::string machine;
+  for (const std::string& p : parts) machine += (machine.empty() ? "" : ", ") + p;
+  if (const std::string pin = pinning_text(context); !pin.empty()) machine += (machine.empty() ? "" : "; ") + pin;
+  if (!machine.empty()) lines.emplace_back("machine", machine);
+  std::string run;
+  if (const std::string s = context_text(context, "scenario"); !s.empty()) run = "scenario '" + s + "'";
+  if (const std::string d = context_text(context, "date"); !d.empty()) run += (run.empty() ? "" : ", ") + d;
+  if (const std::string v = context_text(context, "ipcmark_version"); !v.empty()) {
+    run += (run.empty() ? "" : ", ") + std::string("ipcmark ") + v;
+    if (const std::string g = context_text(context, "git_commit"); !g.empty()) run += " (" + g + ")";
+  }
+  if (!run.empty()) lines.emplace_back("run", run);
+  if (const std::string f = floor_text(context); !f.empty()) lines.emplace_back("floor", f);
+  for (const std::string& w : warnings_of(context)) lines.emplace_back("warning", w);
+  return lines;
+}
+
+// ---- HTML helpers -----------------------------------------------------------------------
+
+std::string escape_html(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string fact_value(const std::string& key, const json& v) {
+  if (v.is_number() && key.ends_with("_ns")) return duration_text(v.get<double>());
+  if (v.is_number() && key.ends_with("_bytes_per_second")) return si_text(v.get<double>(), "B/s");
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+const char* const kStyle = R"(
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #1d1d1f; }
+h1 { margin-bottom: 0.2rem; } .source { color: #555; margin-top: 0; }
+h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2rem; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-variant-numeric: tabular-nums; }
+th, td { padding: 0.2rem 0.7rem; text-align: right; }
+th { background: #f2f2f4; } td.text, th.text { text-align: left; }
+table.ranked tr.first td { border-top: 1px solid #bbb; } table.ranked tr.best td { font-weight: 600; }
+table.facts th { text-align: left; font-weight: 500; } table.facts td { text-align: left; }
+.warnings { background: #fff4d6; border-left: 4px solid #e0a800; padding: 0.3rem 1rem; }
+.failed { color: #a40000; } .note { color: #555; font-size: 0.9rem; }
+figure { margin: 1.5rem 0; } figcaption { font-weight: 600; margin-bottom: 0.3rem; }
+figure svg { max-width: 100%; height: auto; }
+)";
+
+}  // namespace
+
+// ---- public -------------------------------------------------------------------------------
+
+std::vector<RankedTable> rank_results(const json& document) {
+  const Collected c = collect(document);
+  std::map<std::tuple<int, std::string, std::optional<double>, std::size_t>, RankedTable> tables;
+  for (const auto& [key, reps] : c.groups) {
+    RankedTable& t = tables[{pattern_rank(key.pattern), key.pattern, key.rate, key.size}];
+    t.pattern = key.pattern;
+    t.target_rate = key.rate;
+    t.message_size = key.size;
+    t.by_throughput = key.pattern == "stream" && !key.rate;
+    RankedEntry e;
+    e.label = label_of(key, c);
+    e.total = static_cast<int>(reps.size());
+    for (const Repetition& r : reps) {
+      if (r.ok) ++e.ok;
+      else if (e.error.empty()) e.error = r.error.empty() ? "failed (no message)" : r.error;
+    }
+    e.p50_ns = median_of(reps, &Repetition::p50);
+    e.p99_ns = median_of(reps, &Repetition::p99);
+    e.cpu_ns = median_of(reps, &Repetition::cpu);
+    e.msgs_per_s = median_of(reps, &Repetition::msgs);
+    e.bytes_per_s = median_of(reps, &Repetition::bytes);
+    e.achieved_rate = median_of(reps, &Repetition::achieved);
+    e.x_floor = median_of(reps, &Repetition::x_floor);
+    e.x_memcpy = median_of(reps, &Repetition::x_memcpy);
+    if (!e.p50_ns && !t.by_throughput) e.p50_ns = median_of(reps, &Repetition::real_time);  // no histogram
+    if (!e.bytes_per_s && e.msgs_per_s) e.bytes_per_s = *e.msgs_per_s * double(key.size);
+    t.entries.push_back(std::move(e));
+  }
+
+  std::vector<RankedTable> out;
+  for (auto& [_, t] : tables) {
+    // The figure of merit, larger is better; none for failed configurations.
+    auto merit = [&](const RankedEntry& e) -> std::optional<double> {
+      if (e.ok == 0) return std::nullopt;
+      const std::optional<double> v = t.by_throughput ? e.bytes_per_s : e.p50_ns;
+      if (!v || *v <= 0) return std::nullopt;
+      return t.by_throughput ? *v : -*v;
+    };
+    std::stable_sort(t.entries.begin(), t.entries.end(), [&](const RankedEntry& a, const RankedEntry& b) {
+      const auto ma = merit(a), mb = merit(b);
+      if (ma.has_value() != mb.has_value()) return ma.has_value();
+      if (ma && *ma != *mb) return *ma > *mb;
+      return a.label < b.label;
+    });
+    const std::optional<double> best = t.entries.empty() ? std::nullopt : merit(t.entries.front());
+    for (RankedEntry& e : t.entries)
+      if (const auto m = merit(e); m && best) e.times_best = t.by_throughput ? *best / *m : *m / *best;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::string report_text(const json& document) {
+  const std::vector<Section> sections = sections_of(rank_results(document));
+  std::ostringstream out;
+  for (const auto& [name, text] : summary_lines(document)) out << name << ": " << text << '\n';
+  if (sections.empty()) out << "\nno benchmark rows\n";
+  for (const Section& s : sections) {
+    out << '\n' << s.title << '\n';
+    std::vector<std::size_t> width(s.columns.size());
+    for (std::size_t i = 0; i < s.columns.size(); ++i) width[i] = display_width(s.columns[i].head);
+    for (const Line& l : s.lines)
+      for (std::size_t i = 0; i < l.cells.size(); ++i) width[i] = std::max(width[i], display_width(l.cells[i]));
+    auto row = [&](const std::vector<std::string>& cells) {
+      std::string text;
+      for (std::size_t i = 0; i < cells.size(); ++i) {
+        const std::string pad(width[i] - display_width(cells[i]), ' ');
+        text += "  " + (s.columns[i].right ? pad + cells[i] : cells[i] + pad);
+      }
+      while (!text.empty() && text.back() == ' ') text.pop_back();
+      out << text << '\n';
+    };
+    std::vector<std::string> heads;
+    for (const Column& c : s.columns) heads.push_back(c.head);
+    row(heads);
+    for (const Line& l : s.lines) row(l.cells);
+    for (const std::string& f : s.failures) out << "  failed: " << f << '\n';
+  }
+  if (!sections.empty()) out << '\n' << wrapped(footnote(sections), 100);
+  return out.str();
+}
+
+std::string report_markdown(const json& document) {
+  const std::vector<Section> sections = sections_of(rank_results(document));
+  auto cell = [](std::string s) {  // a '|' would end the cell
+    for (std::size_t at = s.find('|'); at != std::string::npos; at = s.find('|', at + 2)) s.replace(at, 1, "\\|");
+    return s;
+  };
+  std::ostringstream out;
+  out << "## ipcmark report\n\n";
+  for (const auto& [name, text] : summary_lines(document)) out << "- **" << name << "**: " << cell(text) << '\n';
+  for (const Section& s : sections) {
+    out << "\n### " << s.title << "\n\n|";
+    for (const Column& c : s.columns) out << ' ' << c.head << " |";
+    out << "\n|";
+    for (const Column& c : s.columns) out << (c.right ? "---:|" : ":---|");
+    out << '\n';
+    for (const Line& l : s.lines) {
+      out << '|';
+      for (const std::string& c : l.cells) out << ' ' << cell(c) << " |";
+      out << '\n';
+    }
+    if (!s.failures.empty()) out << '\n';
+    for (const std::string& f : s.failures) out << "- failed: " << cell(f) << '\n';
+  }
+  out << '\n' << (sections.empty() ? "No benchmark rows." : footnote(sections)) << '\n';
+  return out.str();
+}
+
+std::string svg_for_inlining(const std::string& text) {
+  const std::size_t start = text.find("<svg");
+  const std::size_t end = text.rfind("</svg>");
+  if (start == std::string::npos || end == std::string::npos || end < start)
+    throw UsageError("not an SVG file (no <svg> element)");
+  std::string svg = text.substr(start, end + 6 - start);
+  // matplotlib's <metadata> names its web site and license; a page to read offline needs neither.
+  const std::size_t meta = svg.find("<metadata");
+  const std::size_t meta_end = svg.find("</metadata>");
+  if (meta != std::string::npos && meta_end != std::string::npos && meta_end > meta)
+    svg.erase(meta, meta_end + 11 - meta);
+  return svg;
+}
+
+std::string report_html(const json& document, const std::string& source, const std::vector<ReportFigure>& figures,
+                        const std::string& figures_note) {
+  const std::vector<Section> sections = sections_of(rank_results(document));
+  const json context = document.is_object() && document.contains("context") && document["context"].is_object()
+                           ? document["context"]
+                           : json::object();
+  std::string title = "ipcmark report";
+  if (const std::string s = context_text(context, "scenario"); !s.empty()) title += ": " + s;
+  if (const std::string m = context_text(context, "cpu_model"); !m.empty()) title += " on " + m;
+
+  std::ostringstream out;
+  out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      << "<title>" << escape_html(title) << "</title>\n<style>" << kStyle << "</style>\n</head>\n<body>\n"
+      << "<h1>" << escape_html(title) << "</h1>\n<p class=\"source\">" << escape_html(source);
+  if (const std::string d = context_text(context, "date"); !d.empty()) out << " &middot; " << escape_html(d);
+  out << "</p>\n";
+
+  out << "<section id=\"machine\">\n<h2>Machine</h2>\n<table class=\"facts\">\n";
+  auto fact = [&](const std::string& name, const std::string& value) {
+    if (!value.empty()) out << "<tr><th>" << escape_html(name) << "</th><td>" << escape_html(value) << "</td></tr>\n";
+  };
+  fact("CPU", context_text(context, "cpu_model"));
+  fact("CPUs", context_text(context, "num_cpus"));
+  fact("MHz per CPU", context_text(context, "mhz_per_cpu"));
+  fact("kernel", context_text(context, "kernel"));
+  fact("clocksource", context_text(context, "clocksource"));
+  fact("placement", pinning_text(context));
+  if (context.contains("cpu_scaling_enabled") && context["cpu_scaling_enabled"].is_boolean())
+    fact("CPU frequency scaling", context["cpu_scaling_enabled"].get<bool>() ? "enabled" : "off");
+  if (context.contains("load_avg") && context["load_avg"].is_array()) {
+    std::string loads;
+    for (const json& l : context["load_avg"])
+      if (l.is_number()) loads += (loads.empty() ? "" : ", ") + printf_text("%.2f", l.get<double>());
+    fact("load average (1, 5, 15 min)", loads);
+  }
+  fact("host", context_text(context, "host_name"));
+  fact("scenario", context_text(context, "scenario"));
+  std::string build;
+  for (const char* key : {"ipcmark_version", "git_commit", "library_build_type"})
+    if (const std::string v = context_text(context, key); !v.empty()) build += (build.empty() ? "" : " ") + v;
+  fact("ipcmark", build);
+  if (auto t = context_number(context, "timer_cost_ns")) fact("timer cost", duration_text(t));
+  if (context.contains("floor") && context["floor"].is_object())
+    for (const auto& [key, value] : context["floor"].items()) fact("floor: " + key, fact_value(key, value));
+  out << "</table>\n";
+  if (const auto warnings = warnings_of(context); !warnings.empty()) {
+    out << "<div class=\"warnings\"><p>Warnings about this machine:</p>\n<ul>\n";
+    for (const std::string& w : warnings) out << "<li>" << escape_html(w) << "</li>\n";
+    out << "</ul></div>\n";
+  }
+  out << "</section>\n";
+
+  out << "<section id=\"results\">\n<h2>Ranked results</h2>\n";
+  if (sections.empty()) out << "<p>No benchmark rows.</p>\n";
+  for (const Section& s : sections) {
+    out << "<h3>" << escape_html(s.title) << "</h3>\n<table class=\"ranked\">\n<tr>";
+    for (const Column& c : s.columns)
+      out << (c.right ? "<th>" : "<th class=\"text\">") << escape_html(c.head) << "</th>";
+    out << "</tr>\n";
+    for (const Line& l : s.lines) {
+      std::string classes = std::string(l.first_of_size ? "first" : "") + (l.best ? " best" : "");
+      out << (classes.empty() ? "<tr>" : "<tr class=\"" + classes + "\">");
+      for (std::size_t i = 0; i < l.cells.size(); ++i)
+        out << (s.columns[i].right ? "<td>" : "<td class=\"text\">") << escape_html(l.cells[i]) << "</td>";
+      out << "</tr>\n";
+    }
+    out << "</table>\n";
+    if (!s.failures.empty()) {
+      out << "<ul class=\"failed\">\n";
+      for (const std::string& f : s.failures) out << "<li>" << escape_html(f) << "</li>\n";
+      out << "</ul>\n";
+    }
+  }
+  if (!sections.empty()) out << "<p class=\"note\">" << escape_html(footnote(sections)) << "</p>\n";
+  out << "</section>\n";
+
+  out << "<section id=\"plots\">\n<h2>Plots</h2>\n";
+  if (figures.empty())
+    out << "<p class=\"note\">" << escape_html(figures_note.empty() ? "No plots." : figures_note) << "</p>\n";
+  for (const ReportFigure& f : figures)
+    out << "<figure>\n<figcaption>" << escape_html(f.caption) << "</figcaption>\n" << f.svg << "\n</figure>\n";
+  out << "</section>\n</body>\n</html>\n";
+  return out.str();
+}
+
+void print_report(std::ostream& out, const json& document) { out << report_text(document); }
+
+}  // namespace ipcmark
