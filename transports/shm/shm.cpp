@@ -125,6 +125,7 @@ class ShmConnection final : public Connection {
     if (waits != kWaitsSpin && waits != kWaitsBlock)
       corrupt(region_.name(), "client wait mode " + std::to_string(waits) + " is neither spin nor block");
     peer_.pid = pid;
+    if (shares_only_cpu_with(pid)) peer_.block_spin_polls = 0;
     out_.set_peer_may_sleep(waits == kWaitsBlock);
     in_.set_peer_may_sleep(waits == kWaitsBlock);
   }
@@ -153,6 +154,7 @@ class ShmConnection final : public Connection {
     std::atomic_ref(channel_->client_pid).store(static_cast<std::int32_t>(::getpid()), std::memory_order_release);
     futex_wake_all(futex_word(channel_->client_pid));
     peer_ = Peer{server_pid, &channel_->server_closed};
+    if (shares_only_cpu_with(server_pid)) peer_.block_spin_polls = 0;
     out_.set_peer_may_sleep(server_waits == kWaitsBlock);
     in_.set_peer_may_sleep(server_waits == kWaitsBlock);
   }

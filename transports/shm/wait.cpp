@@ -1,6 +1,7 @@
 #include "transports/shm/wait.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -75,6 +76,15 @@ void Patience::give_up() const {
                                                     : "peer closed the channel");
   if (peer_gone_) throw Error(Errc::PeerGone, "peer process " + pid + " is gone");
   throw Error(Errc::Timeout, std::string("timed out waiting for ") + spec_.what);
+}
+
+bool shares_only_cpu_with(pid_t pid) noexcept {
+  cpu_set_t mine, theirs;
+  CPU_ZERO(&mine);
+  CPU_ZERO(&theirs);
+  if (pid <= 0 || ::sched_getaffinity(0, sizeof mine, &mine) != 0 || ::sched_getaffinity(pid, sizeof theirs, &theirs) != 0)
+    return false;
+  return CPU_COUNT(&mine) == 1 && CPU_EQUAL(&mine, &theirs);
 }
 
 }  // namespace ipcmark::shm

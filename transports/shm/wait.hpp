@@ -3,7 +3,8 @@
 //   SpinWait   busy-polls with `pause`; reads the clock and checks the peer only every
 //              kPollsPerCheck polls, so a poll is a load or two and a pause, never a syscall.
 //   BlockWait  polls kBlockSpinPolls times (≈13 µs here), then sleeps on a futex in the shared
-//              region, waking at least every kMaxSleep to look at the clock and the peer.
+//              region, waking at least every kMaxSleep to look at the clock and the peer. It does
+//              not poll when both processes are confined to one and the same CPU.
 //
 // Both expose `static void until(Ready ready, const WaitSpec&, SleepSlot)`: return once `ready()`
 // is true; throw Timeout when the deadline passes, PeerGone when the peer died or closed.
@@ -61,7 +62,13 @@ inline constexpr std::chrono::milliseconds kLivenessPeriod{1};
 struct Peer {
   pid_t pid = 0;
   std::uint32_t* closed = nullptr;
+  // BlockWait's polls before sleeping. None when both processes may run only on the same one
+  // CPU: the peer cannot make progress while we poll, so polling only delays it.
+  unsigned block_spin_polls = kBlockSpinPolls;
 };
+
+// True when this process and `pid` are each allowed exactly one CPU, the same one.
+bool shares_only_cpu_with(pid_t pid) noexcept;
 
 struct WaitSpec {
   Deadline deadline;
@@ -132,7 +139,7 @@ struct SpinWait {
 struct BlockWait {
   template <class Ready>
   static void until(Ready&& ready, const WaitSpec& spec, SleepSlot slot) {
-    for (unsigned i = 0; i < kBlockSpinPolls; ++i) {
+    for (unsigned i = 0; i < spec.peer.block_spin_polls; ++i) {
       if (ready()) return;
       cpu_relax();
     }
