@@ -320,7 +320,6 @@ int run_cli(int argc, char** argv) {
   std::vector<Command> commands;
   commands.push_back(add_floor_command(app));
   commands.push_back(add_report_command(app));
-  commands.push_back(add_recommend_command(app));
 
   std::string known_names;
   bool known = false;
