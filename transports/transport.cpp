@@ -12,4 +12,15 @@ void throw_system_error(const std::string& what) {
 
 std::string_view to_string(WaitKind wait) { return wait == WaitKind::Spin ? "spin" : "block"; }
 
+namespace {
+[[noreturn]] void no_loans() {
+  throw Error(Errc::InvalidArgument, "this transport does not lend its memory (zero-copy is shm only)");
+}
+}  // namespace
+
+std::span<std::byte> Connection::loan(std::size_t, Deadline) { no_loans(); }
+void Connection::commit() { no_loans(); }
+std::span<const std::byte> Connection::view(Deadline) { no_loans(); }
+void Connection::release() { no_loans(); }
+
 }  // namespace ipcmark

@@ -77,6 +77,16 @@ class Connection {
   virtual void send(std::span<const std::byte> message, Deadline deadline) = 0;
   // Copies the next message into `buffer` (at least max_message bytes) and returns its length.
   virtual std::size_t receive(std::span<std::byte> buffer, Deadline deadline) = 0;
+
+  // Zero-copy, for transports that lend their own memory (Transport::zero_copy; the others
+  // throw InvalidArgument). loan() waits for room and returns `size` writable bytes inside
+  // the channel; commit() sends them. view() waits for the next message and returns it in
+  // place; release() gives its room back. At most one loan and one view at a time; sizes
+  // are checked as send() checks them. A view's bytes are the peer's and untrusted.
+  virtual std::span<std::byte> loan(std::size_t size, Deadline deadline);
+  virtual void commit();
+  virtual std::span<const std::byte> view(Deadline deadline);
+  virtual void release();
 };
 
 // The seed demo (`ipcmark serve` / `ipcmark read`): one message, any number of readers.
@@ -98,6 +108,7 @@ struct Transport {
   std::unique_ptr<Publication> (*publish)(const std::string& channel, std::size_t size,
                                           std::span<const std::byte> message, bool replace);
   std::string (*fetch)(const std::string& channel, Deadline deadline);
+  bool zero_copy = false;  // Connection::loan/commit/view/release work (`--copy zero`)
 };
 
 }  // namespace ipcmark
