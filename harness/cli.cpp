@@ -42,7 +42,7 @@ const Transport& transport_named(const std::string& name) {
 
 struct RunFlags {
   std::string scenario_file;
-  std::vector<std::string> transports, patterns, waits, cpus;
+  std::vector<std::string> transports, patterns, waits, cpus, copies;
   std::vector<std::size_t> sizes;
   std::vector<std::uint64_t> rates;
   std::uint64_t messages = 0, warmup = 0, warmup_ms = 0;
@@ -73,6 +73,10 @@ Scenario scenario_with_flags(const RunFlags& f) {
   if (f.timeout_s != 0) s.timeout = std::chrono::seconds(f.timeout_s);
   if (!f.cpus.empty()) s.placements = f.cpus;
   if (!f.rates.empty()) s.rates = f.rates;
+  if (!f.copies.empty()) {
+    s.zero_copy.clear();
+    for (const std::string& c : f.copies) s.zero_copy.push_back(parse_copy_mode(c));
+  }
   if (f.interleave) s.interleave = *f.interleave;
   return s;
 }
@@ -267,6 +271,9 @@ int run_cli(int argc, char** argv) {
   run->add_option("--rate", rf.rates, "Open loop: stream messages/s on a fixed schedule (0 = closed loop); comma-separated")
       ->delimiter(',')
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1'000'000'000}));
+  run->add_option("--copy", rf.copies,
+                  "copy (send/receive, every transport; the default) or zero (shm writes and reads in place); comma-separated")
+      ->delimiter(',');
   run->add_option("--warmup-ms", rf.warmup_ms, "Warm-up also lasts at least this long, milliseconds")
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{600'000}))
       ->each([&](const std::string&) { rf.warmup_ms_set = true; });
@@ -312,6 +319,7 @@ int run_cli(int argc, char** argv) {
   peer->add_option("--wait", pf.wait);
   peer->add_option("--timeout", pf.timeout_s);
   peer->add_option("--rate", pf.options.spec.rate);
+  peer->add_flag("--zero-copy", pf.options.spec.zero_copy);
   peer->add_option("--warmup-ms", pf.options.spec.warmup_ms);
   peer->add_option("--cpu", pf.options.cpu);
   peer->add_option("--parent-pid", pf.options.parent_pid);
@@ -320,6 +328,8 @@ int run_cli(int argc, char** argv) {
   std::vector<Command> commands;
   commands.push_back(add_floor_command(app));
   commands.push_back(add_report_command(app));
+  commands.push_back(add_compare_command(app));
+  commands.push_back(add_recommend_command(app));
 
   std::string known_names;
   bool known = false;

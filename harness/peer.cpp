@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstring>
 #include <iostream>
 #include <vector>
 
@@ -108,6 +109,45 @@ class Warmup {
   bool over_ = false;
 };
 
+// Where messages are written before sending: our own buffer, copied in by send() (the fair
+// comparison with every transport), or with --copy zero the channel's own memory (a loan).
+class Outbox {
+ public:
+  Outbox(Connection& connection, const RunSpec& spec)
+      : connection_(connection), zero_copy_(spec.zero_copy), buffer_(spec.zero_copy ? 0 : spec.message_size) {}
+  std::span<std::byte> next(std::size_t size, Deadline deadline) {
+    return zero_copy_ ? connection_.loan(size, deadline) : std::span(buffer_).first(size);
+  }
+  void send(std::span<std::byte> message, Deadline deadline) {
+    if (zero_copy_) connection_.commit();
+    else connection_.send(message, deadline);
+  }
+
+ private:
+  Connection& connection_;
+  bool zero_copy_;
+  std::vector<std::byte> buffer_;
+};
+
+// Where received messages are read: copied into our buffer, or in place (--copy zero).
+class Inbox {
+ public:
+  Inbox(Connection& connection, const RunSpec& spec)
+      : connection_(connection), zero_copy_(spec.zero_copy), buffer_(spec.zero_copy ? 0 : spec.message_size) {}
+  std::span<const std::byte> next(Deadline deadline) {
+    if (zero_copy_) return connection_.view(deadline);
+    return std::span(buffer_).first(connection_.receive(buffer_, deadline));
+  }
+  void done() {
+    if (zero_copy_) connection_.release();
+  }
+
+ private:
+  Connection& connection_;
+  bool zero_copy_;
+  std::vector<std::byte> buffer_;
+};
+
 ChannelConfig channel_config(const PeerOptions& o) {
   return ChannelConfig{o.channel, o.spec.message_size, o.spec.wait};
 }
@@ -122,17 +162,18 @@ json run_stream_server(const PeerOptions& o, Deadline deadline) {
   const std::uint64_t margin = spec.rate != 0 ? calibrate_sleep_margin_ns() : 0;
   say_ready();
   connection->accept(deadline);
-  std::vector<std::byte> message(spec.message_size);
+  Outbox outbox(*connection, spec);
   CpuWindow cpu;
   Warmup warmup(spec);
   MonotonicClock clock;
   const SendSchedule schedule(clock.now(), spec.rate != 0 ? spec.rate : 1);
   std::uint64_t measured = 0, first_send = 0, last_send = 0, pacing_ns = 0;
   for (std::uint64_t seq = 0; measured < spec.messages; ++seq) {
+    const std::span<std::byte> message = outbox.next(spec.message_size, deadline);
     fill_payload(message, seq, 0);
     const std::uint64_t spun = spec.rate != 0 ? wait_until(clock, schedule.due(seq), margin) : 0;
     if (warmup.active(seq)) {
-      connection->send(message, deadline);  // stamp 0: not measured
+      outbox.send(message, deadline);  // stamp 0: not measured
       continue;
     }
     if (measured++ == 0) cpu.start();
@@ -140,11 +181,12 @@ json run_stream_server(const PeerOptions& o, Deadline deadline) {
     last_send = now_ns();
     if (first_send == 0) first_send = last_send;
     stamp_payload(message, spec.rate != 0 ? schedule.due(seq) : last_send);  // last: filling is not latency
-    connection->send(message, deadline);
+    outbox.send(message, deadline);
   }
   cpu.stop();
   // The client's acknowledgement: everything arrived, so the channel may now go away.
-  connection->receive(message, deadline);
+  std::vector<std::byte> ack(spec.message_size);
+  connection->receive(ack, deadline);
   json out{{"role", "server"}};
   if (spec.rate != 0) {
     out["achieved_rate"] = achieved_rate(spec.messages, first_send, last_send);
@@ -159,16 +201,17 @@ json run_stream_client(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
   auto connection = spec.transport->connect(channel_config(o));
   connection->accept(deadline);
-  std::vector<std::byte> message(spec.message_size);
+  Inbox inbox(*connection, spec);
   Tally tally(spec.message_size);
   CpuWindow cpu;
   // The window opens when the last warm-up message arrived (or now, without warm-up).
   std::uint64_t start = now_ns(), end = start, last = UINT64_MAX;
   // Count by sequence number so that a lost message cannot make us wait for one more.
   while (tally.next_expected() < last) {
-    const std::size_t n = connection->receive(message, deadline);
+    const std::span<const std::byte> message = inbox.next(deadline);
     const std::uint64_t now = now_ns();
-    const PayloadCheck c = tally.check(std::span(message).first(n), now);
+    const PayloadCheck c = tally.check(message, now);
+    inbox.done();
     if (c.stamp_ns == 0) {
       start = now;
     } else if (last == UINT64_MAX) {
@@ -178,8 +221,9 @@ json run_stream_client(const PeerOptions& o, Deadline deadline) {
     end = now;
   }
   cpu.stop();
-  fill_payload(message, last, now_ns());
-  connection->send(message, deadline);
+  std::vector<std::byte> ack(spec.message_size);
+  fill_payload(ack, last, now_ns());
+  connection->send(ack, deadline);
   json out{{"role", "client"}, {"messages", spec.messages}, {"elapsed_ns", end - start}};
   tally.report(out);
   cpu.report(out);
@@ -195,6 +239,15 @@ json run_pingpong_server(const PeerOptions& o, Deadline deadline) {
   CpuWindow cpu;
   for (std::uint64_t measured = 0; measured < spec.messages;) {
     // Echo unchanged: the client checks every byte of what comes back.
+    if (spec.zero_copy) {  // from the in-place view straight into a loan: one copy, not two
+      const std::span<const std::byte> in = connection->view(deadline);
+      if (payload_stamp(in) != 0 && measured++ == 0) cpu.start();
+      const std::span<std::byte> out = connection->loan(in.size(), deadline);
+      std::memcpy(out.data(), in.data(), in.size());
+      connection->commit();
+      connection->release();
+      continue;
+    }
     const std::size_t n = connection->receive(message, deadline);
     if (payload_stamp(std::span(message).first(n)) != 0 && measured++ == 0) cpu.start();
     connection->send(std::span(message).first(n), deadline);
@@ -209,12 +262,14 @@ json run_pingpong_client(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
   auto connection = spec.transport->connect(channel_config(o));
   connection->accept(deadline);
-  std::vector<std::byte> out(spec.message_size), in(spec.message_size);
+  Outbox outbox(*connection, spec);
+  Inbox inbox(*connection, spec);
   Tally tally(spec.message_size);
   CpuWindow cpu;
   Warmup warmup(spec);
   std::uint64_t start = 0, measured = 0;
   for (std::uint64_t seq = 0; measured < spec.messages; ++seq) {
+    const std::span<std::byte> out = outbox.next(spec.message_size, deadline);
     fill_payload(out, seq, 0);
     if (!warmup.active(seq)) {
       if (measured++ == 0) {
@@ -223,9 +278,9 @@ json run_pingpong_client(const PeerOptions& o, Deadline deadline) {
       }
       stamp_payload(out, now_ns());
     }
-    connection->send(out, deadline);
-    const std::size_t n = connection->receive(in, deadline);
-    tally.check(std::span(in).first(n), now_ns());
+    outbox.send(out, deadline);
+    tally.check(inbox.next(deadline), now_ns());
+    inbox.done();
   }
   const std::uint64_t end = now_ns();
   cpu.stop();

@@ -22,6 +22,7 @@ json identity(const RunSpec& spec) {
           {"pattern", to_string(spec.pattern)},
           {"message_size", spec.message_size},
           {"wait", to_string(spec.wait)},
+          {"copy", spec.zero_copy ? "zero" : "copy"},
           {"placement", to_string(spec.placement.placement)},
           {"cpus", {{"server", spec.placement.cpus.server}, {"client", spec.placement.cpus.client}}}};
   if (spec.rate != 0) id["target_rate"] = spec.rate;

@@ -32,7 +32,7 @@ std::string unique_channel() {
 }
 
 std::vector<std::string> peer_args(const RunSpec& spec, const std::string& channel, bool server, int cpu) {
-  return {self_executable(),
+  std::vector<std::string> args{self_executable(),
           "peer",
           "--role", server ? "server" : "client",
           "--transport", std::string(spec.transport->name),
@@ -47,6 +47,8 @@ std::vector<std::string> peer_args(const RunSpec& spec, const std::string& chann
           "--timeout", std::to_string(spec.timeout.count()),
           "--cpu", std::to_string(cpu),
           "--parent-pid", std::to_string(::getpid())};
+  if (spec.zero_copy) args.push_back("--zero-copy");
+  return args;
 }
 
 // A peer process and what it has said so far.

@@ -30,6 +30,12 @@ Pattern parse_pattern(std::string_view text) {
   throw UsageError("unknown pattern '" + std::string(text) + "' (use oneshot, stream or pingpong)");
 }
 
+bool parse_copy_mode(std::string_view text) {
+  if (text == "copy") return false;
+  if (text == "zero") return true;
+  throw UsageError("unknown copy mode '" + std::string(text) + "' (use copy or zero)");
+}
+
 WaitKind parse_wait(std::string_view text) {
   if (text == "spin") return WaitKind::Spin;
   if (text == "block") return WaitKind::Block;
@@ -40,6 +46,7 @@ std::string RunSpec::name() const {
   std::string n = std::string(transport->name) + "/" + std::string(to_string(pattern)) + "/" +
                   std::to_string(message_size);
   if (transport->has_wait_modes && pattern != Pattern::Oneshot) n += "/" + std::string(to_string(wait));
+  if (zero_copy) n += "/zero-copy";
   n += "/" + std::string(to_string(placement.placement));
   if (rate != 0) n += "/rate=" + std::to_string(rate);
   return n;
@@ -172,6 +179,14 @@ Scenario parse_scenario(const json& j, std::string_view source) {
       s.rates = r.list(value, key, [&](const json& v) { return r.integer(v, key, 0, kMaxRate); });
     } else if (key == "warmup_ms") {
       s.warmup_ms = r.integer(value, key, 0, 600'000);
+    } else if (key == "copy") {
+      s.zero_copy = r.list(value, key, [&](const json& v) {
+        try {
+          return parse_copy_mode(r.string(v, key));
+        } catch (const UsageError& e) {
+          r.fail(key, e.what());
+        }
+      });
     } else if (key == "max_bytes") {
       s.max_bytes = r.integer(value, key, 0, std::uint64_t{1} << 50);
     } else if (key == "interleave") {
@@ -179,7 +194,7 @@ Scenario parse_scenario(const json& j, std::string_view source) {
       s.interleave = value.get<bool>();
     } else {
       r.fail(key, "unknown key (allowed: name, description, transports, patterns, sizes, messages, "
-                  "warmup_messages, repetitions, wait, timeout_s, placements, rates, warmup_ms, interleave, max_bytes)");
+                  "warmup_messages, repetitions, wait, timeout_s, placements, rates, warmup_ms, interleave, max_bytes, copy)");
     }
   }
   return s;
@@ -205,6 +220,16 @@ std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed, 
   if (open_loop && std::find(s.patterns.begin(), s.patterns.end(), Pattern::Stream) == s.patterns.end())
     throw UsageError("a send rate applies to pattern stream, which this run does not include");
 
+  const bool any_zero = std::find(s.zero_copy.begin(), s.zero_copy.end(), true) != s.zero_copy.end();
+  if (any_zero && std::none_of(s.transports.begin(), s.transports.end(), [](const std::string& n) {
+        const Transport* t = find_transport(n);
+        return t != nullptr && t->zero_copy;
+      }))
+    throw UsageError("--copy zero: none of the transports lends its memory (zero-copy is shm only)");
+  if (any_zero && std::find(s.patterns.begin(), s.patterns.end(), Pattern::Oneshot) != s.patterns.end() &&
+      s.patterns.size() == 1)
+    throw UsageError("--copy zero applies to patterns stream and pingpong");
+
   std::vector<RunSpec> runs;
   std::set<std::string> seen;  // the same name twice (e.g. pipe with two waits) runs once
   for (const std::string& transport_name : s.transports) {
@@ -228,26 +253,30 @@ std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed, 
                            " bytes, too small to carry the sequence number and timestamp of " +
                            std::string(to_string(pattern)));
         for (WaitKind wait : s.waits) {
-          for (const PinnedPlacement& placement : placements) {
-            for (std::uint64_t rate : pattern == Pattern::Stream ? s.rates : std::vector<std::uint64_t>{0}) {
-              RunSpec spec;
-              spec.transport = transport;
-              spec.pattern = pattern;
-              spec.message_size = size;
-              // One-shot readers open, copy and close: nothing waits, so the wait is not a choice.
-              spec.wait = transport->has_wait_modes && pattern != Pattern::Oneshot ? wait : WaitKind::Block;
-              if (spec.wait == WaitKind::Spin && placement.placement == Placement::Same) continue;
-              spec.messages = s.messages[static_cast<std::size_t>(pattern)];
-              if (pattern == Pattern::Stream && s.max_bytes != 0)
-                spec.messages = std::min<std::uint64_t>(spec.messages, std::max<std::uint64_t>(100, s.max_bytes / size));
-              spec.warmup_messages = s.warmup_messages[static_cast<std::size_t>(pattern)];
-              spec.warmup_ms = s.warmup_ms;
-              spec.timeout = s.timeout;
-              spec.repetitions = s.repetitions;
-              spec.placement = placement;
-              spec.rate = rate;
-              spec.index = static_cast<int>(runs.size());
-              if (seen.insert(spec.name()).second) runs.push_back(spec);
+          for (const bool zero_copy : s.zero_copy) {
+            if (zero_copy && (!transport->zero_copy || pattern == Pattern::Oneshot)) continue;  // copy rows cover them
+            for (const PinnedPlacement& placement : placements) {
+              for (std::uint64_t rate : pattern == Pattern::Stream ? s.rates : std::vector<std::uint64_t>{0}) {
+                RunSpec spec;
+                spec.transport = transport;
+                spec.pattern = pattern;
+                spec.message_size = size;
+                // One-shot readers open, copy and close: nothing waits, so the wait is not a choice.
+                spec.wait = transport->has_wait_modes && pattern != Pattern::Oneshot ? wait : WaitKind::Block;
+                if (spec.wait == WaitKind::Spin && placement.placement == Placement::Same) continue;
+                spec.messages = s.messages[static_cast<std::size_t>(pattern)];
+                if (pattern == Pattern::Stream && s.max_bytes != 0)
+                  spec.messages = std::min<std::uint64_t>(spec.messages, std::max<std::uint64_t>(100, s.max_bytes / size));
+                spec.warmup_messages = s.warmup_messages[static_cast<std::size_t>(pattern)];
+                spec.warmup_ms = s.warmup_ms;
+                spec.timeout = s.timeout;
+                spec.repetitions = s.repetitions;
+                spec.placement = placement;
+                spec.rate = rate;
+                spec.zero_copy = zero_copy;
+                spec.index = static_cast<int>(runs.size());
+                if (seen.insert(spec.name()).second) runs.push_back(spec);
+              }
             }
           }
         }

@@ -22,6 +22,7 @@ inline constexpr std::array kAllPatterns{Pattern::Oneshot, Pattern::Stream, Patt
 std::string_view to_string(Pattern pattern);
 Pattern parse_pattern(std::string_view text);  // throws UsageError
 WaitKind parse_wait(std::string_view text);    // throws UsageError
+bool parse_copy_mode(std::string_view text);   // "copy" false, "zero" true; throws UsageError
 
 // A count that may differ per pattern ("messages": 1000 or {"stream": 100000, ...}).
 using PerPattern = std::array<std::uint64_t, kAllPatterns.size()>;
@@ -47,6 +48,8 @@ struct Scenario {  // defaults live here and nowhere else
   // Caps a stream run's payload volume (measured messages × size), so big messages over
   // slow transports stay short: messages = min(messages, max(100, max_bytes / size)). 0 = no cap.
   std::uint64_t max_bytes = 0;
+  // Copy modes: false = copy (send/receive, every transport), true = zero-copy loans (shm).
+  std::vector<bool> zero_copy{false};
 };
 
 // One run: a process pair measuring one configuration.
@@ -62,11 +65,12 @@ struct RunSpec {
   PinnedPlacement placement;
   std::uint64_t rate = 0;  // stream only: messages/s on a fixed schedule; 0 = closed loop
   std::uint64_t warmup_ms = 0;
+  bool zero_copy = false;  // write into and read from the channel's memory (Transport::zero_copy)
   int index = 0;  // position in the expanded scenario: tables list runs in this order
 
-  // "<transport>/<pattern>/<size>[/spin|/block]/<placement>[/rate=N]": the wait where it
-  // is a choice (transports with wait modes, patterns other than oneshot), the rate for
-  // open-loop streams.
+  // "<transport>/<pattern>/<size>[/spin|/block][/zero-copy]/<placement>[/rate=N]": the wait
+  // where it is a choice (transports with wait modes, patterns other than oneshot), the copy
+  // mode when it is zero-copy, the rate for open-loop streams.
   std::string name() const;
 };
 
