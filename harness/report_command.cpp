@@ -26,6 +26,7 @@
 #include <sstream>
 #include <thread>
 
+#include "harness/bmf.hpp"
 #include "harness/command.hpp"
 #include "harness/process.hpp"
 #include "harness/report.hpp"
@@ -42,7 +43,7 @@ namespace fs = std::filesystem;
 constexpr auto kPlotDeadline = std::chrono::seconds(120);
 
 struct ReportFlags {
-  std::string results, markdown, html, plot_script;
+  std::string results, markdown, html, plot_script, format = "text";
 };
 
 std::string read_file(const std::string& path) {
@@ -218,6 +219,10 @@ std::string html_page(const ReportFlags& f, const nlohmann::json& document) {
 
 int command_report(const ReportFlags& f) {
   const nlohmann::json document = load_results(f.results);
+  if (f.format == "bmf") {  // Bencher Metric Format on stdout, for `bencher run --adapter json`
+    std::cout << bmf_document(document).dump(2) << '\n';
+    return 0;
+  }
   std::string text;
   try {
     text = report_text(document);
@@ -244,6 +249,8 @@ Command add_report_command(CLI::App& app) {
   sub->add_option("results", flags->results, "Results file (JSON) from `ipcmark run`")->required();
   sub->add_option("--markdown", flags->markdown, "Also write the tables as Markdown to this file");
   sub->add_option("--html", flags->html, "Also write one self-contained HTML page (machine, tables, plots)");
+  sub->add_option("--format", flags->format, "text (the ranked tables) or bmf (Bencher Metric Format JSON on stdout)")
+      ->check(CLI::IsMember({"text", "bmf"}));
   sub->add_option("--plot-script", flags->plot_script,
                   "scripts/plot to draw the page's plots (default: $IPCMARK_PLOT, else found from the executable)");
   return {sub, [flags] { return command_report(*flags); }};

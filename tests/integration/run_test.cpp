@@ -161,6 +161,23 @@ TEST(Run, TimeBasedWarmupStillMeasuresExactlyTheRequestedMessages) {
   expect_nothing_left_behind(r.pid);
 }
 
+TEST(Run, ResultsExportToBencherMetricFormat) {
+  const std::string out = testing::temp_path("bmf.json");
+  std::vector<std::string> argv{IPCMARK_BINARY, "run", "--out", out, "--transports", "pipe", "--pattern", "pingpong",
+                                "--sizes", "64", "--messages", "100", "--repetitions", "2", "--no-floor"};
+  ChildProcess run = ChildProcess::spawn(argv);
+  while (run.pump_stdout()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(run.wait_or_kill(Clock::now() + std::chrono::seconds(60)).ok());
+  const auto r = testing::ipcmark({"report", out, "--format", "bmf"}, 30);
+  std::remove(out.c_str());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json bmf = json::parse(r.out);
+  ASSERT_TRUE(bmf.contains("pipe/pingpong/64/cross")) << r.out;
+  const json& latency = bmf["pipe/pingpong/64/cross"]["latency"];
+  EXPECT_LE(latency["lower_value"].get<double>(), latency["value"].get<double>());
+  EXPECT_GE(latency["upper_value"].get<double>(), latency["value"].get<double>());
+}
+
 TEST(Run, ScenarioFilesInTheRepositoryAreValid) {
   for (const char* file : {"default.json", "seed.json"}) {
     const auto r = testing::ipcmark({"run", "--scenario", std::string(IPCMARK_SOURCE_DIR) + "/scenarios/" + file,
