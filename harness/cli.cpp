@@ -201,7 +201,7 @@ int command_clean(const std::string& channel) {
     return 0;
   }
   int removed = 0;
-  for (const std::string& dir : {std::string("/dev/shm"), private_runtime_dir()}) {
+  for (const std::string& dir : {std::string("/dev/shm"), std::string("/dev/mqueue"), private_runtime_dir()}) {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
       const std::string file = entry.path().filename().string();
@@ -291,7 +291,9 @@ int run_cli(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Create a channel, write one message, keep it for readers (the seed demo)");
   serve->add_option("--transport", transport, "Transport")->capture_default_str();
   serve->add_option("--channel", channel, "Channel name: letters, digits, '.', '_', '-'")->required();
-  serve->add_option("--size", size, "Region size in bytes (shm); the message must fit")->capture_default_str();
+  serve->add_option("--size", size, "Region size in bytes (shm); the message must fit")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
   serve->add_option("--message", message, "The message text")->required();
   serve->add_option("--hold", hold_s, "Seconds to keep the channel before removing it")->capture_default_str()
       ->check(CLI::Range(0, 86400 * 365));

@@ -87,7 +87,9 @@ double in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& measur
   }
 
   bool ok = pids[1] > 0;
-  const std::uint64_t deadline = now_ns() + 3 * kBudgetNs;
+  // A guard against a hang, not the budget: the loops stop themselves at kBudgetNs, and a
+  // slowed-down build (sanitizers) may take many times longer to fork and start them.
+  const std::uint64_t deadline = now_ns() + 60 * kBudgetNs;
   for (pid_t& pid : pids) {
     while (pid > 0) {
       int status = 0;

@@ -61,7 +61,7 @@ TEST(ShmRegion, CreatingAnExistingNameFailsWithAlreadyExists) {
   EXPECT_EQ(e.code(), Errc::AlreadyExists);
   EXPECT_EQ(std::string(e.what()), "shared memory channel '" + name + "' already exists (/dev/shm/" + name +
                                        "); another server is running, or a crashed one left it: pass --replace "
-                                       "or run `ipcmark clean`");
+                                       "or run `ipcmark clean --channel " + name + "`");
 }
 
 TEST(ShmRegion, CreatingWithReplaceTakesTheNameOverAndTheOldOwnerLeavesItAlone) {

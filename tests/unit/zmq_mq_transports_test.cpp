@@ -127,7 +127,7 @@ TEST_P(ZmqMqTransport, ServingAChannelTwiceFailsWithAlreadyExistsNamingTheName) 
   EXPECT_EQ(std::string(e.what()), std::string(transport().name) + " channel '" + channel_ + "' already exists (" +
                                        name_of(GetParam(), channel_, GetParam().suffixes[0]) +
                                        "); another server is running, or a crashed one left it: pass --replace "
-                                       "or run `ipcmark clean`");
+                                       "or run `ipcmark clean --channel " + channel_ + "`");
   first.reset();
   EXPECT_EQ(leftovers(), std::vector<std::string>{}) << "the failed second serve must not remove the first's names";
 }

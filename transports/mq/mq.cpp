@@ -94,7 +94,7 @@ std::string queue_name(const std::string& channel, const char* suffix) {
 [[noreturn]] void throw_exists(const std::string& channel, const std::string& name) {
   throw Error(Errc::AlreadyExists, "mq channel '" + channel + "' already exists (" + name +
                                        "); another server is running, or a crashed one left it: pass --replace "
-                                       "or run `ipcmark clean`");
+                                       "or run `ipcmark clean --channel " + channel + "`");
 }
 
 [[noreturn]] void throw_missing(const std::string& channel) {

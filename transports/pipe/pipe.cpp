@@ -39,7 +39,7 @@ void make_fifo(const std::string& path, const std::string& channel) {
   if (errno == EEXIST)
     throw Error(Errc::AlreadyExists, "pipe channel '" + channel + "' already exists (" + path +
                                          "); another server is running, or a crashed one left it: "
-                                         "pass --replace or run `ipcmark clean`");
+                                         "pass --replace or run `ipcmark clean --channel " + channel + "`");
   throw_system_error("mkfifo " + path);
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -33,6 +34,21 @@ std::byte* map(int fd, std::size_t size, const std::string& name) {
   return static_cast<std::byte*>(p);
 }
 
+// Refuses, before creating anything, a region larger than the room left in /dev/shm: a clear
+// message naming both sizes instead of posix_fallocate() filling the whole tmpfs (it reserves
+// page by page before it fails) and pushing other users' pages out. posix_fallocate below still
+// catches the race with another process taking the room in between.
+void check_room(const std::string& name, std::size_t size) {
+  struct statvfs fs {};
+  // No /dev/shm to ask, or a tmpfs without a size limit (it reports 0 blocks): let shm_open decide.
+  if (::statvfs("/dev/shm", &fs) != 0 || fs.f_blocks == 0) return;
+  const auto free_bytes = static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize;
+  if (size > free_bytes)
+    throw Error(Errc::System, "cannot create shared memory channel '" + name + "' of " + std::to_string(size) +
+                                  " bytes: /dev/shm has only " + std::to_string(free_bytes) +
+                                  " bytes free (see `df -h /dev/shm`; a container may need a larger --shm-size)");
+}
+
 }  // namespace
 
 SharedRegion SharedRegion::create(const std::string& name, std::size_t size, bool replace) {
@@ -41,13 +57,14 @@ SharedRegion SharedRegion::create(const std::string& name, std::size_t size, boo
     throw Error(Errc::InvalidArgument,
                 "cannot create shared memory channel '" + name + "' of " + std::to_string(size) + " bytes");
   if (replace) remove(name);
+  check_room(name, size);
   const std::string object = object_name(name);
   Descriptor d{::shm_open(object.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600)};
   if (d.fd < 0) {
     if (errno == EEXIST)
       throw Error(Errc::AlreadyExists, "shared memory channel '" + name + "' already exists (/dev/shm/" + name +
                                            "); another server is running, or a crashed one left it: "
-                                           "pass --replace or run `ipcmark clean`");
+                                           "pass --replace or run `ipcmark clean --channel " + name + "`");
     throw_system_error("cannot create shared memory channel '" + name + "'");
   }
   // The name is ours from here on: take it back on any failure.

@@ -47,7 +47,7 @@ std::string port_path(const std::string& channel) {
 [[noreturn]] void throw_exists(const std::string& channel, const std::string& path) {
   throw Error(Errc::AlreadyExists, "tcp channel '" + channel + "' already exists (" + path +
                                        "); another server is running, or a crashed one left it: "
-                                       "pass --replace or run `ipcmark clean`");
+                                       "pass --replace or run `ipcmark clean --channel " + channel + "`");
 }
 
 [[noreturn]] void throw_missing(const std::string& channel, const std::string& detail = "") {

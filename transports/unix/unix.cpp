@@ -43,7 +43,7 @@ std::string socket_path(const std::string& channel) {
 [[noreturn]] void throw_exists(const std::string& channel, const std::string& path) {
   throw Error(Errc::AlreadyExists, "unix channel '" + channel + "' already exists (" + path +
                                        "); another server is running, or a crashed one left it: "
-                                       "pass --replace or run `ipcmark clean`");
+                                       "pass --replace or run `ipcmark clean --channel " + channel + "`");
 }
 
 // Binds and listens on the channel's socket file, which must not exist.

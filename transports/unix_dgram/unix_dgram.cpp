@@ -72,7 +72,7 @@ std::string socket_path(const std::string& channel) {
 [[noreturn]] void throw_exists(const std::string& channel, const std::string& path) {
   throw Error(Errc::AlreadyExists, "unix-dgram channel '" + channel + "' already exists (" + path +
                                        "); another server is running, or a crashed one left it: "
-                                       "pass --replace or run `ipcmark clean`");
+                                       "pass --replace or run `ipcmark clean --channel " + channel + "`");
 }
 
 void check_limit(std::size_t max_message) {

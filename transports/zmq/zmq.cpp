@@ -92,7 +92,7 @@ std::string name_path(const std::string& channel, const char* suffix) {
 [[noreturn]] void throw_exists(const Flavor& f, const std::string& channel, const std::string& path) {
   throw Error(Errc::AlreadyExists, std::string(f.name) + " channel '" + channel + "' already exists (" + path +
                                        "); another server is running, or a crashed one left it: pass --replace "
-                                       "or run `ipcmark clean`");
+                                       "or run `ipcmark clean --channel " + channel + "`");
 }
 
 [[noreturn]] void throw_missing(const Flavor& f, const std::string& channel) {
