@@ -1,0 +1,251 @@
+// tests/bench/raw_pingpong.cpp — the floor ipcmark's pipe and unix rows are judged against (issue 3).
+//
+// Two-process ping-pong as a careful C programmer would write it, with no ipcmark code: a
+// fork()ed echo child, blocking read()/write() of a fixed-size message, each side reading until
+// the whole message has arrived. One benchmark iteration is one round trip.
+//   pipe    two anonymous pipes, one per direction
+//   unix    one AF_UNIX SOCK_STREAM socketpair
+// Placement mirrors `ipcmark run --cpus A,B`: the echo child (ipcmark's server) on the first CPU,
+// the timing parent (the client) on the second; "same" puts both on the first. The CPUs are the
+// first two that sched_getaffinity allows, or `--cpus=A,B`.
+//
+// Besides Google Benchmark's mean (real_time), each round trip is timed on its own (one
+// CLOCK_MONOTONIC read per round trip, as ipcmark's client does at least) so the median and p99
+// can be set next to ipcmark's latency_ns.p50 / p99: counters p50_ns and p99_ns.
+#include <benchmark/benchmark.h>
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr int kWarmupRoundTrips = 20;  // untimed: page faults, first wake-ups
+
+int g_first_cpu = -1, g_second_cpu = -1;  // from --cpus or sched_getaffinity
+
+enum class Mechanism { Pipe, Unix };
+enum class Placement { Cross, Same };
+
+std::uint64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+bool pin(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return sched_setaffinity(0, sizeof set, &set) == 0;
+}
+
+// Blocking I/O of exactly `size` bytes; false on EOF or error.
+bool read_full(int fd, char* buffer, std::size_t size) {
+  for (std::size_t got = 0; got < size;) {
+    const ssize_t n = read(fd, buffer + got, size - got);
+    if (n > 0) got += static_cast<std::size_t>(n);
+    else if (n == 0 || errno != EINTR) return false;
+  }
+  return true;
+}
+
+bool write_full(int fd, const char* buffer, std::size_t size) {
+  for (std::size_t put = 0; put < size;) {
+    const ssize_t n = write(fd, buffer + put, size - put);
+    if (n > 0) put += static_cast<std::size_t>(n);
+    else if (errno != EINTR) return false;
+  }
+  return true;
+}
+
+// The echo child: only async-signal-safe calls between fork() and _exit().
+[[noreturn]] void echo_child(pid_t parent, int cpu, int in, int out, char* buffer, std::size_t size) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(1);  // the parent died before the line above took effect
+  if (!pin(cpu)) _exit(1);
+  while (read_full(in, buffer, size) && write_full(out, buffer, size)) {
+  }
+  _exit(0);  // EOF: the parent closed its ends
+}
+
+// The parent's side of one echo child: its descriptors and pid, torn down on every way out.
+class EchoPair {
+ public:
+  EchoPair(Mechanism mechanism, int child_cpu, std::vector<char>& buffer) {
+    if (!open_channel(mechanism)) return;
+    const pid_t parent = getpid();
+    pid_ = fork();
+    if (pid_ == 0) {
+      close_fd(out_);
+      close_fd(in_);
+      echo_child(parent, child_cpu, child_in_, child_out_, buffer.data(), buffer.size());
+    }
+    if (pid_ < 0) fail("fork");
+    close_fd(child_in_);
+    close_fd(child_out_);
+  }
+  EchoPair(const EchoPair&) = delete;
+  EchoPair& operator=(const EchoPair&) = delete;
+
+  ~EchoPair() {
+    close_fd(out_);  // the child sees EOF and exits; the kill covers a child stuck elsewhere
+    close_fd(in_);
+    close_fd(child_in_);
+    close_fd(child_out_);
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+
+  const char* error() const { return error_.empty() ? nullptr : error_.c_str(); }
+
+  bool round_trip(std::vector<char>& message) {
+    return write_full(out_, message.data(), message.size()) && read_full(in_, message.data(), message.size());
+  }
+
+ private:
+  // The parent writes out_ and reads in_; the child reads child_in_ and writes child_out_.
+  // A socketpair end carries both directions, so it is duplicated to keep one fd per role.
+  bool open_channel(Mechanism mechanism) {
+    int a[2] = {-1, -1}, b[2] = {-1, -1};
+    if (mechanism == Mechanism::Pipe) {
+      if (pipe2(a, O_CLOEXEC) != 0) return fail("pipe2");
+      out_ = a[1], child_in_ = a[0];
+      if (pipe2(b, O_CLOEXEC) != 0) return fail("pipe2");
+      child_out_ = b[1], in_ = b[0];
+    } else {
+      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, a) != 0) return fail("socketpair");
+      out_ = a[0], child_in_ = a[1];
+      in_ = fcntl(out_, F_DUPFD_CLOEXEC, 0);
+      if (in_ < 0) return fail("dup");
+      child_out_ = fcntl(child_in_, F_DUPFD_CLOEXEC, 0);
+      if (child_out_ < 0) return fail("dup");
+    }
+    return true;
+  }
+  bool fail(const char* what) {
+    error_ = std::string(what) + ": " + std::strerror(errno);
+    return false;
+  }
+  static void close_fd(int& fd) {
+    if (fd >= 0) close(fd);
+    fd = -1;
+  }
+
+  int out_ = -1, in_ = -1, child_in_ = -1, child_out_ = -1;
+  pid_t pid_ = -1;
+  std::string error_;
+};
+
+std::uint64_t percentile(std::vector<std::uint64_t>& samples, double p) {
+  if (samples.empty()) return 0;
+  const auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(samples.size() - 1));
+  std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(rank), samples.end());
+  return samples[rank];
+}
+
+void BM_RawPingPong(benchmark::State& state, Mechanism mechanism, std::size_t size, Placement placement) {
+  const int parent_cpu = placement == Placement::Cross ? g_second_cpu : g_first_cpu;
+  cpu_set_t original;
+  sched_getaffinity(0, sizeof original, &original);
+  std::vector<char> message(size, 'x');
+  std::vector<std::uint64_t> samples;
+  samples.reserve(static_cast<std::size_t>(std::min<benchmark::IterationCount>(state.max_iterations, 1 << 24)));
+  if (parent_cpu < 0) {
+    state.SkipWithError("needs two allowed CPUs (see --cpus=A,B)");
+  } else if (!pin(parent_cpu)) {
+    state.SkipWithError(("cannot pin to CPU " + std::to_string(parent_cpu)).c_str());
+  } else {
+    EchoPair echo(mechanism, g_first_cpu, message);
+    bool ok = echo.error() == nullptr;
+    for (int i = 0; ok && i < kWarmupRoundTrips; ++i) ok = echo.round_trip(message);
+    if (!ok) state.SkipWithError(echo.error() ? echo.error() : "the echo child failed (could it pin itself?)");
+    // Consecutive clock reads: the samples add up to the whole loop, the first one includes the
+    // timer's start.
+    std::uint64_t before = now_ns();
+    for (auto _ : state) {
+      if (!echo.round_trip(message)) {
+        state.SkipWithError("the echo child failed");
+        break;
+      }
+      const std::uint64_t after = now_ns();
+      samples.push_back(after - before);
+      before = after;
+    }
+  }
+  sched_setaffinity(0, sizeof original, &original);
+  state.SetItemsProcessed(state.iterations());
+  state.counters["p50_ns"] = static_cast<double>(percentile(samples, 50));
+  state.counters["p99_ns"] = static_cast<double>(percentile(samples, 99));
+}
+
+// --cpus=A,B overrides the first two CPUs of the affinity mask. Returns false on a bad value.
+bool choose_cpus(int& argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--cpus=", 7) != 0) continue;
+    // Two non-negative integers and nothing else: "A,B".
+    const char* text = argv[i] + 7;
+    char* end = nullptr;
+    const long a = std::strtol(text, &end, 10);
+    const bool first_ok = end != text && *end == ',';
+    const char* second = first_ok ? end + 1 : end;
+    const long b = first_ok ? std::strtol(second, &end, 10) : -1;
+    if (!first_ok || end == second || *end != '\0' || a < 0 || b < 0 || a >= CPU_SETSIZE || b >= CPU_SETSIZE) {
+      std::fprintf(stderr, "bench_raw_pingpong: error: %s: expected --cpus=A,B with two CPU numbers\n", argv[i]);
+      return false;
+    }
+    g_first_cpu = static_cast<int>(a), g_second_cpu = static_cast<int>(b);
+    std::copy(argv + i + 1, argv + argc, argv + i);
+    --argc;
+    return true;
+  }
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return true;  // every benchmark then skips
+  for (int cpu = 0; cpu < CPU_SETSIZE && g_second_cpu < 0; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    (g_first_cpu < 0 ? g_first_cpu : g_second_cpu) = cpu;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (!choose_cpus(argc, argv)) return 2;
+  signal(SIGPIPE, SIG_IGN);  // a dead echo child is a failed write (EPIPE), not the end of us
+  // Names follow ipcmark's rows: raw/<mechanism>/pingpong/<bytes>/<placement>.
+  for (const auto& [mechanism, mechanism_name] : {std::pair{Mechanism::Pipe, "pipe"}, {Mechanism::Unix, "unix"}}) {
+    for (const std::size_t size : {64, 4096, 65536}) {
+      for (const auto& [placement, placement_name] : {std::pair{Placement::Cross, "cross"}, {Placement::Same, "same"}}) {
+        const std::string name = std::string("raw/") + mechanism_name + "/pingpong/" + std::to_string(size) + "/" +
+                                 placement_name;
+        benchmark::RegisterBenchmark(name.c_str(), BM_RawPingPong, mechanism, size, placement)
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond);
+      }
+    }
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  benchmark::AddCustomContext("pingpong_cpus", std::to_string(g_first_cpu) + "," + std::to_string(g_second_cpu));
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,161 @@
+// tests/bench/shm_ring_bench.cpp — what the shm ring itself costs, in one process (issue 5).
+//
+//   ring/push_pop/<bytes>/<spin|block>   one thread sends a record and reads it back: the ring's
+//       own instructions and copies, with no other core involved. `block` means each side may
+//       have a sleeping peer, so every publish pays the seq_cst fence of wake_if_sleeping().
+//   ring/two_threads/<bytes>             a producer thread and a consumer thread on two CPUs,
+//       SpinWait on both sides: the rate at which records cross between cores (items/s, bytes/s).
+// The rings are sized by default_capacity() exactly as the shm transport sizes them. Figures only;
+// nothing here is asserted.
+#include <benchmark/benchmark.h>
+
+#include <sched.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "transports/shm/spsc_ring.hpp"
+
+namespace ipcmark::shm {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kName = "bench-ring";
+
+// One initialised ring in 128-aligned heap memory, as a mapping would be.
+class RingMemory {
+ public:
+  explicit RingMemory(std::size_t max_message)
+      : capacity_(default_capacity(max_message)),
+        bytes_(static_cast<std::byte*>(std::aligned_alloc(kBlockBytes, ring_bytes(capacity_)))) {
+    if (!bytes_) throw std::bad_alloc();
+    initialise_ring(span(), RingParams{capacity_, static_cast<std::uint32_t>(max_message)});
+  }
+  std::span<std::byte> span() const { return {bytes_.get(), ring_bytes(capacity_)}; }
+
+ private:
+  struct Free {
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+  std::uint64_t capacity_;
+  std::unique_ptr<std::byte, Free> bytes_;
+};
+
+void set_processed(benchmark::State& state, std::size_t size) {
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(size));
+}
+
+// The first two CPUs this process may run on, or {-1, -1}.
+std::pair<int, int> two_cpus() {
+  cpu_set_t allowed;
+  std::pair<int, int> cpus{-1, -1};
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE && cpus.second < 0; ++cpu)
+    if (CPU_ISSET(cpu, &allowed)) (cpus.first < 0 ? cpus.first : cpus.second) = cpu;
+  return cpus;
+}
+
+void pin(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  sched_setaffinity(0, sizeof set, &set);
+}
+
+void BM_RingPushPop(benchmark::State& state, std::size_t size, bool peer_may_sleep) {
+  RingMemory memory(size);
+  RingWriter writer(memory.span(), kName);
+  RingReader reader(memory.span(), kName);
+  writer.set_peer_may_sleep(peer_may_sleep);
+  reader.set_peer_may_sleep(peer_may_sleep);
+  const std::vector<std::byte> message(size, std::byte{0x5a});
+  std::vector<std::byte> out(size);
+  const Deadline deadline = Clock::now() + 60s;  // never reached: the ring is never full or empty here
+  try {
+    for (auto _ : state) {
+      writer.send<SpinWait>(message, deadline);
+      benchmark::DoNotOptimize(reader.receive<SpinWait>(out, deadline));
+      benchmark::ClobberMemory();
+    }
+  } catch (const Error& e) {
+    state.SkipWithError(e.what());
+  }
+  set_processed(state, size);
+}
+
+// The benchmark thread consumes, so the timed loop ends when the last record has arrived; the
+// producer starts on `go`, set just before the loop, so the ring is not pre-filled off the clock.
+void BM_RingTwoThreads(benchmark::State& state, std::size_t size) {
+  const auto [producer_cpu, consumer_cpu] = two_cpus();
+  if (consumer_cpu < 0) {
+    state.SkipWithError("needs two allowed CPUs");
+    return;
+  }
+  RingMemory memory(size);
+  RingWriter writer(memory.span(), kName);
+  RingReader reader(memory.span(), kName);
+  writer.set_peer_may_sleep(false);
+  reader.set_peer_may_sleep(false);
+  const Deadline deadline = Clock::now() + 60s;
+  std::atomic<bool> go{false};
+  std::uint32_t consumer_closed = 0;  // the producer gives up (PeerGone) if the consumer fails
+  std::string producer_error;
+  const auto messages = state.max_iterations;
+
+  cpu_set_t original;
+  sched_getaffinity(0, sizeof original, &original);
+  pin(consumer_cpu);
+  std::thread producer([&, producer_cpu = producer_cpu] {
+    pin(producer_cpu);
+    const std::vector<std::byte> message(size, std::byte{0x5a});
+    while (!go.load(std::memory_order_acquire)) cpu_relax();
+    try {
+      for (benchmark::IterationCount i = 0; i < messages; ++i)
+        writer.send<SpinWait>(message, deadline, Peer{0, &consumer_closed});
+    } catch (const Error& e) {
+      producer_error = e.what();
+    }
+  });
+  std::vector<std::byte> out(size);
+  go.store(true, std::memory_order_release);
+  try {
+    for (auto _ : state) benchmark::DoNotOptimize(reader.receive<SpinWait>(out, deadline));
+  } catch (const Error& e) {
+    std::atomic_ref(consumer_closed).store(1, std::memory_order_release);
+    state.SkipWithError(e.what());
+  }
+  producer.join();
+  sched_setaffinity(0, sizeof original, &original);
+  if (!producer_error.empty() && !state.error_occurred()) state.SkipWithError(producer_error.c_str());
+  set_processed(state, size);
+}
+
+const std::size_t kSizes[] = {8, 64, 4096, 65536};
+
+int register_benchmarks() {
+  for (const std::size_t size : kSizes) {
+    for (const bool may_sleep : {false, true}) {
+      const std::string name = "ring/push_pop/" + std::to_string(size) + (may_sleep ? "/block" : "/spin");
+      benchmark::RegisterBenchmark(name.c_str(), BM_RingPushPop, size, may_sleep);
+    }
+  }
+  for (const std::size_t size : kSizes) {
+    const std::string name = "ring/two_threads/" + std::to_string(size);
+    benchmark::RegisterBenchmark(name.c_str(), BM_RingTwoThreads, size)->UseRealTime();
+  }
+  return 0;
+}
+
+const int registered = register_benchmarks();
+
+}  // namespace
+}  // namespace ipcmark::shm
+
+BENCHMARK_MAIN();
