@@ -178,8 +178,28 @@ TEST(Run, ResultsExportToBencherMetricFormat) {
   EXPECT_GE(latency["upper_value"].get<double>(), latency["value"].get<double>());
 }
 
+TEST(Run, ZeroCopyRowsCheckEveryByteAcrossProcesses) {
+  const std::string out = testing::temp_path("zero.json");
+  const RunOutcome r = run_ipcmark({"--transports", "shm", "--pattern", "stream,pingpong", "--sizes", "64,65536",
+                                    "--messages", "300", "--warmup", "30", "--repetitions", "1", "--copy", "zero",
+                                    "--no-floor"},
+                                   out);
+  ASSERT_TRUE(r.status.ok()) << r.status.describe();
+  int rows = 0;
+  for (const json& row : r.document["benchmarks"]) {
+    if (row["run_type"] != "iteration") continue;
+    ++rows;
+    EXPECT_EQ(row["copy"], "zero") << row["name"];
+    EXPECT_NE(row["name"].get<std::string>().find("/zero-copy/"), std::string::npos) << row["name"];
+    EXPECT_TRUE(row["error"].is_null()) << row["error"];
+    EXPECT_EQ(row["histogram"]["count"], 300) << row["name"];
+  }
+  EXPECT_EQ(rows, 2 * 2 * 2);  // patterns × sizes × waits
+  expect_nothing_left_behind(r.pid);
+}
+
 TEST(Run, ScenarioFilesInTheRepositoryAreValid) {
-  for (const char* file : {"default.json", "seed.json"}) {
+  for (const char* file : {"default.json", "seed.json", "physical-limit.json"}) {
     const auto r = testing::ipcmark({"run", "--scenario", std::string(IPCMARK_SOURCE_DIR) + "/scenarios/" + file,
                                      "--transports", "nope"},
                                     10);

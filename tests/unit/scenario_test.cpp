@@ -184,6 +184,22 @@ TEST(Scenario, MaxBytesCapsTheStreamVolumeOfBigMessages) {
   EXPECT_EQ(runs[3].messages, 1'000u);   // pingpong is not capped
 }
 
+TEST(Scenario, ZeroCopyRunsOnlyWhereTheTransportLendsItsMemory) {
+  Scenario s;
+  s.transports = {"shm", "pipe"};
+  s.patterns = {Pattern::Stream, Pattern::Oneshot};
+  s.sizes = {64};
+  s.waits = {WaitKind::Spin};
+  s.zero_copy = {false, true};
+  std::vector<std::string> names;
+  for (const RunSpec& r : expand(s, {0, 1})) names.push_back(r.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"shm/stream/64/spin/cross", "shm/stream/64/spin/zero-copy/cross",
+                                             "shm/oneshot/64/cross", "pipe/stream/64/cross", "pipe/oneshot/64/cross"}));
+  s.transports = {"pipe"};
+  EXPECT_THROW(expand(s, {0, 1}), UsageError);  // nothing here can lend its memory
+  EXPECT_THROW(parse_copy_mode("none"), UsageError);
+}
+
 TEST(Scenario, OnlyAvailableCpusCanBePinned) {
   Scenario s;
   s.placements = {"0,7"};

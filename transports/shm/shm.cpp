@@ -118,6 +118,24 @@ class ShmConnection final : public Connection {
     return in_.receive<Wait>(buffer, deadline, peer_);
   }
 
+  // Zero-copy: the rings lend their own memory. The ring refuses a second loan or view; a commit
+  // or release with nothing outstanding is refused here (the ring's own are noexcept no-ops).
+  std::span<std::byte> loan(std::size_t size, Deadline deadline) override {
+    return out_.loan<Wait>(size, deadline, peer_);
+  }
+
+  void commit() override {
+    if (!out_.has_loan()) throw Error(Errc::InvalidArgument, "commit() without a loan on '" + region_.name() + "'");
+    out_.commit();
+  }
+
+  std::span<const std::byte> view(Deadline deadline) override { return in_.view<Wait>(deadline, peer_); }
+
+  void release() override {
+    if (!in_.has_view()) throw Error(Errc::InvalidArgument, "release() without a view on '" + region_.name() + "'");
+    in_.release();
+  }
+
  private:
   void accepted(std::int32_t pid) {
     if (pid < 0) corrupt(region_.name(), "client_pid " + std::to_string(pid) + " is not a process id");
@@ -260,6 +278,7 @@ const Transport& shm_transport() {
       .remove = &remove,
       .publish = &publish,
       .fetch = &fetch,
+      .zero_copy = true,
   };
   return transport;
 }

@@ -111,6 +111,11 @@ void RingWriter::reject_size(std::size_t length) const {
                                          std::to_string(max_message_) + " bytes");
 }
 
+void RingWriter::reject_busy() const {
+  throw Error(Errc::InvalidArgument,
+              "a loan of '" + name_ + "' is not committed yet: commit() it before the next loan or send");
+}
+
 RingReader::RingReader(std::span<std::byte> ring, std::string name) : RingView(ring, std::move(name)) {
   head_ = std::atomic_ref(reader_->head).load(std::memory_order_acquire);
   tail_cache_ = std::atomic_ref(writer_->tail).load(std::memory_order_acquire);
@@ -136,6 +141,11 @@ void RingReader::reject_record(RecordHeader record, std::uint64_t offset, std::u
 void RingReader::reject_buffer(std::uint32_t length, std::size_t buffer) const {
   throw Error(Errc::InvalidArgument, "receive buffer of " + std::to_string(buffer) + " bytes cannot hold the " +
                                          std::to_string(length) + "-byte message waiting in '" + name_ + "'");
+}
+
+void RingReader::reject_busy() const {
+  throw Error(Errc::InvalidArgument,
+              "a view of '" + name_ + "' is not released yet: release() it before the next view or receive");
 }
 
 }  // namespace ipcmark::shm
