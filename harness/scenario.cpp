@@ -220,6 +220,8 @@ std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed, 
   if (open_loop && std::find(s.patterns.begin(), s.patterns.end(), Pattern::Stream) == s.patterns.end())
     throw UsageError("a send rate applies to pattern stream, which this run does not include");
 
+  for (const std::string& name : s.transports)
+    if (find_transport(name) == nullptr) throw UsageError("unknown transport '" + name + "' (see `ipcmark list`)");
   const bool any_zero = std::find(s.zero_copy.begin(), s.zero_copy.end(), true) != s.zero_copy.end();
   if (any_zero && std::none_of(s.transports.begin(), s.transports.end(), [](const std::string& n) {
         const Transport* t = find_transport(n);
