@@ -135,9 +135,15 @@ int command_run(const RunFlags& f) {
   const bool progress = ::isatty(STDERR_FILENO);
   const auto started = Clock::now();
   std::vector<RunResult> so_far;
+  auto next_write = Clock::now();
   const auto results = run_all(specs, options, [&](const RunResult& r, std::size_t done, std::size_t total) {
     so_far.push_back(r);
-    write_results_file(f.out, results_document(context, so_far));  // valid JSON after every run
+    // A valid file all along (a killed harness loses at most the last seconds), but not
+    // rewritten after every run: with histograms a full suite's file is megabytes.
+    if (Clock::now() >= next_write) {
+      write_results_file(f.out, results_document(context, so_far));
+      next_write = Clock::now() + std::chrono::seconds(5);
+    }
     if (progress) {
       const double spent = std::chrono::duration<double>(Clock::now() - started).count();
       std::fprintf(stderr, "\r\033[K[%zu/%zu] %s #%d %s, %s left", done, total, r.spec.name().c_str(),

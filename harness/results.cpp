@@ -210,8 +210,13 @@ void write_results_file(const std::string& path, const json& document) {
   if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
   const std::string temporary = path + ".tmp." + std::to_string(::getpid());
   {
+    // The context pretty-printed, then one row per line: readable, greppable, a third of
+    // the size of indenting every histogram bucket.
     std::ofstream out(temporary);
-    out << document.dump(2) << '\n';
+    out << "{\n\"context\": " << document.at("context").dump(2) << ",\n\"benchmarks\": [";
+    const json& rows = document.at("benchmarks");
+    for (std::size_t i = 0; i < rows.size(); ++i) out << (i ? ",\n" : "\n") << rows[i].dump();
+    out << "\n]\n}\n";
     if (!out) throw UsageError("cannot write results file '" + path + "'");
   }
   std::filesystem::rename(temporary, target);
