@@ -12,13 +12,13 @@
 
 namespace ipcmark {
 
-// Sends one framed message on a non-blocking fd.
+// Sends one framed message on an fd (non-blocking, or blocking in slices: see fd.hpp).
 void send_frame(int fd, std::span<const std::byte> message, Deadline deadline);
 
 class FrameReader {
  public:
   explicit FrameReader(std::size_t max_message);
-  // Reads one framed message from a non-blocking fd into `out`. A length of zero or above
+  // Reads one framed message from the fd (either kind, see fd.hpp) into `out`. A length of zero or above
   // max_message (or out.size()) is a protocol violation: Corrupt, never a truncation.
   std::size_t receive(int fd, std::span<std::byte> out, Deadline deadline);
 

@@ -3,9 +3,10 @@
 // Chosen for speed: Asio (boost::asio::ip::tcp) creates, binds, listens, accepts, connects
 // and sets TCP_NODELAY (both sides: without it Nagle holds a small message back until the
 // previous one is acknowledged, which in a ping-pong costs a delayed-ACK timeout); the
-// messages then move on native_handle() with plain non-blocking syscalls, tried first, with
-// poll() only when one would block — no Asio state or event loop and no allocation per
-// message on the hot path. Each message is a [u32 length][payload] frame sent with one
+// messages then move on native_handle() with plain syscalls on a blocking socket whose
+// waits are cut into slices by SO_RCVTIMEO/SO_SNDTIMEO (one syscall per wait, deadlines
+// still kept: see unix/asio_stream.hpp) — no Asio state or event loop and no allocation
+// per message on the hot path. Each message is a [u32 length][payload] frame sent with one
 // sendmsg() (one segment for a small message; MSG_NOSIGNAL so a vanished reader is PeerGone,
 // not SIGPIPE); the receiver reads ahead through a 64 KiB buffer and reads large payloads
 // straight into the caller's buffer. Socket buffer sizes are left alone on purpose: setting
@@ -185,7 +186,7 @@ std::string fetch(const std::string& channel, Deadline deadline) {
 const Transport& tcp_transport() {
   static const Transport transport{
       .name = "tcp",
-      .summary = "TCP over 127.0.0.1 with TCP_NODELAY (Asio setup, raw non-blocking I/O), length-prefixed frames",
+      .summary = "TCP over 127.0.0.1 with TCP_NODELAY (Asio setup, raw blocking I/O in deadline slices), length-prefixed frames",
       .has_wait_modes = false,
       .max_message = kMaxStreamMessage,
       .serve = &serve,

@@ -1,9 +1,10 @@
 // transports/unix/unix.cpp — a Unix domain SOCK_STREAM socket per channel.
 //
 // Chosen for speed: Asio (boost::asio::local::stream_protocol) creates, binds, listens,
-// accepts and connects; the messages then move on native_handle() with plain syscalls,
-// non-blocking, trying the send/read first and poll()ing only when it would block — no
-// Asio state, no event loop, no allocation per message on the hot path. Each message is a
+// accepts and connects; the messages then move on native_handle() with plain syscalls on
+// a blocking socket whose waits are cut into slices by SO_RCVTIMEO/SO_SNDTIMEO (one
+// syscall per wait, deadlines still kept: see asio_stream.hpp) — no Asio state, no event
+// loop, no allocation per message on the hot path. Each message is a
 // [u32 length][payload] frame sent with one sendmsg() (MSG_NOSIGNAL: a vanished reader is
 // PeerGone, not SIGPIPE); the receiver reads ahead through a 64 KiB buffer, so a stream of
 // small messages costs one read() per many messages, and a large payload is read straight
@@ -124,7 +125,7 @@ std::string fetch(const std::string& channel, Deadline deadline) {
 const Transport& unix_transport() {
   static const Transport transport{
       .name = "unix",
-      .summary = "Unix domain stream socket (Asio setup, raw non-blocking I/O), length-prefixed frames",
+      .summary = "Unix domain stream socket (Asio setup, raw blocking I/O in deadline slices), length-prefixed frames",
       .has_wait_modes = false,
       .max_message = kMaxStreamMessage,
       .serve = &serve,
