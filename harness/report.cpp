@@ -28,7 +28,7 @@ struct GroupKey {
   std::string pattern;
   std::optional<double> rate;
   std::size_t size = 0;
-  std::string transport, wait, placement;
+  std::string transport, wait, placement, copy;
   auto operator<=>(const GroupKey&) const = default;
 };
 
@@ -95,6 +95,7 @@ Collected collect(const json& document) {
     key.size = static_cast<std::size_t>(*size);
     key.wait = r.text("wait", false);
     key.placement = r.text("placement", false);
+    key.copy = r.text("copy", false);  // "zero" rows are their own configuration
     key.rate = r.number("target_rate");
 
     Repetition rep;
@@ -123,11 +124,12 @@ Collected collect(const json& document) {
 }
 
 // Only what tells two rows apart: the wait where it is a choice (a transport seen with
-// two waits, or spinning), the placement when the file holds more than one.
+// two waits, or spinning), zero-copy, the placement when the file holds more than one.
 std::string label_of(const GroupKey& k, const Collected& c) {
   std::string label = k.transport;
   const std::set<std::string>& waits = c.waits_of.at(k.transport);
   if (!k.wait.empty() && (waits.size() > 1 || waits.contains("spin"))) label += "/" + k.wait;
+  if (k.copy == "zero") label += "/zero-copy";
   if (!k.placement.empty() && c.placements.size() > 1) label += "/" + k.placement;
   return label;
 }
