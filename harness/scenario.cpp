@@ -285,6 +285,9 @@ std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed, 
       }
     }
   }
+  if (runs.empty())
+    throw UsageError("nothing to run: every combination was skipped (a spinning wait is not run with both peers "
+                     "on one CPU; zero-copy needs a transport that lends its memory)");
   return runs;
 }
 

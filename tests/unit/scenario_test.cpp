@@ -200,6 +200,14 @@ TEST(Scenario, ZeroCopyRunsOnlyWhereTheTransportLendsItsMemory) {
   EXPECT_THROW(parse_copy_mode("none"), UsageError);
 }
 
+TEST(Scenario, AScenarioWhoseEveryRunIsSkippedIsAUsageError) {
+  Scenario s;
+  s.transports = {"shm"};
+  s.waits = {WaitKind::Spin};
+  s.placements = {"same"};  // spinning is never run on one CPU
+  EXPECT_THROW(expand(s, {0, 1}), UsageError);
+}
+
 TEST(Scenario, OnlyAvailableCpusCanBePinned) {
   Scenario s;
   s.placements = {"0,7"};
