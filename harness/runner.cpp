@@ -151,10 +151,14 @@ RunResult run_one(const RunSpec& spec, int repetition_index) {
     }
     Peer client{"client", ChildProcess::spawn(peer_args(spec, channel, false, spec.placement.cpus.client)), {}, {}};
     wait_for_both(server, client, spec.pattern, deadline, result.error);
-    // Prefer the root cause: a peer killed by a signal, else the client (its "peer gone" is
-    // usually the echo of the server's own error, which the server then names as well).
+    // Prefer the root cause: a peer killed by a signal (named first even when the other then
+    // timed out waiting for it), else the client (its "peer gone" is usually the echo of the
+    // server's own error, which the server then names as well).
     for (const Peer* p : {&server, &client})
-      if (result.error.empty() && p->exit && p->exit->signal != 0) result.error = p->failure();
+      if (p->exit && p->exit->signal != 0) {
+        result.error = result.error.empty() ? p->failure() : p->failure() + "; " + result.error;
+        break;
+      }
     if (result.error.empty()) result.error = client.failure();
     if (result.error.empty()) result.error = server.failure();
     if (!result.ok()) return result;  // ChildProcess destructors kill and reap what still runs
