@@ -37,14 +37,6 @@ std::string cpuinfo_field(const std::string& key) {
   return "";
 }
 
-std::size_t parse_cache_size(const std::string& text) {  // "48K", "2048K", "32M"
-  if (text.empty()) return 0;
-  std::size_t n = std::strtoull(text.c_str(), nullptr, 10);
-  if (text.back() == 'K') n *= 1024;
-  if (text.back() == 'M') n *= 1024 * 1024;
-  return n;
-}
-
 json caches() {
   json out = json::array();
   for (int i = 0;; ++i) {

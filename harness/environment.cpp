@@ -2,6 +2,7 @@
 
 #include <sys/statvfs.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -83,6 +84,14 @@ int count_cpu_list(const std::string& list) {
     count += last - first + 1;
   }
   return count;
+}
+
+std::size_t parse_cache_size(const std::string& text) {
+  if (text.empty()) return 0;
+  std::size_t n = std::strtoull(text.c_str(), nullptr, 10);
+  if (text.back() == 'K') n <<= 10;
+  if (text.back() == 'M') n <<= 20;
+  return n;
 }
 
 Environment read_environment(const std::string& root_dir) {

@@ -4,6 +4,7 @@
 // carry it in `context` so a figure always says where it was measured.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,5 +35,8 @@ ShmSpace shm_space(const std::string& path = "/dev/shm");
 
 // Counts "0-3,8,10-11" as 7 CPUs; 0 for an empty or malformed list.
 int count_cpu_list(const std::string& list);
+
+// A sysfs cache size ("48K", "2048K", "32M") in bytes; 0 for an empty text.
+std::size_t parse_cache_size(const std::string& text);
 
 }  // namespace ipcmark

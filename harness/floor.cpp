@@ -22,6 +22,7 @@
 
 #include "harness/affinity.hpp"
 #include "harness/clock.hpp"
+#include "harness/environment.hpp"
 #include "harness/stats.hpp"
 #include "transports/transport.hpp"
 
@@ -225,11 +226,7 @@ std::size_t l2_cache_bytes(int cpu) {
     int l = 0;
     std::string text;
     if (!(level >> l) || !(size >> text)) break;
-    if (l != 2) continue;
-    std::size_t n = std::strtoull(text.c_str(), nullptr, 10);
-    if (text.back() == 'K') n <<= 10;
-    if (text.back() == 'M') n <<= 20;
-    return n;
+    if (l == 2) return parse_cache_size(text);
   }
   return 0;
 }

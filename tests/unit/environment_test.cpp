@@ -53,6 +53,13 @@ TEST(Environment, CpuListsAreCounted) {
   EXPECT_EQ(count_cpu_list("x"), 0);
 }
 
+TEST(Environment, CacheSizesAreParsed) {
+  EXPECT_EQ(parse_cache_size("48K"), 48u << 10);
+  EXPECT_EQ(parse_cache_size("32M"), 32u << 20);
+  EXPECT_EQ(parse_cache_size("512"), 512u);
+  EXPECT_EQ(parse_cache_size(""), 0u);
+}
+
 TEST(Warnings, EachConditionIsSaidOnce) {
   const nlohmann::json quiet{{"library_build_type", "release"}, {"cpu_scaling_enabled", false},
                              {"load_avg", {0.1, 0.1, 0.1}},     {"num_cpus", 2},
