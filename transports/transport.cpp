@@ -23,4 +23,8 @@ void Connection::commit() { no_loans(); }
 std::span<const std::byte> Connection::view(Deadline) { no_loans(); }
 void Connection::release() { no_loans(); }
 
+std::size_t FanoutWriter::receive(std::span<std::byte>, Deadline) {
+  throw Error(Errc::InvalidArgument, "a fanout writer only sends");
+}
+
 }  // namespace ipcmark

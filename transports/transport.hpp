@@ -89,6 +89,28 @@ class Connection {
   virtual void release();
 };
 
+// Fanout (pattern `fanout`, `serve --readers N`): one writer, N receive-only readers, and
+// every live reader gets every message, in order. send() returns once the message is handed
+// to every live reader (back-pressure from the slowest one); a reader that dies or closes
+// mid-stream is dropped and counted, never an error and never a stall for the others.
+// receive()/view() on the writer are InvalidArgument.
+class FanoutWriter : public Connection {
+ public:
+  // accept() waits until all `readers` have joined.
+  std::size_t receive(std::span<std::byte> buffer, Deadline deadline) override;
+  // Readers dropped so far because they died or closed.
+  virtual int readers_lost() const = 0;
+};
+
+inline constexpr int kMaxReaders = 16;
+
+struct FanoutConfig {
+  ChannelConfig channel;
+  int readers = 1;     // 1..kMaxReaders
+  bool lossy = false;  // open loop: a transport that drops when a reader lags (zmq PUB) may drop
+                       // instead of waiting; readers count the gaps. Closed loop never drops.
+};
+
 // The seed demo (`ipcmark serve` / `ipcmark read`): one message, any number of readers.
 class Publication {
  public:
@@ -109,6 +131,12 @@ struct Transport {
                                           std::span<const std::byte> message, bool replace);
   std::string (*fetch)(const std::string& channel, Deadline deadline);
   bool zero_copy = false;  // Connection::loan/commit/view/release work (`--copy zero`)
+  // Native fanout (shm: one ring, N reader cursors; zmq: PUB/SUB). nullptr: the generic one
+  // in transports/fanout.hpp, one point-to-point channel per reader. `reader` is 0..readers-1;
+  // a reader's Connection only receives. remove_fanout removes every name fanout_serve made.
+  std::unique_ptr<FanoutWriter> (*fanout_serve)(const FanoutConfig&) = nullptr;
+  std::unique_ptr<Connection> (*fanout_connect)(const ChannelConfig&, int reader) = nullptr;
+  void (*remove_fanout)(const std::string& channel) = nullptr;
 };
 
 }  // namespace ipcmark
