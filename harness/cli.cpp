@@ -26,6 +26,7 @@
 #include "harness/runner.hpp"
 #include "harness/usage_error.hpp"
 #include "harness/warnings.hpp"
+#include "transports/fanout.hpp"
 #include "transports/names.hpp"
 #include "transports/registry.hpp"
 
@@ -45,6 +46,7 @@ struct RunFlags {
   std::vector<std::string> transports, patterns, waits, cpus, copies;
   std::vector<std::size_t> sizes;
   std::vector<std::uint64_t> rates;
+  std::vector<int> readers;
   std::uint64_t messages = 0, warmup = 0, warmup_ms = 0;
   bool warmup_set = false, warmup_ms_set = false;
   int repetitions = 0, timeout_s = 0;
@@ -73,6 +75,7 @@ Scenario scenario_with_flags(const RunFlags& f) {
   if (f.timeout_s != 0) s.timeout = std::chrono::seconds(f.timeout_s);
   if (!f.cpus.empty()) s.placements = f.cpus;
   if (!f.rates.empty()) s.rates = f.rates;
+  if (!f.readers.empty()) s.readers = f.readers;
   if (!f.copies.empty()) {
     s.zero_copy.clear();
     for (const std::string& c : f.copies) s.zero_copy.push_back(parse_copy_mode(c));
@@ -210,7 +213,10 @@ int command_read(const std::string& transport, const std::string& channel, int t
 int command_clean(const std::string& channel) {
   if (!channel.empty()) {
     validate_channel_name(channel);
-    for (const Transport* t : all_transports()) t->remove(channel);
+    for (const Transport* t : all_transports()) {
+      t->remove(channel);
+      remove_fanout(*t, channel);
+    }
     std::cout << "removed channel '" << channel << "' on every transport\n";
     return 0;
   }
@@ -268,7 +274,7 @@ int run_cli(int argc, char** argv) {
   run->add_option("--scenario", rf.scenario_file, "Scenario JSON file (see scenarios/)")->check(CLI::ExistingFile);
   run->add_option("--transports,--transport", rf.transports, "Transports, comma-separated (see `ipcmark list`)")
       ->delimiter(',');
-  run->add_option("--pattern,--patterns", rf.patterns, "Patterns: oneshot, stream, pingpong (comma-separated)")
+  run->add_option("--pattern,--patterns", rf.patterns, "Patterns: oneshot, stream, pingpong, fanout (comma-separated)")
       ->delimiter(',');
   run->add_option("--sizes,--size", rf.sizes, "Message sizes in bytes, comma-separated")->delimiter(',');
   run->add_option("--messages", rf.messages, "Measured messages (or round trips) per run")
@@ -282,9 +288,12 @@ int run_cli(int argc, char** argv) {
   run->add_option("--cpus", rf.cpus,
                   "Placement: SERVER_CPU,CLIENT_CPU, cross (two distinct CPUs, the default), same (both on one) or none; "
                   "repeat for several (--cpus cross --cpus same)");
-  run->add_option("--rate", rf.rates, "Open loop: stream messages/s on a fixed schedule (0 = closed loop); comma-separated")
+  run->add_option("--rate", rf.rates, "Open loop: stream/fanout messages/s on a fixed schedule (0 = closed loop); comma-separated")
       ->delimiter(',')
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1'000'000'000}));
+  run->add_option("--readers", rf.readers, "Pattern fanout: reader processes, 1 to 16 (comma-separated for several)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, kMaxReaders));
   run->add_option("--copy", rf.copies,
                   "copy (send/receive, every transport; the default) or zero (shm writes and reads in place); comma-separated")
       ->delimiter(',');
@@ -337,6 +346,8 @@ int run_cli(int argc, char** argv) {
   peer->add_option("--rate", pf.options.spec.rate);
   peer->add_flag("--zero-copy", pf.options.spec.zero_copy);
   peer->add_option("--warmup-ms", pf.options.spec.warmup_ms);
+  peer->add_option("--readers", pf.options.spec.readers);
+  peer->add_option("--reader", pf.options.reader);
   peer->add_option("--cpu", pf.options.cpu);
   peer->add_option("--parent-pid", pf.options.parent_pid);
 

@@ -18,6 +18,7 @@
 #include "harness/histogram.hpp"
 #include "harness/pacer.hpp"
 #include "harness/payload.hpp"
+#include "transports/fanout.hpp"
 
 namespace ipcmark {
 namespace {
@@ -291,6 +292,90 @@ json run_pingpong_client(const PeerOptions& o, Deadline deadline) {
   return report;
 }
 
+// Fanout: the stream server's loop over a FanoutWriter. Closed loop stamps each message
+// just before it goes to the first reader, so later readers' latency includes the writer's
+// sends to the ones before them: that is what a fanout costs.
+json run_fanout_server(const PeerOptions& o, Deadline deadline) {
+  const RunSpec& spec = o.spec;
+  auto writer = serve_fanout(*spec.transport, FanoutConfig{channel_config(o), spec.readers, spec.rate != 0});
+  const std::uint64_t margin = spec.rate != 0 ? calibrate_sleep_margin_ns() : 0;
+  say_ready();
+  writer->accept(deadline);
+  std::vector<std::byte> message(spec.message_size);
+  CpuWindow cpu;
+  Warmup warmup(spec);
+  MonotonicClock clock;
+  const SendSchedule schedule(clock.now(), spec.rate != 0 ? spec.rate : 1);
+  std::uint64_t measured = 0, first_send = 0, last_send = 0, pacing_ns = 0;
+  for (std::uint64_t seq = 0; measured < spec.messages; ++seq) {
+    fill_payload(message, seq, 0);
+    const std::uint64_t spun = spec.rate != 0 ? wait_until(clock, schedule.due(seq), margin) : 0;
+    if (warmup.active(seq)) {
+      writer->send(message, deadline);
+      continue;
+    }
+    if (measured++ == 0) cpu.start();
+    pacing_ns += spun;
+    last_send = now_ns();
+    if (first_send == 0) first_send = last_send;
+    stamp_payload(message, spec.rate != 0 ? schedule.due(seq) : last_send);
+    writer->send(message, deadline);
+  }
+  cpu.stop();
+  // Keep the channel until the runner says every reader is done (SIGTERM), or the deadline.
+  while (!stop_requested() && Clock::now() < deadline) ::usleep(1000);
+  json out{{"role", "server"}, {"first_send_ns", first_send}, {"readers_lost", writer->readers_lost()}};
+  if (spec.rate != 0) {
+    out["achieved_rate"] = achieved_rate(spec.messages, first_send, last_send);
+    out["pacing_ns"] = pacing_ns;
+    out["sleep_margin_ns"] = margin;
+  }
+  cpu.report(out);
+  return out;
+}
+
+// A fanout reader: checks order and every byte like a stream client. Closed loop: exactly
+// spec.messages measured messages. Open loop, where a transport may drop (zmq PUB), the
+// reader also stops once nothing has come for a while, and reports what it received.
+json run_fanout_client(const PeerOptions& o, Deadline deadline) {
+  const RunSpec& spec = o.spec;
+  auto connection = connect_fanout(*spec.transport, channel_config(o), o.reader);
+  connection->accept(deadline);
+  std::vector<std::byte> buffer(spec.message_size);
+  Tally tally(spec.message_size);
+  CpuWindow cpu;
+  const bool lossy = spec.rate != 0;
+  // Silence that ends a lossy stream: far above the send period and any scheduling hiccup.
+  const auto quiet = std::chrono::milliseconds(300) + std::chrono::nanoseconds(20 * 1'000'000'000ULL / std::max<std::uint64_t>(spec.rate, 1));
+  std::uint64_t received = 0, last_receive = 0, last = UINT64_MAX;
+  while (tally.next_expected() < last) {
+    std::size_t n = 0;
+    if (lossy && received != 0) {
+      try {
+        n = connection->receive(buffer, std::min(deadline, Clock::now() + quiet));
+      } catch (const Error& e) {
+        if (e.code() != Errc::Timeout || Clock::now() >= deadline) throw;
+        break;  // the rest was dropped
+      }
+    } else {
+      n = connection->receive(buffer, deadline);
+    }
+    const std::uint64_t now = now_ns();
+    const PayloadCheck c = tally.check(std::span(buffer).first(n), now);
+    if (c.stamp_ns == 0) continue;
+    if (received++ == 0) {
+      last = c.sequence + spec.messages;
+      cpu.start();
+    }
+    last_receive = now;
+  }
+  cpu.stop();
+  json out{{"role", "client"}, {"reader", o.reader}, {"received", received}, {"last_receive_ns", last_receive}};
+  tally.report(out);
+  cpu.report(out);
+  return out;
+}
+
 json run_oneshot_server(const PeerOptions& o) {
   const std::string text = oneshot_text(o.spec.message_size);
   auto publication = o.spec.transport->publish(o.channel, o.spec.message_size, std::as_bytes(std::span(text)),
@@ -358,6 +443,9 @@ int run_peer(const PeerOptions& o) {
         break;
       case Pattern::Oneshot:
         report = server ? run_oneshot_server(o) : run_oneshot_client(o, deadline);
+        break;
+      case Pattern::Fanout:
+        report = server ? run_fanout_server(o, deadline) : run_fanout_client(o, deadline);
         break;
     }
   } catch (const Error& e) {

@@ -4,7 +4,8 @@
 // client connects after "ready". Measurement lives here, never in a transport: the sender
 // stamps CLOCK_MONOTONIC into each message, the reader checks sequence and every payload
 // byte and records latency. Each role ends by printing one JSON line on stdout: its report,
-// or {"error": ..., "code": ...}.
+// or {"error": ..., "code": ...}. A fanout server and a one-shot server keep their channel
+// until SIGTERM (the runner sends it once every client is done), so no reader loses the end.
 #pragma once
 
 #include <chrono>
@@ -21,6 +22,7 @@ struct PeerOptions {
   Role role = Role::Server;
   RunSpec spec;
   std::string channel;
+  int reader = 0;       // fanout client: which reader (0..spec.readers-1)
   int cpu = -1;         // pin to this CPU, or -1
   int parent_pid = 0;   // exit if this parent goes away
 };

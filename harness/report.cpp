@@ -27,6 +27,7 @@ struct Repetition {
 struct GroupKey {
   std::string pattern;
   std::optional<double> rate;
+  std::optional<double> readers;
   std::size_t size = 0;
   std::string transport, wait, placement, copy;
   auto operator<=>(const GroupKey&) const = default;
@@ -97,6 +98,7 @@ Collected collect(const json& document) {
     key.placement = r.text("placement", false);
     key.copy = r.text("copy", false);  // "zero" rows are their own configuration
     key.rate = r.number("target_rate");
+    key.readers = r.number("readers");
 
     Repetition rep;
     const std::string error = r.text("error", false);
@@ -145,8 +147,9 @@ std::optional<double> median_of(const std::vector<Repetition>& reps, std::option
 int pattern_rank(const std::string& pattern) {
   if (pattern == "pingpong") return 0;
   if (pattern == "stream") return 1;
-  if (pattern == "oneshot") return 2;
-  return 3;
+  if (pattern == "fanout") return 2;
+  if (pattern == "oneshot") return 3;
+  return 4;
 }
 
 // ---- formatting -------------------------------------------------------------------------
@@ -232,6 +235,12 @@ std::string section_title(const RankedTable& t) {
   if (t.pattern == "stream" && t.target_rate)
     return "stream at " + si_text(t.target_rate, "") + " msgs/s (open loop), ranked by median one-way latency";
   if (t.pattern == "stream") return "stream, ranked by throughput (p99: one-way latency, queueing included)";
+  if (t.pattern == "fanout") {
+    const std::string to = "fanout to " + si_text(t.readers, "") + (t.readers == 1.0 ? " reader" : " readers");
+    if (t.target_rate)
+      return to + " at " + si_text(t.target_rate, "") + " msgs/s (open loop), ranked by median one-way latency";
+    return to + ", ranked by messages delivered per second (p99: one-way, every reader merged)";
+  }
   return t.pattern + ", ranked by median latency";
 }
 
@@ -293,7 +302,7 @@ std::vector<Section> sections_of(const std::vector<RankedTable>& tables) {
   std::vector<Section> sections;
   for (auto begin = tables.begin(); begin != tables.end();) {
     auto end = std::find_if(begin, tables.end(), [&](const RankedTable& t) {
-      return t.pattern != begin->pattern || t.target_rate != begin->target_rate;
+      return t.pattern != begin->pattern || t.target_rate != begin->target_rate || t.readers != begin->readers;
     });
     sections.push_back(make_section(begin, end));
     begin = end;
@@ -435,13 +444,14 @@ figure svg { max-width: 100%; height: auto; }
 
 std::vector<RankedTable> rank_results(const json& document) {
   const Collected c = collect(document);
-  std::map<std::tuple<int, std::string, std::optional<double>, std::size_t>, RankedTable> tables;
+  std::map<std::tuple<int, std::string, std::optional<double>, std::optional<double>, std::size_t>, RankedTable> tables;
   for (const auto& [key, reps] : c.groups) {
-    RankedTable& t = tables[{pattern_rank(key.pattern), key.pattern, key.rate, key.size}];
+    RankedTable& t = tables[{pattern_rank(key.pattern), key.pattern, key.readers, key.rate, key.size}];
     t.pattern = key.pattern;
     t.target_rate = key.rate;
+    t.readers = key.readers;
     t.message_size = key.size;
-    t.by_throughput = key.pattern == "stream" && !key.rate;
+    t.by_throughput = (key.pattern == "stream" || key.pattern == "fanout") && !key.rate;
     RankedEntry e;
     e.label = label_of(key, c);
     e.total = static_cast<int>(reps.size());

@@ -35,9 +35,10 @@ struct RankedEntry {
 // failed configurations last.
 struct RankedTable {
   std::string pattern;
-  std::optional<double> target_rate;  // msgs/s of open-loop stream rows
+  std::optional<double> target_rate;  // msgs/s of open-loop stream and fanout rows
+  std::optional<double> readers;      // fanout: reader processes
   std::size_t message_size = 0;
-  bool by_throughput = false;         // closed-loop stream; otherwise by median latency
+  bool by_throughput = false;         // closed-loop stream and fanout; otherwise by median latency
   std::vector<RankedEntry> entries;
 };
 

@@ -26,6 +26,7 @@ json identity(const RunSpec& spec) {
           {"placement", to_string(spec.placement.placement)},
           {"cpus", {{"server", spec.placement.cpus.server}, {"client", spec.placement.cpus.client}}}};
   if (spec.rate != 0) id["target_rate"] = spec.rate;
+  if (spec.pattern == Pattern::Fanout) id["readers"] = spec.readers;
   return id;
 }
 
@@ -47,7 +48,8 @@ json x_floor(const RunSpec& spec, double p50_ns, const json& floor) {
                                                                             : floor.value("futex_rtt_ns", json());
   if (!limit.is_number() || limit.get<double>() <= 0) return nullptr;
   const double rtt = limit.get<double>();
-  return p50_ns / (spec.pattern == Pattern::Stream ? rtt / 2 : rtt);
+  const bool one_way = spec.pattern == Pattern::Stream || spec.pattern == Pattern::Fanout;
+  return p50_ns / (one_way ? rtt / 2 : rtt);
 }
 
 // Stream bytes/s over single-thread memcpy of an L2-sized buffer: the copy ceiling.
@@ -88,6 +90,13 @@ json iteration_row(const RunResult& r, const json& floor) {
                                 {"client", per_message(r.client_cpu_ns, r.messages)}};
   row["context_switches_per_message"] = {{"server", per_message(r.server_context_switches, r.messages)},
                                           {"client", per_message(r.client_context_switches, r.messages)}};
+  if (r.spec.pattern == Pattern::Fanout) {
+    // Per message sent for the writer; per message received for the average reader.
+    row["cpu_ns_per_message"] = {{"server", per_message(r.server_cpu_ns, r.spec.messages)},
+                                  {"client", per_message(r.client_cpu_ns, r.messages)}};
+    row["worst_reader_latency_ns"] = {{"p50", r.worst_reader_p50_ns}, {"p99", r.worst_reader_p99_ns}};
+    row["readers_lost"] = r.readers_lost;
+  }
   if (r.spec.rate != 0) {
     row["achieved_rate"] = r.achieved_rate;
     row["pacing_ns_per_message"] = per_message(r.pacing_ns, r.messages);
@@ -168,6 +177,8 @@ std::vector<json> aggregate_rows(const std::vector<RunResult>& results, const js
         const json closest_row = iteration_row(*closest, floor);
         row["latency_ns"] = closest_row["latency_ns"];
         row["x_floor"] = closest_row["x_floor"];
+        for (const char* key : {"worst_reader_latency_ns", "readers_lost", "lost"})
+          if (closest_row.contains(key)) row[key] = closest_row[key];
         row["x_memcpy"] = x_memcpy(spec, row["bytes_per_second"].get<double>(), floor);
         const Interval time_ci = bootstrap_ci95(times, [](const std::vector<double>& v) { return median(v); });
         const Interval p99_ci = bootstrap_ci95(p99s, [](const std::vector<double>& v) { return median(v); });

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/process.hpp"
+#include "transports/fanout.hpp"
 
 namespace ipcmark {
 namespace {
@@ -31,7 +32,8 @@ std::string unique_channel() {
   return "ipcmark-" + std::to_string(::getpid()) + "-" + suffix;
 }
 
-std::vector<std::string> peer_args(const RunSpec& spec, const std::string& channel, bool server, int cpu) {
+std::vector<std::string> peer_args(const RunSpec& spec, const std::string& channel, bool server, int cpu,
+                                   int reader = 0) {
   std::vector<std::string> args{self_executable(),
           "peer",
           "--role", server ? "server" : "client",
@@ -48,12 +50,15 @@ std::vector<std::string> peer_args(const RunSpec& spec, const std::string& chann
           "--cpu", std::to_string(cpu),
           "--parent-pid", std::to_string(::getpid())};
   if (spec.zero_copy) args.push_back("--zero-copy");
+  if (spec.pattern == Pattern::Fanout) {
+    args.insert(args.end(), {"--readers", std::to_string(spec.readers), "--reader", std::to_string(reader)});
+  }
   return args;
 }
 
 // A peer process and what it has said so far.
 struct Peer {
-  const char* role;
+  std::string role;  // "server", "client", "reader 2"
   ChildProcess process;
   std::optional<json> report;
   std::optional<ExitStatus> exit;
@@ -69,46 +74,55 @@ struct Peer {
   bool done() const { return exit.has_value(); }
   // Why this peer failed, or "" when it succeeded.
   std::string failure() const {
-    if (report && report->contains("error")) return std::string(role) + ": " + (*report)["error"].get<std::string>();
-    if (exit && !exit->ok()) return std::string(role) + " " + exit->describe();
-    if (exit && !report) return std::string(role) + " exited without a report";
+    if (report && report->contains("error")) return role + ": " + (*report)["error"].get<std::string>();
+    if (exit && !exit->ok()) return role + " " + exit->describe();
+    if (exit && !report) return role + " exited without a report";
     return "";
   }
 };
 
-void wait_for_both(Peer& server, Peer& client, Pattern pattern, Deadline deadline, std::string& error) {
+// Waits until every peer has exited (or the deadline, or Ctrl-C). A one-shot or fanout
+// server serves until told to stop; it gets SIGTERM once every client is done.
+void wait_for_peers(Peer& server, std::vector<Peer>& clients, Pattern pattern, Deadline deadline,
+                    std::string& error) {
+  std::vector<Peer*> peers{&server};
+  for (Peer& c : clients) peers.push_back(&c);
+  const bool server_waits_for_stop = pattern == Pattern::Oneshot || pattern == Pattern::Fanout;
   bool stop_sent = false;
-  while (!(server.done() && client.done())) {
+  for (;;) {
+    const bool clients_done = std::all_of(clients.begin(), clients.end(), [](const Peer& c) { return c.done(); });
+    if (clients_done && server.done()) return;
     if (runs_interrupted()) {
       error = "interrupted";
       return;
     }
     const auto now = Clock::now();
     if (now >= deadline) {
+      const auto running = std::count_if(clients.begin(), clients.end(), [](const Peer& c) { return !c.done(); });
       error = std::string("timed out") + (server.done() ? "" : "; server still running") +
-              (client.done() ? "" : "; client still running");
+              (running == 0                  ? ""
+               : clients.size() == 1         ? "; client still running"
+                                             : "; " + std::to_string(running) + " clients still running");
       return;
     }
-    // A one-shot server serves until told to stop; stop it once the client is done.
-    if (pattern == Pattern::Oneshot && client.done() && !stop_sent) {
+    if (server_waits_for_stop && clients_done && !stop_sent) {
       ::kill(server.process.pid(), SIGTERM);
       stop_sent = true;
     }
-    // Once one side has failed, the other gets a short grace to notice, not the whole run.
-    for (Peer* p : {&server, &client})
+    // Once one side has failed, the others get a short grace to notice, not the whole run.
+    for (Peer* p : peers)
       if (p->done() && !p->failure().empty()) deadline = std::min(deadline, now + kPeerGoneGrace);
 
-    pollfd fds[2];
-    Peer* owners[2];
-    nfds_t n = 0;
-    for (Peer* p : {&server, &client})
+    std::vector<pollfd> fds;
+    std::vector<Peer*> owners;
+    for (Peer* p : peers)
       if (!p->done()) {
-        fds[n] = {p->process.stdout_fd(), POLLIN, 0};
-        owners[n++] = p;
+        fds.push_back({p->process.stdout_fd(), POLLIN, 0});
+        owners.push_back(p);
       }
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
-    ::poll(fds, n, static_cast<int>(std::min<long long>(left, 100)));
-    for (nfds_t i = 0; i < n; ++i)
+    ::poll(fds.data(), fds.size(), static_cast<int>(std::min<long long>(left, 100)));
+    for (std::size_t i = 0; i < fds.size(); ++i)
       if (fds[i].revents != 0) owners[i]->absorb_output();
   }
 }
@@ -116,6 +130,31 @@ void wait_for_both(Peer& server, Peer& client, Pattern pattern, Deadline deadlin
 std::uint64_t field(const std::optional<json>& report, const char* key) {
   if (!report || !report->contains(key) || !(*report)[key].is_number_unsigned()) return 0;
   return (*report)[key].get<std::uint64_t>();
+}
+
+// Fanout: every reader's report into one row. Messages are deliveries (sent × readers who got
+// them); the window runs from the server's first measured send to the last reader's last
+// receive; latency is every reader's one-way latency merged, plus the worst reader's.
+void absorb_readers(RunResult& result, const json& server, const std::vector<Peer>& readers) {
+  const std::uint64_t first_send = server.value("first_send_ns", std::uint64_t{0});
+  result.readers_lost = server.value("readers_lost", 0);
+  std::uint64_t last_receive = first_send;
+  for (const Peer& reader : readers) {
+    const json& r = *reader.report;
+    const std::uint64_t received = field(reader.report, "received");
+    result.messages += received;
+    result.lost += result.spec.messages > received ? result.spec.messages - received : 0;
+    result.reordered += field(reader.report, "reordered");
+    result.corrupted += field(reader.report, "corrupted");
+    result.client_cpu_ns += field(reader.report, "cpu_ns");
+    result.client_context_switches += field(reader.report, "context_switches");
+    last_receive = std::max(last_receive, field(reader.report, "last_receive_ns"));
+    const LatencyHistogram latency = LatencyHistogram::from_json(r.at("histogram"));
+    result.worst_reader_p50_ns = std::max(result.worst_reader_p50_ns, latency.percentile(50));
+    result.worst_reader_p99_ns = std::max(result.worst_reader_p99_ns, latency.percentile(99));
+    result.latency.merge(latency);
+  }
+  result.elapsed_ns = last_receive - first_send;
 }
 
 }  // namespace
@@ -130,10 +169,13 @@ RunResult run_one(const RunSpec& spec, int repetition_index) {
   const std::string channel = unique_channel();
   const Deadline deadline = Clock::now() + spec.timeout + std::chrono::seconds(2);
 
-  struct RemoveNames {  // runs last: after both children are reaped
+  struct RemoveNames {  // runs last: after every child is reaped
     const RunSpec& spec;
     const std::string& channel;
-    ~RemoveNames() { spec.transport->remove(channel); }
+    ~RemoveNames() {
+      if (spec.pattern == Pattern::Fanout) remove_fanout(*spec.transport, channel);
+      else spec.transport->remove(channel);
+    }
   } remove_names{spec, channel};
 
   try {
@@ -149,34 +191,49 @@ RunResult run_one(const RunSpec& spec, int repetition_index) {
       if (result.error.empty()) result.error = "server exited before it was ready";
       return result;
     }
-    Peer client{"client", ChildProcess::spawn(peer_args(spec, channel, false, spec.placement.cpus.client)), {}, {}};
-    wait_for_both(server, client, spec.pattern, deadline, result.error);
+    std::vector<Peer> clients;
+    const bool fanout = spec.pattern == Pattern::Fanout;
+    for (int i = 0; i < (fanout ? spec.readers : 1); ++i)
+      clients.push_back(Peer{fanout ? "reader " + std::to_string(i) : "client",
+                             ChildProcess::spawn(peer_args(spec, channel, false, spec.placement.cpus.client, i)),
+                             {}, {}});
+    wait_for_peers(server, clients, spec.pattern, deadline, result.error);
     // Prefer the root cause: a peer killed by a signal (named first even when the other then
-    // timed out waiting for it), else the client (its "peer gone" is usually the echo of the
+    // timed out waiting for it), else a client (its "peer gone" is usually the echo of the
     // server's own error, which the server then names as well).
-    for (const Peer* p : {&server, &client})
+    std::vector<const Peer*> peers{&server};
+    for (const Peer& c : clients) peers.push_back(&c);
+    for (const Peer* p : peers)
       if (p->exit && p->exit->signal != 0) {
         result.error = result.error.empty() ? p->failure() : p->failure() + "; " + result.error;
         break;
       }
-    if (result.error.empty()) result.error = client.failure();
+    for (const Peer& c : clients)
+      if (result.error.empty()) result.error = c.failure();
     if (result.error.empty()) result.error = server.failure();
     if (!result.ok()) return result;  // ChildProcess destructors kill and reap what still runs
 
-    const json& c = *client.report;
-    result.messages = field(client.report, "messages");
-    result.elapsed_ns = field(client.report, "elapsed_ns");
-    result.lost = field(client.report, "lost");
-    result.reordered = field(client.report, "reordered");
-    result.corrupted = field(client.report, "corrupted");
-    result.client_cpu_ns = field(client.report, "cpu_ns");
     result.server_cpu_ns = field(server.report, "cpu_ns");
-    result.client_context_switches = field(client.report, "context_switches");
     result.server_context_switches = field(server.report, "context_switches");
     if (server.report->contains("achieved_rate")) result.achieved_rate = (*server.report)["achieved_rate"].get<double>();
     result.pacing_ns = field(server.report, "pacing_ns");
-    result.latency = LatencyHistogram::from_json(c.at("histogram"));
-    if (result.lost + result.reordered + result.corrupted != 0)
+    if (fanout) {
+      absorb_readers(result, *server.report, clients);
+    } else {
+      const json& c = *clients.front().report;
+      result.messages = field(clients.front().report, "messages");
+      result.elapsed_ns = field(clients.front().report, "elapsed_ns");
+      result.lost = field(clients.front().report, "lost");
+      result.reordered = field(clients.front().report, "reordered");
+      result.corrupted = field(clients.front().report, "corrupted");
+      result.client_cpu_ns = field(clients.front().report, "cpu_ns");
+      result.client_context_switches = field(clients.front().report, "context_switches");
+      result.latency = LatencyHistogram::from_json(c.at("histogram"));
+    }
+    // An open-loop fanout counts drops (zmq PUB drops for a lagging reader); anywhere else
+    // a lost message is a broken channel.
+    const bool drops_allowed = fanout && spec.rate != 0;
+    if ((drops_allowed ? 0 : result.lost) + result.reordered + result.corrupted != 0)
       result.error = "data errors: " + std::to_string(result.lost) + " lost, " + std::to_string(result.reordered) +
                      " reordered, " + std::to_string(result.corrupted) + " corrupted";
   } catch (const std::exception& e) {

@@ -20,6 +20,7 @@ std::string_view to_string(Pattern pattern) {
     case Pattern::Oneshot: return "oneshot";
     case Pattern::Stream: return "stream";
     case Pattern::Pingpong: return "pingpong";
+    case Pattern::Fanout: return "fanout";
   }
   return "?";
 }
@@ -27,7 +28,7 @@ std::string_view to_string(Pattern pattern) {
 Pattern parse_pattern(std::string_view text) {
   for (Pattern p : kAllPatterns)
     if (to_string(p) == text) return p;
-  throw UsageError("unknown pattern '" + std::string(text) + "' (use oneshot, stream or pingpong)");
+  throw UsageError("unknown pattern '" + std::string(text) + "' (use oneshot, stream, pingpong or fanout)");
 }
 
 bool parse_copy_mode(std::string_view text) {
@@ -48,6 +49,7 @@ std::string RunSpec::name() const {
   if (transport->has_wait_modes && pattern != Pattern::Oneshot) n += "/" + std::string(to_string(wait));
   if (zero_copy) n += "/zero-copy";
   n += "/" + std::string(to_string(placement.placement));
+  if (pattern == Pattern::Fanout) n += "/readers=" + std::to_string(readers);
   if (rate != 0) n += "/rate=" + std::to_string(rate);
   return n;
 }
@@ -113,12 +115,21 @@ class Reader {
       return defaults;
     }
     const std::uint64_t n = integer(value, key, min, kMaxMessages);
-    return {n, n, n};
+    PerPattern all;
+    all.fill(n);
+    return all;
   }
 
  private:
   std::string source_;
 };
+
+// Whether the server and each of `readers` readers get a CPU of their own. Pinned placements
+// put every reader on the client's CPU; unpinned ones leave it to the scheduler.
+bool own_cpu_each(const PinnedPlacement& placement, int readers, const std::vector<int>& allowed) {
+  if (placement.placement == Placement::Unpinned) return std::size_t(readers) + 1 <= allowed.size();
+  return readers == 1 && placement.placement == Placement::Cross;
+}
 
 }  // namespace
 
@@ -177,6 +188,8 @@ Scenario parse_scenario(const json& j, std::string_view source) {
       });
     } else if (key == "rates") {
       s.rates = r.list(value, key, [&](const json& v) { return r.integer(v, key, 0, kMaxRate); });
+    } else if (key == "readers") {
+      s.readers = r.list(value, key, [&](const json& v) { return static_cast<int>(r.integer(v, key, 1, kMaxReaders)); });
     } else if (key == "warmup_ms") {
       s.warmup_ms = r.integer(value, key, 0, 600'000);
     } else if (key == "copy") {
@@ -194,7 +207,8 @@ Scenario parse_scenario(const json& j, std::string_view source) {
       s.interleave = value.get<bool>();
     } else {
       r.fail(key, "unknown key (allowed: name, description, transports, patterns, sizes, messages, "
-                  "warmup_messages, repetitions, wait, timeout_s, placements, rates, warmup_ms, interleave, max_bytes, copy)");
+                  "warmup_messages, repetitions, wait, timeout_s, placements, rates, readers, warmup_ms, interleave, max_bytes, "
+                  "copy)");
     }
   }
   return s;
@@ -217,8 +231,14 @@ std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed, 
   std::vector<PinnedPlacement> placements;
   for (const std::string& text : s.placements) placements.push_back(parse_placement(text, allowed));
   const bool open_loop = std::any_of(s.rates.begin(), s.rates.end(), [](auto r) { return r != 0; });
-  if (open_loop && std::find(s.patterns.begin(), s.patterns.end(), Pattern::Stream) == s.patterns.end())
-    throw UsageError("a send rate applies to pattern stream, which this run does not include");
+  const auto has = [&](Pattern p) { return std::find(s.patterns.begin(), s.patterns.end(), p) != s.patterns.end(); };
+  if (open_loop && !has(Pattern::Stream) && !has(Pattern::Fanout))
+    throw UsageError("a send rate applies to patterns stream and fanout, which this run does not include");
+  for (int n : s.readers)
+    if (n < 1 || n > kMaxReaders)
+      throw UsageError("invalid reader count " + std::to_string(n) + ": use 1 to " + std::to_string(kMaxReaders));
+  if ((s.readers.size() > 1 || s.readers.front() != 1) && !has(Pattern::Fanout))
+    throw UsageError("--readers applies to pattern fanout, which this run does not include");
 
   for (const std::string& name : s.transports)
     if (find_transport(name) == nullptr) throw UsageError("unknown transport '" + name + "' (see `ipcmark list`)");
@@ -256,9 +276,13 @@ std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed, 
                            std::string(to_string(pattern)));
         for (WaitKind wait : s.waits) {
           for (const bool zero_copy : s.zero_copy) {
-            if (zero_copy && (!transport->zero_copy || pattern == Pattern::Oneshot)) continue;  // copy rows cover them
+            // Copy rows cover them (fanout readers have no loans).
+            if (zero_copy && (!transport->zero_copy || pattern == Pattern::Oneshot || pattern == Pattern::Fanout))
+              continue;
             for (const PinnedPlacement& placement : placements) {
-              for (std::uint64_t rate : pattern == Pattern::Stream ? s.rates : std::vector<std::uint64_t>{0}) {
+              const bool paced = pattern == Pattern::Stream || pattern == Pattern::Fanout;
+              for (std::uint64_t rate : paced ? s.rates : std::vector<std::uint64_t>{0}) {
+              for (int readers : pattern == Pattern::Fanout ? s.readers : std::vector<int>{1}) {
                 RunSpec spec;
                 spec.transport = transport;
                 spec.pattern = pattern;
@@ -266,8 +290,15 @@ std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed, 
                 // One-shot readers open, copy and close: nothing waits, so the wait is not a choice.
                 spec.wait = transport->has_wait_modes && pattern != Pattern::Oneshot ? wait : WaitKind::Block;
                 if (spec.wait == WaitKind::Spin && placement.placement == Placement::Same) continue;
+                spec.readers = readers;
+                if (spec.wait == WaitKind::Spin && readers > 1 && !own_cpu_each(placement, readers, allowed)) {
+                  if (skipped != nullptr)
+                    skipped->push_back(spec.name() + ": skipped: " + std::to_string(readers) +
+                                       " spinning readers would share a CPU (measured with --wait block)");
+                  continue;
+                }
                 spec.messages = s.messages[static_cast<std::size_t>(pattern)];
-                if (pattern == Pattern::Stream && s.max_bytes != 0)
+                if (paced && s.max_bytes != 0)
                   spec.messages = std::min<std::uint64_t>(spec.messages, std::max<std::uint64_t>(100, s.max_bytes / size));
                 spec.warmup_messages = s.warmup_messages[static_cast<std::size_t>(pattern)];
                 spec.warmup_ms = s.warmup_ms;
@@ -278,6 +309,7 @@ std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed, 
                 spec.zero_copy = zero_copy;
                 spec.index = static_cast<int>(runs.size());
                 if (seen.insert(spec.name()).second) runs.push_back(spec);
+              }
               }
             }
           }

@@ -17,8 +17,9 @@
 
 namespace ipcmark {
 
-enum class Pattern { Oneshot, Stream, Pingpong };
-inline constexpr std::array kAllPatterns{Pattern::Oneshot, Pattern::Stream, Pattern::Pingpong};
+// Fanout: one server streams to `readers` client processes, each receiving every message.
+enum class Pattern { Oneshot, Stream, Pingpong, Fanout };
+inline constexpr std::array kAllPatterns{Pattern::Oneshot, Pattern::Stream, Pattern::Pingpong, Pattern::Fanout};
 std::string_view to_string(Pattern pattern);
 Pattern parse_pattern(std::string_view text);  // throws UsageError
 WaitKind parse_wait(std::string_view text);    // throws UsageError
@@ -33,14 +34,16 @@ struct Scenario {  // defaults live here and nowhere else
   std::vector<std::string> transports{"shm", "pipe"};
   std::vector<Pattern> patterns{Pattern::Pingpong, Pattern::Stream};
   std::vector<std::size_t> sizes{64, 4096, 65536};
-  PerPattern messages{20, 50'000, 10'000};  // oneshot, stream, pingpong
-  PerPattern warmup_messages{2, 5'000, 1'000};
+  PerPattern messages{20, 50'000, 10'000, 20'000};  // oneshot, stream, pingpong, fanout
+  PerPattern warmup_messages{2, 5'000, 1'000, 2'000};
+  // Reader processes of pattern fanout (each 1..kMaxReaders); other patterns have one client.
+  std::vector<int> readers{1};
   int repetitions = 3;
   std::vector<WaitKind> waits{WaitKind::Spin, WaitKind::Block};
   std::chrono::seconds timeout{30};
   // --cpus values: "cross", "same", "none" or "A,B" (see harness/placement.hpp).
   std::vector<std::string> placements{"cross"};
-  // Stream send rates in messages/s; 0 is closed loop (as fast as the channel takes them).
+  // Stream and fanout send rates in messages/s; 0 is closed loop (as fast as the channel takes them).
   std::vector<std::uint64_t> rates{0};
   // Warm-up lasts until both warmup_messages have gone and warmup_ms have passed.
   std::uint64_t warmup_ms = 0;
@@ -63,14 +66,15 @@ struct RunSpec {
   std::chrono::seconds timeout{30};
   int repetitions = 1;
   PinnedPlacement placement;
-  std::uint64_t rate = 0;  // stream only: messages/s on a fixed schedule; 0 = closed loop
+  std::uint64_t rate = 0;  // stream, fanout: messages/s on a fixed schedule; 0 = closed loop
+  int readers = 1;         // fanout: reader processes, all on placement.cpus.client
   std::uint64_t warmup_ms = 0;
   bool zero_copy = false;  // write into and read from the channel's memory (Transport::zero_copy)
   int index = 0;  // position in the expanded scenario: tables list runs in this order
 
-  // "<transport>/<pattern>/<size>[/spin|/block][/zero-copy]/<placement>[/rate=N]": the wait
-  // where it is a choice (transports with wait modes, patterns other than oneshot), the copy
-  // mode when it is zero-copy, the rate for open-loop streams.
+  // "<transport>/<pattern>/<size>[/spin|/block][/zero-copy]/<placement>[/readers=N][/rate=N]":
+  // the wait where it is a choice (transports with wait modes, patterns other than oneshot),
+  // the copy mode when it is zero-copy, the readers of fanout, the rate for open loop.
   std::string name() const;
 };
 
@@ -80,8 +84,8 @@ Scenario parse_scenario(const nlohmann::json& json, std::string_view source);
 Scenario load_scenario(const std::string& path);
 
 // Expands a scenario into runs. Placements resolve against `allowed` CPUs. A spinning wait
-// is not run with both peers on one CPU: the spinner would hold the CPU its peer needs
-// until the scheduler's tick. A size above one transport's limit skips that transport at
+// is not run where two processes share a CPU (both peers on one, or several fanout readers
+// on the client's): the spinner would hold the CPU its peer needs until the scheduler's tick. A size above one transport's limit skips that transport at
 // that size, said in `skipped` (one line each); a size no listed transport can carry, or
 // any other bad combination, is a UsageError.
 std::vector<RunSpec> expand(const Scenario& scenario, const std::vector<int>& allowed = allowed_cpus(),
