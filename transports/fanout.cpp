@@ -47,6 +47,25 @@ class PerReaderWriter final : public FanoutWriter {
   int lost_ = 0;
 };
 
+// A generic reader: its point-to-point connection, with the sending half shut.
+class ReceiveOnly final : public Connection {
+ public:
+  explicit ReceiveOnly(std::unique_ptr<Connection> inner) : inner_(std::move(inner)) {}
+  void accept(Deadline deadline) override { inner_->accept(deadline); }
+  void send(std::span<const std::byte>, Deadline) override { refuse(); }
+  std::size_t receive(std::span<std::byte> buffer, Deadline deadline) override {
+    return inner_->receive(buffer, deadline);
+  }
+  std::span<std::byte> loan(std::size_t, Deadline) override { refuse(); }
+  void commit() override { refuse(); }
+  std::span<const std::byte> view(Deadline deadline) override { return inner_->view(deadline); }
+  void release() override { inner_->release(); }
+
+ private:
+  [[noreturn]] static void refuse() { throw Error(Errc::InvalidArgument, "a fanout reader only receives"); }
+  std::unique_ptr<Connection> inner_;
+};
+
 }  // namespace
 
 std::string reader_channel(const std::string& channel, int reader) {
@@ -79,7 +98,7 @@ std::unique_ptr<Connection> connect_fanout(const Transport& transport, const Cha
   }
   ChannelConfig one = config;
   one.channel = reader_channel(config.channel, reader);
-  return transport.connect(one);
+  return std::make_unique<ReceiveOnly>(transport.connect(one));
 }
 
 void remove_fanout(const Transport& transport, const std::string& channel) {
