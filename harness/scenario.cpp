@@ -291,6 +291,7 @@ std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed, 
                 spec.wait = transport->has_wait_modes && pattern != Pattern::Oneshot ? wait : WaitKind::Block;
                 if (spec.wait == WaitKind::Spin && placement.placement == Placement::Same) continue;
                 spec.readers = readers;
+                spec.placement = placement;
                 if (spec.wait == WaitKind::Spin && readers > 1 && !own_cpu_each(placement, readers, allowed)) {
                   if (skipped != nullptr)
                     skipped->push_back(spec.name() + ": skipped: " + std::to_string(readers) +

@@ -150,6 +150,58 @@ TEST(Run, OpenLoopRunRecordsTargetAndAchievedRate) {
   expect_nothing_left_behind(r.pid);
 }
 
+TEST(Run, FanoutRowsCountEveryReadersDeliveriesAndNameTheWorstReader) {
+  const std::string out = testing::temp_path("fanout.json");
+  const RunOutcome r = run_ipcmark({"--transports", "shm,pipe,zmq", "--pattern", "fanout", "--readers", "1,3", "--sizes",
+                                    "64", "--messages", "500", "--warmup", "50", "--repetitions", "1", "--wait",
+                                    "spin,block", "--no-floor"},
+                                   out);
+  ASSERT_TRUE(r.status.ok()) << r.status.describe();
+  std::set<std::string> names;
+  for (const json& row : r.document["benchmarks"]) {
+    if (row["run_type"] != "iteration") continue;
+    names.insert(row["name"].get<std::string>());
+    ASSERT_TRUE(row["error"].is_null()) << row["name"] << ": " << row["error"];
+    const int readers = row["readers"].get<int>();
+    EXPECT_EQ(row["iterations"], 500 * readers) << row["name"];  // deliveries
+    EXPECT_EQ(row["histogram"]["count"], 500 * readers) << row["name"];
+    EXPECT_EQ(row["lost"], 0) << row["name"];
+    EXPECT_EQ(row["readers_lost"], 0) << row["name"];
+    // No reader's p99 is below the merged p99: the merge cannot be worse than its worst part.
+    EXPECT_GE(row["worst_reader_latency_ns"]["p99"].get<double>(), row["latency_ns"]["p99"].get<double>())
+        << row["name"];
+    EXPECT_GT(row["cpu_ns_per_message"]["server"].get<double>(), 0.0) << row["name"];
+    EXPECT_GT(row["items_per_second"].get<double>(), 0.0) << row["name"];
+  }
+  // Three spinning shm readers would share the client's CPU: skipped and said.
+  EXPECT_EQ(names, (std::set<std::string>{"shm/fanout/64/spin/cross/readers=1", "shm/fanout/64/block/cross/readers=1",
+                                           "shm/fanout/64/block/cross/readers=3", "pipe/fanout/64/cross/readers=1",
+                                           "pipe/fanout/64/cross/readers=3", "zmq/fanout/64/cross/readers=1",
+                                           "zmq/fanout/64/cross/readers=3"}));
+  EXPECT_THAT(r.document["context"]["warnings"].dump(), ::testing::HasSubstr("shm/fanout/64/spin/cross/readers=3"));
+  expect_nothing_left_behind(r.pid);
+}
+
+TEST(Run, OpenLoopFanoutRecordsItsRateAndCountsLossInsteadOfFailing) {
+  const std::string out = testing::temp_path("fanout-rate.json");
+  const RunOutcome r = run_ipcmark({"--transports", "zmq,unix", "--pattern", "fanout", "--readers", "2", "--sizes", "64",
+                                    "--messages", "300", "--warmup", "30", "--repetitions", "1", "--rate", "3000",
+                                    "--no-floor"},
+                                   out);
+  ASSERT_TRUE(r.status.ok()) << r.status.describe();
+  int rows = 0;
+  for (const json& row : r.document["benchmarks"]) {
+    if (row["run_type"] != "iteration") continue;
+    ++rows;
+    EXPECT_TRUE(row["error"].is_null()) << row["error"];
+    EXPECT_EQ(row["target_rate"], 3000) << row["name"];
+    // What arrived plus what was lost is what was sent to each reader.
+    EXPECT_EQ(row["iterations"].get<std::uint64_t>() + row["lost"].get<std::uint64_t>(), 600u) << row["name"];
+  }
+  EXPECT_EQ(rows, 2);
+  expect_nothing_left_behind(r.pid);
+}
+
 TEST(Run, TimeBasedWarmupStillMeasuresExactlyTheRequestedMessages) {
   const std::string out = testing::temp_path("warmup.json");
   const RunOutcome r = run_ipcmark({"--transports", "shm,unix", "--pattern", "pingpong,stream,oneshot", "--sizes", "64",

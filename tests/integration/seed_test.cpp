@@ -5,6 +5,8 @@
 #include <signal.h>
 
 #include "harness/process.hpp"
+#include "tests/integration/launched.hpp"
+#include "transports/registry.hpp"
 #include "tests/integration/command.hpp"
 
 namespace ipcmark {
@@ -80,6 +82,34 @@ TEST(Seed, ReadingAMissingChannelFailsAtOnceWithOneLineNamingIt) {
     EXPECT_THAT(r.err, HasSubstr("'no-such-channel-here'"));
     EXPECT_THAT(r.err, HasSubstr("does not exist (is the server running?)"));
     EXPECT_TRUE(r.out.empty());
+  }
+}
+
+TEST(Seed, BroadcastReachesEveryReaderOnEveryTransportAndLeavesNoName) {
+  for (const Transport* transport : all_transports()) {
+    const std::string name(transport->name);
+    const std::string channel = channel_name("news-" + name);
+    ChildProcess server = ChildProcess::spawn({IPCMARK_BINARY, "serve", "--transport", name, "--channel", channel,
+                                               "--message", kSeedText, "--readers", "3", "--hold", "30"});
+    std::vector<ChildProcess> readers;
+    for (int i = 0; i < 3; ++i) {
+      // Readers retry until the server has made the channel.
+      for (int attempt = 0; attempt < 100; ++attempt) {
+        if (!testing::names_with_prefix(channel).empty()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      readers.push_back(ChildProcess::spawn({IPCMARK_BINARY, "read", "--transport", name, "--channel", channel,
+                                             "--reader", std::to_string(i), "--timeout", "30"}));
+    }
+    for (ChildProcess& reader : readers) {
+      std::string out;
+      while (reader.pump_stdout()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      while (auto line = reader.take_line()) out += *line + "\n";
+      EXPECT_TRUE(reader.wait_or_kill(Clock::now() + std::chrono::seconds(30)).ok()) << name;
+      EXPECT_EQ(out, kSeedText + "\n") << name;
+    }
+    EXPECT_TRUE(server.wait_or_kill(Clock::now() + std::chrono::seconds(30)).ok()) << name;
+    EXPECT_THAT(testing::names_with_prefix(channel), ::testing::IsEmpty()) << name;
   }
 }
 

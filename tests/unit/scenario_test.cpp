@@ -230,3 +230,58 @@ TEST(Scenario, ExpandRejectsSizesOutsideTheTransportLimits) {
 
 }  // namespace
 }  // namespace ipcmark
+
+namespace ipcmark {
+namespace {
+
+TEST(ScenarioFanout, ReadersComeFromTheFileAndEveryCountIsItsOwnRow) {
+  Scenario s = parse_scenario(json::parse(R"({"transports": ["pipe"], "patterns": ["fanout"], "sizes": [64],
+                                              "readers": [1, 2, 4], "rates": [0, 1000]})"),
+                              "test.json");
+  EXPECT_EQ(s.readers, (std::vector<int>{1, 2, 4}));
+  std::vector<std::string> names;
+  for (const RunSpec& r : expand(s, {0, 1})) names.push_back(r.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"pipe/fanout/64/cross/readers=1", "pipe/fanout/64/cross/readers=2",
+                                             "pipe/fanout/64/cross/readers=4", "pipe/fanout/64/cross/readers=1/rate=1000",
+                                             "pipe/fanout/64/cross/readers=2/rate=1000",
+                                             "pipe/fanout/64/cross/readers=4/rate=1000"}));
+  for (const char* bad : {R"({"readers": [0]})", R"({"readers": [17]})", R"({"readers": []})", R"({"readers": 2})"})
+    EXPECT_THAT(parse_error(json::parse(bad)), HasSubstr("'readers'")) << bad;
+}
+
+TEST(ScenarioFanout, SpinningReadersThatWouldShareACpuAreSkippedAndSaid) {
+  Scenario s;
+  s.transports = {"shm"};
+  s.patterns = {Pattern::Fanout};
+  s.sizes = {64};
+  s.readers = {1, 2};
+  std::vector<std::string> names, skipped;
+  for (const RunSpec& r : expand(s, {0, 1}, &skipped)) names.push_back(r.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"shm/fanout/64/spin/cross/readers=1", "shm/fanout/64/block/cross/readers=1",
+                                             "shm/fanout/64/block/cross/readers=2"}));
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_THAT(skipped[0], HasSubstr("shm/fanout/64/spin/cross/readers=2"));
+  // Unpinned on four CPUs, two spinning readers and the writer each have one.
+  s.placements = {"none"};
+  skipped.clear();
+  EXPECT_EQ(expand(s, {0, 1, 2, 3}, &skipped).size(), 4u);
+  EXPECT_TRUE(skipped.empty());
+}
+
+TEST(ScenarioFanout, ReadersWithoutFanoutAndZeroCopyFanoutAreRefusedOrSkipped) {
+  Scenario s;
+  s.transports = {"pipe"};
+  s.patterns = {Pattern::Stream};
+  s.readers = {2};
+  EXPECT_THROW(expand(s, {0, 1}), UsageError);
+  s.transports = {"shm"};
+  s.patterns = {Pattern::Fanout};
+  s.waits = {WaitKind::Block};
+  s.zero_copy = {true};
+  EXPECT_THROW(expand(s, {0, 1}), UsageError);  // fanout readers have no loans: nothing left
+  s.zero_copy = {false, true};
+  EXPECT_EQ(expand(s, {0, 1}).size(), 3u);  // 64, 4096, 65536 bytes, copy only
+}
+
+}  // namespace
+}  // namespace ipcmark
