@@ -63,7 +63,10 @@ Scenario scenario_with_flags(const RunFlags& f) {
     s.patterns.clear();
     for (const std::string& p : f.patterns) s.patterns.push_back(parse_pattern(p));
   }
-  if (!f.sizes.empty()) s.sizes = f.sizes;
+  if (!f.sizes.empty()) {
+    s.sizes = f.sizes;
+    s.sizes_of.clear();
+  }
   if (f.messages != 0) s.messages.fill(f.messages);
   if (f.warmup_set) s.warmup_messages.fill(f.warmup);
   if (f.warmup_ms_set) s.warmup_ms = f.warmup_ms;
@@ -73,7 +76,10 @@ Scenario scenario_with_flags(const RunFlags& f) {
     for (const std::string& w : f.waits) s.waits.push_back(parse_wait(w));
   }
   if (f.timeout_s != 0) s.timeout = std::chrono::seconds(f.timeout_s);
-  if (!f.cpus.empty()) s.placements = f.cpus;
+  if (!f.cpus.empty()) {
+    s.placements = f.cpus;
+    s.placements_of.clear();
+  }
   if (!f.rates.empty()) s.rates = f.rates;
   if (!f.readers.empty()) s.readers = f.readers;
   if (!f.copies.empty()) {

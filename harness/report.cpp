@@ -314,8 +314,9 @@ std::vector<Section> sections_of(const std::vector<RankedTable>& tables) {
 std::string footnote(const std::vector<Section>& sections) {
   std::string text =
       "Medians over each configuration's successful repetitions. p50/p99: round trip for pingpong, one-way for "
-      "stream, open-and-read for oneshot; cpu/msg: server + client CPU time per message; × best: how many times "
-      "slower than the best at that size (latency over the lowest, or the highest throughput over this one).";
+      "stream and fanout (every reader merged), open-and-read for oneshot; cpu/msg: server + client CPU time per "
+      "message (fanout: writer + every reader, per message delivered); × best: how many times slower than the best "
+      "at that size (latency over the lowest, or the highest throughput over this one).";
   bool floor = false;
   for (const Section& s : sections)
     for (const Column& c : s.columns) floor = floor || c.head == "× floor" || c.head == "of memcpy";

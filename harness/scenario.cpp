@@ -54,6 +54,16 @@ std::string RunSpec::name() const {
   return n;
 }
 
+const std::vector<std::size_t>& Scenario::sizes_for(Pattern p) const {
+  const auto it = sizes_of.find(p);
+  return it == sizes_of.end() ? sizes : it->second;
+}
+
+const std::vector<std::string>& Scenario::placements_for(Pattern p) const {
+  const auto it = placements_of.find(p);
+  return it == placements_of.end() ? placements : it->second;
+}
+
 namespace {
 
 using nlohmann::json;
@@ -99,6 +109,26 @@ class Reader {
     std::vector<decltype(item(value.front()))> out;
     for (const json& v : value) out.push_back(item(v));
     return out;
+  }
+
+  // A list, or an object of lists by pattern name: {"fanout": [...]}.
+  template <class T, class F>
+  void list_or_per_pattern(const json& value, std::string_view key, F&& item, std::vector<T>& all,
+                           std::map<Pattern, std::vector<T>>& by_pattern) const {
+    if (!value.is_object()) {
+      all = list(value, key, item);
+      return;
+    }
+    if (value.empty()) fail(key, "the object is empty");
+    for (const auto& [name, items] : value.items()) {
+      Pattern p;
+      try {
+        p = parse_pattern(name);
+      } catch (const UsageError& e) {
+        fail(key, e.what());
+      }
+      by_pattern[p] = list(items, key, item);
+    }
   }
 
   PerPattern per_pattern(const json& value, std::string_view key, PerPattern defaults, std::uint64_t min) const {
@@ -157,9 +187,9 @@ Scenario parse_scenario(const json& j, std::string_view source) {
         }
       });
     } else if (key == "sizes") {
-      s.sizes = r.list(value, key, [&](const json& v) {
+      r.list_or_per_pattern(value, key, [&](const json& v) {
         return static_cast<std::size_t>(r.integer(v, key, 1, std::numeric_limits<std::uint32_t>::max()));
-      });
+      }, s.sizes, s.sizes_of);
     } else if (key == "messages") {
       s.messages = r.per_pattern(value, key, s.messages, 1);
     } else if (key == "warmup_messages") {
@@ -177,7 +207,7 @@ Scenario parse_scenario(const json& j, std::string_view source) {
     } else if (key == "timeout_s") {
       s.timeout = std::chrono::seconds(r.integer(value, key, 1, 3600));
     } else if (key == "placements") {
-      s.placements = r.list(value, key, [&](const json& v) {
+      r.list_or_per_pattern(value, key, [&](const json& v) {
         std::string text = r.string(v, key);
         try {
           parse_placement(text, any_cpu());  // syntax only: CPUs are checked where it runs
@@ -185,7 +215,7 @@ Scenario parse_scenario(const json& j, std::string_view source) {
           r.fail(key, e.what());
         }
         return text;
-      });
+      }, s.placements, s.placements_of);
     } else if (key == "rates") {
       s.rates = r.list(value, key, [&](const json& v) { return r.integer(v, key, 0, kMaxRate); });
     } else if (key == "readers") {
@@ -228,8 +258,11 @@ Scenario load_scenario(const std::string& path) {
 }
 
 std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed, std::vector<std::string>* skipped) {
-  std::vector<PinnedPlacement> placements;
-  for (const std::string& text : s.placements) placements.push_back(parse_placement(text, allowed));
+  const auto placements_for = [&](Pattern p) {
+    std::vector<PinnedPlacement> placements;
+    for (const std::string& text : s.placements_for(p)) placements.push_back(parse_placement(text, allowed));
+    return placements;
+  };
   const bool open_loop = std::any_of(s.rates.begin(), s.rates.end(), [](auto r) { return r != 0; });
   const auto has = [&](Pattern p) { return std::find(s.patterns.begin(), s.patterns.end(), p) != s.patterns.end(); };
   if (open_loop && !has(Pattern::Stream) && !has(Pattern::Fanout))
@@ -258,7 +291,8 @@ std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed, 
     const Transport* transport = find_transport(transport_name);
     if (transport == nullptr) throw UsageError("unknown transport '" + transport_name + "' (see `ipcmark list`)");
     for (Pattern pattern : s.patterns) {
-      for (std::size_t size : s.sizes) {
+      const std::vector<PinnedPlacement> placements = placements_for(pattern);
+      for (std::size_t size : s.sizes_for(pattern)) {
         if (size == 0 || size > transport->max_message) {
           const std::string why = "message size " + std::to_string(size) + " is outside 1.." +
                                   std::to_string(transport->max_message) + " for transport '" + transport_name + "'";
@@ -267,7 +301,8 @@ std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed, 
             return t != nullptr && size <= t->max_message;
           });
           if (!someone_carries_it || skipped == nullptr) throw UsageError(why);
-          if (pattern == s.patterns.front()) skipped->push_back(why + ": skipped");
+          if (std::find(skipped->begin(), skipped->end(), why + ": skipped") == skipped->end())
+            skipped->push_back(why + ": skipped");
           continue;
         }
         if (pattern != Pattern::Oneshot && size < kPayloadHeader)

@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,12 @@ struct Scenario {  // defaults live here and nowhere else
   std::uint64_t max_bytes = 0;
   // Copy modes: false = copy (send/receive, every transport), true = zero-copy loans (shm).
   std::vector<bool> zero_copy{false};
+  // Per-pattern lists ("sizes": {"fanout": [64, 4096]}) for the patterns they name; the
+  // others use `sizes` / `placements`. The --sizes and --cpus flags replace them all.
+  std::map<Pattern, std::vector<std::size_t>> sizes_of;
+  std::map<Pattern, std::vector<std::string>> placements_of;
+  const std::vector<std::size_t>& sizes_for(Pattern p) const;
+  const std::vector<std::string>& placements_for(Pattern p) const;
 };
 
 // One run: a process pair measuring one configuration.

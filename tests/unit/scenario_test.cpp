@@ -285,3 +285,22 @@ TEST(ScenarioFanout, ReadersWithoutFanoutAndZeroCopyFanoutAreRefusedOrSkipped) {
 
 }  // namespace
 }  // namespace ipcmark
+
+namespace ipcmark {
+namespace {
+
+TEST(ScenarioPerPattern, SizesAndPlacementsMayDifferByPattern) {
+  const Scenario s = parse_scenario(json::parse(R"({"transports": ["pipe"], "patterns": ["stream", "fanout"],
+      "sizes": {"stream": [64, 4096], "fanout": [64]}, "placements": {"stream": ["cross", "same"]}})"),
+                                    "test.json");
+  std::vector<std::string> names;
+  for (const RunSpec& r : expand(s, {0, 1})) names.push_back(r.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"pipe/stream/64/cross", "pipe/stream/64/same", "pipe/stream/4096/cross",
+                                             "pipe/stream/4096/same", "pipe/fanout/64/cross/readers=1"}));
+  for (const char* bad : {R"({"sizes": {"broadcast": [64]}})", R"({"sizes": {}})", R"({"sizes": {"stream": 64}})",
+                          R"({"placements": {"fanout": ["diagonal"]}})"})
+    EXPECT_THAT(parse_error(json::parse(bad)), HasSubstr("test.json")) << bad;
+}
+
+}  // namespace
+}  // namespace ipcmark
