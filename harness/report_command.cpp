@@ -207,6 +207,7 @@ std::string html_page(const ReportFlags& f, const nlohmann::json& document) {
       {"throughput", "Stream throughput vs message size"},
       {"spectrum", "Latency percentiles at the smallest message size"},
       {"cpu", "CPU time per message, server and client"},
+      {"scaling", "Fanout: scaling with readers (throughput, latency, CPU per message delivered)"},
   };
   std::vector<ReportFigure> figures;
   for (const auto& [name, caption] : kPlots) {

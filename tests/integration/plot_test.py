@@ -22,6 +22,7 @@ SOURCE = os.path.abspath(sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(
 PLOT = os.path.join(SOURCE, "scripts", "plot")
 BASIC = os.path.join(SOURCE, "tests", "data", "results", "report-basic.json")
 V2 = os.path.join(SOURCE, "tests", "data", "results", "report-v2.json")
+FANOUT = os.path.join(SOURCE, "tests", "data", "results", "fanout.json")  # shm, pipe, zmq to 1, 2, 4 readers
 FIGURES = ["latency", "throughput", "spectrum", "cpu"]
 
 
@@ -88,6 +89,19 @@ class PlotTest(unittest.TestCase):
         self.assertIn("oneshot, 64 KiB: latency percentiles", spectrum)  # zmq: from latency_ns, no histogram
         self.assertTrue({"p99.99", "max", "shm/spin/cross", "pipe/same"} <= spectrum, spectrum)
         self.assertIn("shm/spin/cross @100 kmsg/s", svg_texts(os.path.join(self.out, "cpu.svg")))
+
+    def test_fanout_rows_make_the_scaling_figure_and_only_it(self):
+        result = plot("--out", self.out, FANOUT)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn(os.path.join(self.out, "scaling.svg"), result.stdout.split())
+        scaling = svg_texts(os.path.join(self.out, "scaling.svg"))
+        self.assertTrue({"readers", "messages delivered per second", "one-way latency", "CPU per message delivered",
+                         "1", "2", "4", "shm", "pipe", "zmq"} <= scaling, scaling)
+        self.assertTrue(any("fanout, 4 KiB" in t for t in scaling), scaling)
+        # Without fanout rows there is no scaling figure.
+        other = os.path.join(self.out, "basic")
+        self.assertEqual(plot("--out", other, BASIC).returncode, 0)
+        self.assertFalse(os.path.exists(os.path.join(other, "scaling.png")))
 
     def test_two_files_are_overlaid_and_labelled_by_file_name(self):
         result = plot("--out", self.out, BASIC, V2)
