@@ -120,8 +120,10 @@ Recommendation recommend(const json& results, const RecommendRequest& request) {
     if (pattern == "pingpong" || pattern == "fanout")
       if (auto p99 = number_at(latency, "p99")) c.p99.push_back(*p99);
     if (pattern == "stream" || pattern == "fanout") {
-      if (auto v = number_at(*row, "items_per_second")) c.items.push_back(*v);
-      if (auto v = number_at(*row, "bytes_per_second")) c.bytes.push_back(*v);
+      // A fanout row counts deliveries to all its readers: what each reader gets is 1/readers of it.
+      const double share = pattern == "fanout" ? 1.0 / number_at(*row, "readers").value_or(1.0) : 1.0;
+      if (auto v = number_at(*row, "items_per_second")) c.items.push_back(*v * share);
+      if (auto v = number_at(*row, "bytes_per_second")) c.bytes.push_back(*v * share);
       if (auto v = number_at(*row, "cpu_time")) c.cpu.push_back(*v);
       const json& per = row->contains("cpu_ns_per_message") ? (*row)["cpu_ns_per_message"] : json();
       if (auto v = number_at(per, "server")) c.server_cpu.push_back(*v);

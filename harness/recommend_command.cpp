@@ -95,7 +95,7 @@ int run_child(const std::vector<std::string>& args) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-ResultsFile measure(std::size_t size) {
+ResultsFile measure(std::size_t size, int readers) {
   std::string transports;
   int count = 0;
   for (const Transport* t : all_transports())
@@ -105,12 +105,14 @@ ResultsFile measure(std::size_t size) {
     }
   if (count == 0) throw UsageError("--size " + std::to_string(size) + ": no transport takes messages that large");
   TemporaryFile out;
-  std::cerr << "ipcmark: no --results given; measuring " << count << " transports at " << size
-            << " B (pingpong and stream, " << kRepetitions << " repetitions of " << kMessages << " messages)"
-            << std::endl;
-  const int code = run_child({"/proc/self/exe", "run", "--transports", transports, "--pattern", "pingpong,stream",
-                              "--sizes", std::to_string(size), "--messages", kMessages, "--warmup", kWarmup,
-                              "--repetitions", kRepetitions, "--wait", "spin,block", "--out", out.path()});
+  const bool fanout = readers > 1;
+  std::cerr << "ipcmark: no --results given; measuring " << count << " transports at " << size << " B ("
+            << (fanout ? "fanout to " + std::to_string(readers) + " readers" : std::string("pingpong and stream"))
+            << ", " << kRepetitions << " repetitions of " << kMessages << " messages)" << std::endl;
+  const int code = run_child({"/proc/self/exe", "run", "--transports", transports, "--pattern",
+                              fanout ? "fanout" : "pingpong,stream", "--readers", std::to_string(readers), "--sizes",
+                              std::to_string(size), "--messages", kMessages, "--warmup", kWarmup, "--repetitions",
+                              kRepetitions, "--wait", "spin,block", "--out", out.path()});
   if (code == 130 || code == 128 + SIGINT || code == 128 + SIGTERM) throw UsageError("measuring run interrupted");
   if (code == 2) throw UsageError("the measuring run rejected --size " + std::to_string(size) + " (see above)");
   if (code != 0 && code != 1) throw UsageError("the measuring run failed (exit code " + std::to_string(code) + ")");
@@ -127,14 +129,7 @@ int command_recommend(const RecommendFlags& f) {
   if (f.cpu->count()) request.cpu_budget_percent = f.cpu_budget_percent;
   if (request.cpu_budget_percent && !request.throughput_mbps)
     throw UsageError("--cpu-budget-percent needs --throughput-mbps: CPU is counted at that message rate");
-  if (request.readers > 1 && f.results.empty()) {
-    std::cout << "--readers " << request.readers
-              << ": this ipcmark cannot measure one writer to several readers (the fanout pattern) yet; "
-                 "give --results FILE with fanout rows\n";
-    return 1;
-  }
-
-  const ResultsFile file = f.results.empty() ? measure(f.size) : load_results_file(f.results);
+  const ResultsFile file = f.results.empty() ? measure(f.size, request.readers) : load_results_file(f.results);
   const std::string source = f.results.empty() ? "a quick run just now" : f.results;
   try {
     const Recommendation r = recommend(file.document, request);
@@ -166,8 +161,8 @@ Command add_recommend_command(CLI::App& app) {
   f->cpu = sub->add_option("--cpu-budget-percent", f->cpu_budget_percent,
                            "Largest CPU use at that throughput, percent of one core (both processes)")
                ->check(CLI::PositiveNumber);
-  sub->add_option("--readers", f->readers, "Readers per writer (more than 1 needs fanout rows)")
-      ->check(CLI::Range(1, 1024))
+  sub->add_option("--readers", f->readers, "Readers per writer (more than 1 judges fanout rows)")
+      ->check(CLI::Range(1, kMaxReaders))
       ->capture_default_str();
   return {sub, [f] { return command_recommend(*f); }};
 }

@@ -129,6 +129,9 @@ TEST(Recommend, ReadersNeedFanoutRows) {
   EXPECT_TRUE(r.failing.empty());
   EXPECT_EQ(r.latency_kind, "one-way");
   EXPECT_THROW(recommend(doc, {.size = 64, .readers = 3}), NoFanoutRows);
+  // A fanout row's 1e6 msgs/s are deliveries to two readers: each reader gets half.
+  ASSERT_TRUE(r.meeting[0].messages_per_second.has_value());
+  EXPECT_DOUBLE_EQ(*r.meeting[0].messages_per_second, 0.5e6);
 }
 
 TEST(Recommend, BadRequestsAreUsageErrors) {
