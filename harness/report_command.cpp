@@ -97,7 +97,9 @@ std::string find_plot_script(const std::string& flag) {
     return env;
   }
   const fs::path exe_dir = fs::path(self_executable()).parent_path();
-  std::vector<fs::path> tried = {exe_dir.parent_path() / "scripts" / "plot"};
+  // The build tree (build/ipcmark beside scripts/), then an install (bin/ipcmark, libexec/ipcmark/plot).
+  std::vector<fs::path> tried = {exe_dir.parent_path() / "scripts" / "plot",
+                                 exe_dir.parent_path() / "libexec" / "ipcmark" / "plot"};
   if (const std::string source = source_dir_from_cmake_cache(exe_dir); !source.empty())
     tried.push_back(fs::path(source) / "scripts" / "plot");
   std::string list;
