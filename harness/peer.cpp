@@ -157,13 +157,11 @@ void say_ready() { std::cout << "ready" << std::endl; }
 
 // Closed loop: each message is stamped just before it is sent. Open loop (spec.rate):
 // each is stamped with the time it was due (harness/pacer.hpp).
-json run_stream_server(const PeerOptions& o, Deadline deadline) {
-  const RunSpec& spec = o.spec;
-  auto connection = spec.transport->serve(channel_config(o));
-  const std::uint64_t margin = spec.rate != 0 ? calibrate_sleep_margin_ns() : 0;
-  say_ready();
-  connection->accept(deadline);
-  Outbox outbox(*connection, spec);
+// The sender's side of stream and fanout. Closed loop: each message is stamped just before
+// it is sent. Open loop (spec.rate): each is stamped with the time it was due (harness/pacer.hpp).
+// Returns the sender's part of the report.
+json send_stream(Connection& connection, const RunSpec& spec, std::uint64_t margin, Deadline deadline) {
+  Outbox outbox(connection, spec);
   CpuWindow cpu;
   Warmup warmup(spec);
   MonotonicClock clock;
@@ -185,16 +183,26 @@ json run_stream_server(const PeerOptions& o, Deadline deadline) {
     outbox.send(message, deadline);
   }
   cpu.stop();
-  // The client's acknowledgement: everything arrived, so the channel may now go away.
-  std::vector<std::byte> ack(spec.message_size);
-  connection->receive(ack, deadline);
-  json out{{"role", "server"}};
+  json out{{"role", "server"}, {"first_send_ns", first_send}};
   if (spec.rate != 0) {
     out["achieved_rate"] = achieved_rate(spec.messages, first_send, last_send);
     out["pacing_ns"] = pacing_ns;
     out["sleep_margin_ns"] = margin;
   }
   cpu.report(out);
+  return out;
+}
+
+json run_stream_server(const PeerOptions& o, Deadline deadline) {
+  const RunSpec& spec = o.spec;
+  auto connection = spec.transport->serve(channel_config(o));
+  const std::uint64_t margin = spec.rate != 0 ? calibrate_sleep_margin_ns() : 0;
+  say_ready();
+  connection->accept(deadline);
+  json out = send_stream(*connection, spec, margin, deadline);
+  // The client's acknowledgement: everything arrived, so the channel may now go away.
+  std::vector<std::byte> ack(spec.message_size);
+  connection->receive(ack, deadline);
   return out;
 }
 
@@ -292,45 +300,19 @@ json run_pingpong_client(const PeerOptions& o, Deadline deadline) {
   return report;
 }
 
-// Fanout: the stream server's loop over a FanoutWriter. Closed loop stamps each message
-// just before it goes to the first reader, so later readers' latency includes the writer's
-// sends to the ones before them: that is what a fanout costs.
+// Fanout: the stream sender over a FanoutWriter. Closed loop stamps each message just before
+// it goes to the first reader, so later readers' latency includes the writer's sends to the
+// ones before them: that is what a fanout costs.
 json run_fanout_server(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
   auto writer = serve_fanout(*spec.transport, FanoutConfig{channel_config(o), spec.readers, spec.rate != 0});
   const std::uint64_t margin = spec.rate != 0 ? calibrate_sleep_margin_ns() : 0;
   say_ready();
   writer->accept(deadline);
-  std::vector<std::byte> message(spec.message_size);
-  CpuWindow cpu;
-  Warmup warmup(spec);
-  MonotonicClock clock;
-  const SendSchedule schedule(clock.now(), spec.rate != 0 ? spec.rate : 1);
-  std::uint64_t measured = 0, first_send = 0, last_send = 0, pacing_ns = 0;
-  for (std::uint64_t seq = 0; measured < spec.messages; ++seq) {
-    fill_payload(message, seq, 0);
-    const std::uint64_t spun = spec.rate != 0 ? wait_until(clock, schedule.due(seq), margin) : 0;
-    if (warmup.active(seq)) {
-      writer->send(message, deadline);
-      continue;
-    }
-    if (measured++ == 0) cpu.start();
-    pacing_ns += spun;
-    last_send = now_ns();
-    if (first_send == 0) first_send = last_send;
-    stamp_payload(message, spec.rate != 0 ? schedule.due(seq) : last_send);
-    writer->send(message, deadline);
-  }
-  cpu.stop();
+  json out = send_stream(*writer, spec, margin, deadline);
   // Keep the channel until the runner says every reader is done (SIGTERM), or the deadline.
   while (!stop_requested() && Clock::now() < deadline) ::usleep(1000);
-  json out{{"role", "server"}, {"first_send_ns", first_send}, {"readers_lost", writer->readers_lost()}};
-  if (spec.rate != 0) {
-    out["achieved_rate"] = achieved_rate(spec.messages, first_send, last_send);
-    out["pacing_ns"] = pacing_ns;
-    out["sleep_margin_ns"] = margin;
-  }
-  cpu.report(out);
+  out["readers_lost"] = writer->readers_lost();
   return out;
 }
 
