@@ -8,6 +8,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "harness/compare.hpp"
 #include "harness/stats.hpp"
 #include "harness/usage_error.hpp"
 
@@ -160,14 +161,7 @@ std::string printf_text(const char* format, double value) {
   return buf;
 }
 
-std::string duration_text(std::optional<double> ns) {
-  if (!ns) return "-";
-  struct Unit { double scale; const char* format; };
-  static const Unit units[] = {{1e9, "%.2f s"}, {1e6, "%.2f ms"}, {1e3, "%.2f us"}};
-  for (const Unit& u : units)
-    if (*ns >= u.scale) return printf_text(u.format, *ns / u.scale);
-  return printf_text("%.0f ns", *ns);
-}
+std::string duration_text(std::optional<double> ns) { return ns ? format_ns(*ns) : "-"; }
 
 std::string si_text(std::optional<double> value, const std::string& unit) {  // 1.43e6 -> "1.43 M<unit>"
   if (!value) return "-";
