@@ -308,9 +308,11 @@ std::vector<Section> sections_of(const std::vector<RankedTable>& tables) {
 std::string footnote(const std::vector<Section>& sections) {
   std::string text =
       "Medians over each configuration's successful repetitions. p50/p99: round trip for pingpong, one-way for "
-      "stream and fanout (every reader merged), open-and-read for oneshot; cpu/msg: server + client CPU time per "
-      "message (fanout: writer + every reader, per message delivered); × best: how many times slower than the best "
-      "at that size (latency over the lowest, or the highest throughput over this one).";
+      "stream, open-and-read for oneshot; cpu/msg: server + client CPU time per message; × best: how many times "
+      "slower than the best at that size (latency over the lowest, or the highest throughput over this one).";
+  if (std::any_of(sections.begin(), sections.end(), [](const Section& s) { return s.title.rfind("fanout", 0) == 0; }))
+    text += " Fanout: msgs/s counts deliveries (messages × readers), p50/p99 are one-way with every reader merged, "
+            "cpu/msg is the writer's and every reader's CPU per delivery.";
   bool floor = false;
   for (const Section& s : sections)
     for (const Column& c : s.columns) floor = floor || c.head == "× floor" || c.head == "of memcpy";
