@@ -36,247 +36,30 @@
 // tcp://127.0.0.1:* and writes the port chosen (ZMQ_LAST_ENDPOINT) into <channel>.zmqtcp,
 // created O_EXCL mode 0600: that file is the channel's name. The one-shot demo uses a REP
 // socket on <channel>.zmq-news / <channel>.zmqtcp-news; a reader's REQ asks, gets one copy.
+// The fanout (XPUB/SUB) is in zmq_fanout.cpp; what both use is in zmq_common.hpp.
 #include "transports/zmq/zmq.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <array>
-#include <cerrno>
-#include <charconv>
-#include <cstdio>
 #include <cstring>
 #include <string>
-#include <thread>
-#include <utility>
 #include <vector>
 #include <zmq.hpp>
 
 #include "transports/common/process.hpp"
 #include "transports/names.hpp"
+#include "transports/zmq/zmq_common.hpp"
+#include "transports/zmq/zmq_fanout.hpp"
 
 namespace ipcmark {
 namespace {
 
 using namespace std::chrono_literals;
+using namespace zmq_common;  // names, endpoints, bounded waits: shared with zmq_fanout.cpp
 
-constexpr std::size_t kMaxMessage = 16 * 1024 * 1024;  // the harness buffers cap it; libzmq allows more
-constexpr auto kPeerCheck = 10ms;                      // how often a waiting side checks the peer pid
-constexpr auto kPublishPoll = 50ms;                    // serve_readers' stop() cadence
-constexpr auto kDrainAfterPeerGone = 100ms;            // data in flight from a peer that exited
-constexpr int kCloseLingerMs = 1000;                   // flush on close while the peer lives
-constexpr int kPublishLingerMs = 200;                  // let the last reader's answer out
-
-enum class Kind { Ipc, Tcp };
-
-struct Flavor {
-  Kind kind;
-  const char* name;         // transport name, in messages
-  const char* suffix;       // channel's name file
-  const char* news_suffix;  // one-shot demo's name file
-};
-
-constexpr Flavor kIpc{Kind::Ipc, "zmq", ".zmq", ".zmq-news"};
-constexpr Flavor kTcp{Kind::Tcp, "zmq-tcp", ".zmqtcp", ".zmqtcp-news"};
-
-std::string name_path(const std::string& channel, const char* suffix) {
-  validate_channel_name(channel);
-  return private_runtime_dir() + "/" + channel + suffix;
-}
-
-[[noreturn]] void throw_exists(const Flavor& f, const std::string& channel, const std::string& path) {
-  throw Error(Errc::AlreadyExists, std::string(f.name) + " channel '" + channel + "' already exists (" + path +
-                                       "); another server is running, or a crashed one left it: pass --replace "
-                                       "or run `ipcmark clean --channel " + channel + "`");
-}
-
-[[noreturn]] void throw_missing(const Flavor& f, const std::string& channel) {
-  throw Error(Errc::DoesNotExist,
-              std::string(f.name) + " channel '" + channel + "' does not exist (is the server running?)");
-}
-
-[[noreturn]] void rethrow_zmq(const zmq::error_t& e, const char* what) {
-  throw Error(Errc::System, std::string(what) + ": " + e.what());
-}
-
-// A name file this process created: removed on destruction only if it is still the same file
-// (a server started with --replace may have taken the name over).
-class OwnedFile {
- public:
-  OwnedFile() = default;
-  explicit OwnedFile(std::string path) : path_(std::move(path)) {
-    struct stat st {};
-    if (::lstat(path_.c_str(), &st) != 0) throw_system_error("cannot inspect " + path_);
-    dev_ = st.st_dev;
-    ino_ = st.st_ino;
-  }
-  OwnedFile(OwnedFile&& other) noexcept
-      : path_(std::exchange(other.path_, {})), dev_(other.dev_), ino_(other.ino_) {}
-  OwnedFile& operator=(OwnedFile&& other) noexcept {
-    if (this != &other) {
-      release();
-      path_ = std::exchange(other.path_, {});
-      dev_ = other.dev_;
-      ino_ = other.ino_;
-    }
-    return *this;
-  }
-  OwnedFile(const OwnedFile&) = delete;
-  ~OwnedFile() { release(); }
-
-  void release() noexcept {
-    if (path_.empty()) return;
-    struct stat st {};
-    if (::lstat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) ::unlink(path_.c_str());
-    path_.clear();
-  }
-
- private:
-  std::string path_;
-  dev_t dev_ = 0;
-  ino_t ino_ = 0;
-};
-
-void set_common_options(zmq::socket_t& socket, int hwm) {
-  socket.set(zmq::sockopt::linger, 0);
-  socket.set(zmq::sockopt::sndhwm, hwm);
-  socket.set(zmq::sockopt::rcvhwm, hwm);
-}
-
-// Binds `socket` to the channel's name; returns the file that now names it.
-OwnedFile bind_endpoint(const Flavor& f, zmq::socket_t& socket, const std::string& channel, const char* suffix) {
-  const std::string path = name_path(channel, suffix);
-  if (f.kind == Kind::Ipc) {
-    sockaddr_un addr{};
-    if (path.size() >= sizeof addr.sun_path)
-      throw Error(Errc::InvalidArgument, "channel name '" + channel + "' is too long for a unix socket path (" +
-                                             path + " exceeds " + std::to_string(sizeof addr.sun_path - 1) +
-                                             " bytes)");
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw_system_error("socket");
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-      const int err = errno;
-      ::close(fd);
-      if (err == EADDRINUSE) throw_exists(f, channel, path);
-      errno = err;
-      throw_system_error("bind " + path);
-    }
-    OwnedFile owned(path);
-    if (::listen(fd, 64) != 0 || zmq_setsockopt(socket.handle(), ZMQ_USE_FD, &fd, sizeof fd) != 0) {
-      const int err = errno;
-      ::close(fd);
-      errno = err;
-      throw_system_error("listen " + path);
-    }
-    try {
-      socket.bind("ipc://" + path);  // libzmq now owns (and will close) fd
-    } catch (const zmq::error_t& e) {
-      ::close(fd);
-      rethrow_zmq(e, ("zmq bind ipc://" + path).c_str());
-    }
-    return owned;
-  }
-
-  // tcp: the port file is the name. Create it first (O_EXCL), then bind, then write the port.
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) throw_exists(f, channel, path);
-    throw_system_error("create " + path);
-  }
-  OwnedFile owned(path);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  try {
-    socket.bind("tcp://127.0.0.1:*");
-  } catch (const zmq::error_t& e) {
-    rethrow_zmq(e, "zmq bind tcp://127.0.0.1:*");
-  }
-  const std::string endpoint = socket.get(zmq::sockopt::last_endpoint);  // "tcp://127.0.0.1:40123"
-  const std::string port = endpoint.substr(endpoint.rfind(':') + 1) + "\n";
-  if (::write(fd, port.data(), port.size()) != static_cast<ssize_t>(port.size()))
-    throw_system_error("write " + path);
-  return owned;
-}
-
-// The address a client connects to; DoesNotExist at once when the name file is missing
-// (ZeroMQ's own connect would wait forever).
-std::string connect_address(const Flavor& f, const std::string& channel, const char* suffix) {
-  const std::string path = name_path(channel, suffix);
-  if (f.kind == Kind::Ipc) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-      if (errno == ENOENT) throw_missing(f, channel);
-      throw_system_error("cannot inspect " + path);
-    }
-    if (!S_ISSOCK(st.st_mode))
-      throw Error(Errc::Corrupt, std::string(f.name) + " channel '" + channel + "': " + path + " is not a socket");
-    return "ipc://" + path;
-  }
-  // The server creates the file, then binds, then writes the port: a reader may catch it empty.
-  for (int attempt = 0;; ++attempt) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) throw_missing(f, channel);
-      throw_system_error("open " + path);
-    }
-    std::array<char, 32> text{};
-    const ssize_t n = ::read(fd, text.data(), text.size());
-    ::close(fd);
-    if (n < 0) throw_system_error("read " + path);
-    if (n == 0 && attempt < 1000) {
-      std::this_thread::sleep_for(1ms);
-      continue;
-    }
-    unsigned port = 0;
-    const char* end = text.data() + n;
-    const auto [next, ec] = std::from_chars(text.data(), end, port);
-    const bool tail_ok = next == end || (*next == '\n' && next + 1 == end);
-    if (ec != std::errc() || next == text.data() || !tail_ok || port < 1 || port > 65535)
-      throw Error(Errc::Corrupt, std::string(f.name) + " channel '" + channel + "': " + path +
-                                     " does not hold a port number (1..65535)");
-    return "tcp://127.0.0.1:" + std::to_string(port);
-  }
-}
-
-void check_size(std::size_t size, std::size_t max_message) {
-  if (size == 0 || size > max_message)
-    throw Error(Errc::MessageTooLarge, "message of " + std::to_string(size) + " bytes is outside 1.." +
-                                           std::to_string(max_message) + " for this channel");
-}
-
-// One zmq_poll of at most `slice`; true if `socket` is ready for `events`.
-bool poll_once(zmq::socket_t& socket, short events, Clock::duration slice) {
-  zmq_pollitem_t item{socket.handle(), 0, events, 0};
-  const int n = zmq_poll(&item, 1, std::chrono::ceil<std::chrono::milliseconds>(slice).count());
-  if (n < 0 && zmq_errno() != EINTR) throw Error(Errc::System, std::string("zmq_poll: ") + zmq_strerror(zmq_errno()));
-  return n > 0 && (item.revents & events);
-}
-
-// Waits until `socket` is ready for `events`, in slices of kPeerCheck, checking `peer` between
-// slices. Throws Timeout at the deadline, PeerGone once the peer process has exited (a receiver
-// first drains, for up to kDrainAfterPeerGone, what the peer flushed before it exited).
-void wait_ready(zmq::socket_t& socket, short events, Deadline deadline, pid_t peer, const char* waiting_for) {
-  for (;;) {
-    const auto now = Clock::now();
-    if (now >= deadline) throw Error(Errc::Timeout, std::string("timed out waiting for ") + waiting_for);
-    if (poll_once(socket, events, std::min<Clock::duration>(deadline - now, kPeerCheck))) return;
-    if (process_is_gone(peer)) {
-      if ((events & ZMQ_POLLIN) &&
-          poll_once(socket, events, std::clamp<Clock::duration>(deadline - Clock::now(), {}, kDrainAfterPeerGone)))
-        return;
-      throw Error(Errc::PeerGone, "the peer process (pid " + std::to_string(peer) + ") has exited");
-    }
-  }
-}
+constexpr auto kPublishPoll = 50ms;    // serve_readers' stop() cadence
+constexpr int kPublishLingerMs = 200;  // let the last reader's answer out
 
 // The handshake message: magic and the sender's pid.
 constexpr std::array<char, 8> kHelloMagic{'i', 'p', 'c', 'm', 'z', 'm', 'q', '1'};
@@ -287,12 +70,12 @@ class ZmqConnection final : public Connection {
   ZmqConnection(const Flavor& flavor, const ChannelConfig& config, bool is_server)
       : flavor_(flavor), channel_(config.channel), is_server_(is_server), max_message_(config.max_message) {
     validate_channel_name(config.channel);
-    if (config.max_message == 0 || config.max_message > kMaxMessage)
-      throw Error(Errc::MessageTooLarge, std::string(flavor.name) + " messages are limited to 1.." +
-                                             std::to_string(kMaxMessage) + " bytes");
+    check_max_message(flavor, config.max_message);
     try {
-      const int hwm = static_cast<int>(std::clamp<std::size_t>((64u << 20) / config.max_message, 4, 1000));
-      set_common_options(socket_, hwm);
+      const int hwm = high_water_mark(config.max_message);
+      socket_.set(zmq::sockopt::linger, 0);
+      socket_.set(zmq::sockopt::sndhwm, hwm);
+      socket_.set(zmq::sockopt::rcvhwm, hwm);
       if (is_server_)
         name_ = bind_endpoint(flavor_, socket_, channel_, flavor_.suffix);
       else
@@ -483,6 +266,21 @@ std::string fetch(const std::string& channel, Deadline deadline) {
   return fetch_with(F, channel, deadline);
 }
 
+template <const Flavor& F>
+std::unique_ptr<FanoutWriter> fanout_serve(const FanoutConfig& config) {
+  return zmq_fanout::serve(F, config);
+}
+
+template <const Flavor& F>
+std::unique_ptr<Connection> fanout_connect(const ChannelConfig& config, int reader) {
+  return zmq_fanout::connect(F, config, reader);
+}
+
+template <const Flavor& F>
+void remove_fanout(const std::string& channel) {
+  zmq_fanout::remove(F, channel);
+}
+
 }  // namespace
 
 const Transport& zmq_transport() {
@@ -496,6 +294,9 @@ const Transport& zmq_transport() {
       .remove = &remove<kIpc>,
       .publish = &publish<kIpc>,
       .fetch = &fetch<kIpc>,
+      .fanout_serve = &fanout_serve<kIpc>,
+      .fanout_connect = &fanout_connect<kIpc>,
+      .remove_fanout = &remove_fanout<kIpc>,
   };
   return transport;
 }
@@ -511,6 +312,9 @@ const Transport& zmq_tcp_transport() {
       .remove = &remove<kTcp>,
       .publish = &publish<kTcp>,
       .fetch = &fetch<kTcp>,
+      .fanout_serve = &fanout_serve<kTcp>,
+      .fanout_connect = &fanout_connect<kTcp>,
+      .remove_fanout = &remove_fanout<kTcp>,
   };
   return transport;
 }
