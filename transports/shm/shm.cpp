@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "transports/names.hpp"
+#include "transports/shm/fanout.hpp"
 #include "transports/shm/region.hpp"
 #include "transports/shm/spsc_ring.hpp"
 #include "transports/shm/wait.hpp"
@@ -279,6 +280,9 @@ const Transport& shm_transport() {
       .publish = &publish,
       .fetch = &fetch,
       .zero_copy = true,
+      .fanout_serve = &shm_fanout_serve,
+      .fanout_connect = &shm_fanout_connect,
+      .remove_fanout = &shm_remove_fanout,
   };
   return transport;
 }

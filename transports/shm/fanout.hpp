@@ -1,0 +1,26 @@
+// transports/shm/fanout.hpp — the shm transport's native fanout: one broadcast ring
+// (broadcast_ring.hpp) in one region, one writer, up to kMaxReaders reader cursors.
+// Plugged into the "shm" Transport entry (shm.cpp); callers go through transports/fanout.hpp.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "transports/transport.hpp"
+
+namespace ipcmark {
+
+// The region's name: "<channel>.fan" (/dev/shm/<channel>.fan), apart from the channel's own
+// point-to-point region "<channel>". InvalidArgument when that name is too long.
+std::string shm_fanout_region(const std::string& channel);
+
+// Creates the region (AlreadyExists if it exists) sized like the point-to-point ring for
+// max_message; accept() waits for config.readers readers.
+std::unique_ptr<FanoutWriter> shm_fanout_serve(const FanoutConfig& config);
+// Opens the region (DoesNotExist at once if none) and claims slot `reader` (AlreadyExists if
+// taken, InvalidArgument if the region has fewer readers). The Connection only receives.
+std::unique_ptr<Connection> shm_fanout_connect(const ChannelConfig& config, int reader);
+// Unlinks the region after a crash; no error if there is none.
+void shm_remove_fanout(const std::string& channel);
+
+}  // namespace ipcmark
