@@ -102,7 +102,17 @@ void SliceTicker::disarm() noexcept {
   armed_ = false;
 }
 
-bool within_a_slice(Deadline deadline) { return deadline - Clock::now() < kWaitSlice; }
+namespace {
+// CLOCK_MONOTONIC_COARSE is CLOCK_MONOTONIC (steady_clock's base on Linux) as of the last
+// tick: never ahead of the exact clock, behind it by about a tick at most.
+Clock::time_point coarse_now() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return Clock::time_point(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
+}
+}  // namespace
+
+bool within_a_slice(Deadline deadline) { return deadline - coarse_now() < kWaitSlice + kCoarseMargin; }
 
 short poll_until(int fd, short events, Deadline deadline, const char* waiting_for) {
   for (;;) {
@@ -119,7 +129,9 @@ void write_all(int fd, std::span<iovec> parts, Deadline deadline) {
   std::size_t first = 0;
   while (first < parts.size()) {
     if (within_a_slice(deadline)) poll_until(fd, POLLOUT, deadline, "the reader to make room");
-    const ssize_t n = ::writev(fd, &parts[first], static_cast<int>(parts.size() - first));
+    const ssize_t n = first + 1 == parts.size()
+                          ? ::write(fd, parts[first].iov_base, parts[first].iov_len)
+                          : ::writev(fd, &parts[first], static_cast<int>(parts.size() - first));
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {  // full (non-blocking) or the slice ran out

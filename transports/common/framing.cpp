@@ -3,7 +3,6 @@
 #include <sys/uio.h>
 
 #include <algorithm>
-#include <array>
 #include <cstring>
 #include <string>
 
@@ -16,12 +15,7 @@ constexpr std::size_t kReadAhead = 64 * 1024;  // the default pipe/socket buffer
 }
 
 void send_frame(int fd, std::span<const std::byte> message, Deadline deadline) {
-  const auto length = static_cast<std::uint32_t>(message.size());
-  std::array<iovec, 2> parts{{
-      {const_cast<std::uint32_t*>(&length), sizeof length},
-      {const_cast<std::byte*>(message.data()), message.size()},
-  }};
-  write_all(fd, parts, deadline);
+  with_frame(message, [&](std::span<iovec> parts) { write_all(fd, parts, deadline); });
 }
 
 FrameReader::FrameReader(std::size_t max_message) : max_message_(max_message), buffer_(kReadAhead) {}

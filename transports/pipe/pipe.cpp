@@ -1,7 +1,7 @@
 // transports/pipe/pipe.cpp — named FIFOs (mkfifo), one per direction.
 //
 // Chosen for speed the way a careful C program would: length-prefixed frames written
-// with one writev(); reads go through a 64 KiB read-ahead buffer so a stream of small
+// with one write() (assembled on the stack when small) or writev(); reads go through a 64 KiB read-ahead buffer so a stream of small
 // messages needs few read() calls; a large payload is read straight into the caller's
 // buffer. The FIFOs are opened non-blocking (a blocking open would wait for the peer with
 // no deadline) and made blocking once the handshake is done, so a wait is one read() or

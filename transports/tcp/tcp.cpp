@@ -4,10 +4,10 @@
 // and sets TCP_NODELAY (both sides: without it Nagle holds a small message back until the
 // previous one is acknowledged, which in a ping-pong costs a delayed-ACK timeout); the
 // messages then move on native_handle() with plain syscalls on a blocking socket whose
-// waits are cut into slices by SO_RCVTIMEO/SO_SNDTIMEO (one syscall per wait, deadlines
+// waits are cut into slices by a per-thread SliceTicker (one syscall per wait, deadlines
 // still kept: see unix/asio_stream.hpp) — no Asio state or event loop and no allocation
 // per message on the hot path. Each message is a [u32 length][payload] frame sent with one
-// sendmsg() (one segment for a small message; MSG_NOSIGNAL so a vanished reader is PeerGone,
+// send() or sendmsg() (one segment for a small message; MSG_NOSIGNAL so a vanished reader is PeerGone,
 // not SIGPIPE); the receiver reads ahead through a 64 KiB buffer and reads large payloads
 // straight into the caller's buffer. Socket buffer sizes are left alone on purpose: setting
 // SO_SNDBUF/SO_RCVBUF turns off the kernel's auto-tuning, which on loopback grows them

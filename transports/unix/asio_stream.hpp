@@ -5,14 +5,19 @@
 // Why split it so: Asio's socket/bind/listen/accept/connect/option calls are portable and
 // checked, but its synchronous read/write go through its own state and error_code machinery
 // and its async path needs an event loop; a latency benchmark wants the plain syscall. So
-// each connected socket is made blocking once, with SO_RCVTIMEO/SO_SNDTIMEO of one wait
-// slice (make_blocking_with_slice): a waiting recv/send is one syscall that sleeps until
-// the data comes, as in a plain C program, rather than recv/EAGAIN/poll/recv — which cost
-// up to a third more per round trip at 64 B. When a slice runs out the helpers in
-// transports/common/fd.cpp poll() until the deadline, and near the deadline they poll
-// first, so every wait still ends at its deadline.
+// each connected socket is made blocking once: a waiting recv/send is one syscall that
+// sleeps until the data comes, as in a plain C program, rather than recv/EAGAIN/poll/recv —
+// which cost up to a third more per round trip at 64 B. Each wait is cut into slices
+// (fd.hpp) so it still ends at its deadline:
+//  - measured connections (StreamConnection) by a SliceTicker, as pipes are: a socket with
+//    SO_RCVTIMEO arms and cancels a kernel timer every time a recv sleeps, about 0.13 us per
+//    round trip on one CPU (measured with a raw socketpair ping-pong, 4.52 -> 4.65 us);
+//  - the one-shot demo and `unix-dgram` by SO_RCVTIMEO/SO_SNDTIMEO (WaitSlices::Timeouts),
+//    which needs no per-thread state.
+// When a slice runs out the helpers in transports/common/fd.cpp re-check or poll() until the
+// deadline, and near the deadline they poll first.
 //
-// Sends use sendmsg(MSG_NOSIGNAL) rather than writev(): a vanished reader becomes EPIPE
+// Sends use send()/sendmsg() with MSG_NOSIGNAL rather than write()/writev(): a vanished reader becomes EPIPE
 // (PeerGone), never a SIGPIPE that kills a process which did not ignore it. Asio does not
 // set close-on-exec, so every descriptor gets FD_CLOEXEC right after it is created: a
 // socket leaked into a spawned child would keep a dead peer's connection open.
@@ -77,10 +82,12 @@ inline void send_all(int fd, std::span<iovec> parts, Deadline deadline) {
   std::size_t first = 0;
   while (first < parts.size()) {
     if (within_a_slice(deadline)) poll_until(fd, POLLOUT, deadline, "the reader to make room");
+    // One part left: send(), which skips sendmsg()'s copy-in of the msghdr and iovec array.
     msghdr msg{};
     msg.msg_iov = &parts[first];
     msg.msg_iovlen = parts.size() - first;
-    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    const ssize_t n = first + 1 == parts.size() ? ::send(fd, parts[first].iov_base, parts[first].iov_len, MSG_NOSIGNAL)
+                                                : ::sendmsg(fd, &msg, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {  // the slice ran out with the buffer full
@@ -101,23 +108,26 @@ inline void send_all(int fd, std::span<iovec> parts, Deadline deadline) {
   }
 }
 
-// [u32 length][payload] in one sendmsg(): one syscall, one segment for small messages.
+// [u32 length][payload] in one call: send() of a frame assembled on the stack when small,
+// sendmsg() of two parts when large (framing.hpp); one segment either way.
 inline void send_frame_nosignal(int fd, std::span<const std::byte> message, Deadline deadline) {
-  const auto length = static_cast<std::uint32_t>(message.size());
-  std::array<iovec, 2> parts{{
-      {const_cast<std::uint32_t*>(&length), sizeof length},
-      {const_cast<std::byte*>(message.data()), message.size()},
-  }};
-  send_all(fd, parts, deadline);
+  with_frame(message, [&](std::span<iovec> parts) { send_all(fd, parts, deadline); });
 }
+
+// What cuts a blocking wait into slices: see the top of this file.
+enum class WaitSlices {
+  Timeouts,  // SO_RCVTIMEO/SO_SNDTIMEO on the socket
+  Ticker,    // none on the socket: the caller arms a SliceTicker before each send/receive
+};
 
 // Makes an accepted/connected socket ready for the hot path.
 template <class Socket>
-void prepare_socket(Socket& socket) {
+void prepare_socket(Socket& socket, WaitSlices slices = WaitSlices::Timeouts) {
   set_cloexec(socket.native_handle());
-  // Blocking, each wait bounded by a slice: see the top of this file. (Asio keeps no
-  // non-blocking state of its own for a socket it never set non-blocking.)
-  make_blocking_with_slice(socket.native_handle());
+  // Blocking, each wait bounded by a slice. (Asio keeps no non-blocking state of its own for
+  // a socket it never set non-blocking.)
+  if (slices == WaitSlices::Timeouts) make_blocking_with_slice(socket.native_handle());
+  else make_blocking(socket.native_handle());
   boost::system::error_code ec;
   if constexpr (std::is_same_v<typename Socket::protocol_type, boost::asio::ip::tcp>) {
     // Nagle would hold a small message back until the previous one is acknowledged.
@@ -147,7 +157,8 @@ boost::system::error_code open_listener(Acceptor& acceptor, const typename Accep
 
 // Accepts one connection, waiting at most until `deadline`.
 template <class Acceptor, class Socket>
-void accept_one(Acceptor& acceptor, Socket& socket, Deadline deadline, const char* waiting_for) {
+void accept_one(Acceptor& acceptor, Socket& socket, Deadline deadline, const char* waiting_for,
+                WaitSlices slices = WaitSlices::Timeouts) {
   for (;;) {
     boost::system::error_code ec;
     acceptor.accept(socket, ec);
@@ -159,7 +170,7 @@ void accept_one(Acceptor& acceptor, Socket& socket, Deadline deadline, const cha
     if (ec == boost::asio::error::interrupted || ec == boost::asio::error::connection_aborted) continue;
     throw_asio("accept", ec);
   }
-  prepare_socket(socket);
+  prepare_socket(socket, slices);
 }
 
 // Polls the listening socket for up to `timeout_ms`; true when a connection is waiting.
@@ -189,7 +200,7 @@ class StreamConnection final : public Connection {
   // Client: an already connected socket.
   StreamConnection(std::unique_ptr<boost::asio::io_context> io, Socket socket, std::size_t max_message)
       : io_(std::move(io)), socket_(std::move(socket)), reader_(max_message), max_message_(max_message) {
-    prepare_socket(socket_);
+    prepare_socket(socket_, WaitSlices::Ticker);
   }
 
   ~StreamConnection() override {
@@ -198,17 +209,21 @@ class StreamConnection final : public Connection {
 
   void accept(Deadline deadline) override {
     if (!acceptor_) return;  // the client connected in connect(); no handshake needed
-    accept_one(*acceptor_, socket_, deadline, "the client to connect");
+    accept_one(*acceptor_, socket_, deadline, "the client to connect", WaitSlices::Ticker);
     acceptor_->close();  // one client per channel; the name stays until we are destroyed
   }
 
   void send(std::span<const std::byte> message, Deadline deadline) override {
     check_size(message.size(), max_message_);
-    send_frame_nosignal(fd(), message, deadline);
+    const int socket = fd();
+    ticker_.arm();
+    send_frame_nosignal(socket, message, deadline);
   }
 
   std::size_t receive(std::span<std::byte> buffer, Deadline deadline) override {
-    return reader_.receive(fd(), buffer, deadline);
+    const int socket = fd();
+    ticker_.arm();
+    return reader_.receive(socket, buffer, deadline);
   }
 
  private:
@@ -223,6 +238,7 @@ class StreamConnection final : public Connection {
   std::string owned_path_;
   FrameReader reader_;
   std::size_t max_message_;
+  SliceTicker ticker_;  // armed at the first send/receive, in the thread that makes it
 };
 
 // The one-shot demo: every reader that connects gets one framed copy, then the socket closes.

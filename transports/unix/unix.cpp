@@ -5,8 +5,8 @@
 // a blocking socket whose waits are cut into slices by SO_RCVTIMEO/SO_SNDTIMEO (one
 // syscall per wait, deadlines still kept: see asio_stream.hpp) — no Asio state, no event
 // loop, no allocation per message on the hot path. Each message is a
-// [u32 length][payload] frame sent with one sendmsg() (MSG_NOSIGNAL: a vanished reader is
-// PeerGone, not SIGPIPE); the receiver reads ahead through a 64 KiB buffer, so a stream of
+// [u32 length][payload] frame sent with one send() (assembled on the stack when small) or
+// sendmsg() (MSG_NOSIGNAL: a vanished reader is PeerGone, not SIGPIPE); the receiver reads ahead through a 64 KiB buffer, so a stream of
 // small messages costs one read() per many messages, and a large payload is read straight
 // into the caller's buffer. Socket buffers keep the kernel defaults: a unix stream socket
 // charges queued bytes to the sender's SO_SNDBUF (212 KiB by default), which is already
