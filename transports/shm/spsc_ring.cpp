@@ -1,5 +1,9 @@
 #include "transports/shm/spsc_ring.hpp"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include <algorithm>
 #include <bit>
 #include <cstdio>
@@ -19,6 +23,16 @@ std::string hex(std::uint64_t value) {
 }
 
 bool aligned(const std::byte* p) { return reinterpret_cast<std::uintptr_t>(p) % kBlockBytes == 0; }
+
+// PREFETCHW is reported by CPUID 0x80000001, ECX bit 8 (PRFCHW, "3dnowprefetch" in /proc/cpuinfo).
+bool cpu_has_prefetchw() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(0x80000001u, &eax, &ebx, &ecx, &edx) != 0 && (ecx & (1u << 8)) != 0;
+#else
+  return false;
+#endif
+}
 
 }  // namespace
 
@@ -83,6 +97,8 @@ RingView::RingView(std::span<std::byte> ring, std::string name) : name_(std::mov
   capacity_ = capacity;
   mask_ = capacity - 1;
   max_message_ = max_message;
+  static const bool has_prefetchw = cpu_has_prefetchw();
+  has_prefetchw_ = has_prefetchw;
 }
 
 void RingView::corrupt(const std::string& what) const {
