@@ -69,14 +69,24 @@ class Tally {
  public:
   explicit Tally(std::size_t size) : size_(size) {}
 
-  PayloadCheck check(std::span<const std::byte> message, std::uint64_t now) {
+  struct Arrival {
+    PayloadCheck check;
+    std::uint64_t now;  // when it counts as received
+  };
+  // A message has arrived: checks it and records its latency. A copied message is already in
+  // our buffer, so the clock is read first. One read in place (zero-copy) has had only its
+  // header looked at: it is checked first, because reading its bytes out of the channel is part
+  // of receiving it, as the copy is in the other mode.
+  Arrival arrived(std::span<const std::byte> message, bool in_place) {
+    std::uint64_t now = in_place ? 0 : now_ns();
     const PayloadCheck c = check_payload(message);
+    if (in_place) now = now_ns();
     if (!c.intact || message.size() != size_) ++corrupted_;
     if (c.sequence > expected_) lost_ += c.sequence - expected_;
     if (c.sequence < expected_) ++reordered_;
     else expected_ = c.sequence + 1;
     if (c.stamp_ns != 0) latency_.record(now - c.stamp_ns);
-    return c;
+    return {c, now};
   }
   std::uint64_t next_expected() const { return expected_; }
 
@@ -118,6 +128,18 @@ class Outbox {
       : connection_(connection), zero_copy_(spec.zero_copy), buffer_(spec.zero_copy ? 0 : spec.message_size) {}
   std::span<std::byte> next(std::size_t size, Deadline deadline) {
     return zero_copy_ ? connection_.loan(size, deadline) : std::span(buffer_).first(size);
+  }
+  // Writing message `seq` into `message` (from next()) takes two steps, so that the clock is
+  // read where sending starts: prepare() before it, stamp() with its reading (0: warm-up). In
+  // copy mode prepare() fills our buffer and stamp() sets the stamp, since send() copying into
+  // the channel is what counts. In place (zero-copy), writing the bytes into the channel is that
+  // part, so prepare() does nothing and stamp() writes the whole message.
+  void prepare(std::span<std::byte> message, std::uint64_t seq) {
+    if (!zero_copy_) fill_payload(message, seq, 0);
+  }
+  void stamp(std::span<std::byte> message, std::uint64_t seq, std::uint64_t stamp_ns) {
+    if (zero_copy_) fill_payload(message, seq, stamp_ns);
+    else stamp_payload(message, stamp_ns);
   }
   void send(std::span<std::byte> message, Deadline deadline) {
     if (zero_copy_) connection_.commit();
@@ -169,17 +191,18 @@ json send_stream(Connection& connection, const RunSpec& spec, std::uint64_t marg
   std::uint64_t measured = 0, first_send = 0, last_send = 0, pacing_ns = 0;
   for (std::uint64_t seq = 0; measured < spec.messages; ++seq) {
     const std::span<std::byte> message = outbox.next(spec.message_size, deadline);
-    fill_payload(message, seq, 0);
+    outbox.prepare(message, seq);
     const std::uint64_t spun = spec.rate != 0 ? wait_until(clock, schedule.due(seq), margin) : 0;
     if (warmup.active(seq)) {
-      outbox.send(message, deadline);  // stamp 0: not measured
+      outbox.stamp(message, seq, 0);  // not measured
+      outbox.send(message, deadline);
       continue;
     }
     if (measured++ == 0) cpu.start();
     pacing_ns += spun;
     last_send = now_ns();
     if (first_send == 0) first_send = last_send;
-    stamp_payload(message, spec.rate != 0 ? schedule.due(seq) : last_send);  // last: filling is not latency
+    outbox.stamp(message, seq, spec.rate != 0 ? schedule.due(seq) : last_send);
     outbox.send(message, deadline);
   }
   cpu.stop();
@@ -218,8 +241,7 @@ json run_stream_client(const PeerOptions& o, Deadline deadline) {
   // Count by sequence number so that a lost message cannot make us wait for one more.
   while (tally.next_expected() < last) {
     const std::span<const std::byte> message = inbox.next(deadline);
-    const std::uint64_t now = now_ns();
-    const PayloadCheck c = tally.check(message, now);
+    const auto [c, now] = tally.arrived(message, spec.zero_copy);
     inbox.done();
     if (c.stamp_ns == 0) {
       start = now;
@@ -279,18 +301,19 @@ json run_pingpong_client(const PeerOptions& o, Deadline deadline) {
   std::uint64_t start = 0, measured = 0;
   for (std::uint64_t seq = 0; measured < spec.messages; ++seq) {
     const std::span<std::byte> out = outbox.next(spec.message_size, deadline);
-    fill_payload(out, seq, 0);
+    outbox.prepare(out, seq);
     if (!warmup.active(seq)) {
       if (measured++ == 0) {
         cpu.start();
         start = now_ns();
       }
-      stamp_payload(out, now_ns());
+      outbox.stamp(out, seq, now_ns());
+    } else {
+      outbox.stamp(out, seq, 0);
     }
     outbox.send(out, deadline);
-    const std::span<const std::byte> echo = inbox.next(deadline);
-    tally.check(echo, now_ns());  // the clock after the echo arrived (not an argument beside it:
-    inbox.done();                 // the order of evaluating arguments is unspecified)
+    tally.arrived(inbox.next(deadline), spec.zero_copy);  // reads the clock once the echo is in hand
+    inbox.done();
   }
   const std::uint64_t end = now_ns();
   cpu.stop();
@@ -342,8 +365,7 @@ json run_fanout_client(const PeerOptions& o, Deadline deadline) {
     } else {
       n = connection->receive(buffer, deadline);
     }
-    const std::uint64_t now = now_ns();
-    const PayloadCheck c = tally.check(std::span(buffer).first(n), now);
+    const auto [c, now] = tally.arrived(std::span(buffer).first(n), /*in_place=*/false);
     if (c.stamp_ns == 0) continue;
     if (received++ == 0) {
       last = c.sequence + spec.messages;
