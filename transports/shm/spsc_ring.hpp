@@ -59,9 +59,9 @@ constexpr bool ring_fits(std::uint64_t capacity, std::uint64_t max_message) {
   return max_message >= 1 && record_bytes(max_message) <= capacity / 2;
 }
 
-// The power of two >= max(1 MiB, 4 × max_message): room for at least four of the largest messages
-// in flight, so a writer rarely waits on a reader busy with one, while rings for messages up to
-// 256 KiB stay inside L2 (see kDefaultMinCapacity).
+// The power of two >= max(1 MiB, 4 × max_message, min(4 MiB, 64 × max_message)): room for at least
+// four of the largest messages in flight, so a writer rarely waits on a reader busy with one, and
+// 64 of them up to 4 MiB for big messages (see kRoomyCapacity in spsc_ring.cpp).
 std::uint64_t default_capacity(std::size_t max_message);
 
 // The creator's side: writes a fresh header and zero indices into `ring` (ring_bytes(capacity)
