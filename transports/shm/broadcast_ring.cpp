@@ -131,9 +131,12 @@ void BroadcastWriter::accept(Deadline deadline) {
     // below return at once; one that bumped it before is visible in the attention word.
     const std::uint32_t seq = std::atomic_ref(*space_seq()).load(std::memory_order_acquire);
     attend_doorbells(attention().load(std::memory_order_acquire), /*sending=*/false);
+    // Done once every reader has been adopted, before looking at pids: one that has already
+    // left again (it may, as soon as it is adopted) is then send()'s to drop and count, not a
+    // reason to wait here for a reader that will never come.
+    if (live_readers() >= readers_) return;
     const Clock::time_point now = Clock::now();
     check_liveness(now, /*sending=*/false);
-    if (live_readers() >= readers_) return;
     if (now >= deadline)
       throw Error(Errc::Timeout, "timed out waiting for readers of channel '" + channel_ + "': " +
                                      std::to_string(live_readers()) + " of " + std::to_string(readers_) + " joined");
