@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "transports/shm/spsc_ring.hpp"  // ring_fits
+#include "transports/shm/record_defect.hpp"
 
 namespace ipcmark::shm {
 namespace {
@@ -426,19 +427,7 @@ std::string BroadcastReader::who() const {
 }
 
 void BroadcastReader::reject_record(RecordHeader record, std::uint64_t offset, std::uint64_t available) const {
-  const std::string at = " at offset " + std::to_string(offset);
-  const std::uint64_t to_wrap = capacity_ - offset;
-  if (record.kind == static_cast<std::uint32_t>(RecordKind::Padding))
-    corrupt("padding record of " + std::to_string(record.length) + " bytes" + at + " does not end at the wrap point " +
-            std::to_string(to_wrap) + " bytes on, within the " + std::to_string(available) + " bytes published");
-  if (record.kind != static_cast<std::uint32_t>(RecordKind::Data))
-    corrupt("unknown record kind " + std::to_string(record.kind) + at);
-  if (record.length == 0 || record.length > max_message_)
-    corrupt("record length " + std::to_string(record.length) + at + " is outside 1.." + std::to_string(max_message_));
-  if (record_bytes(record.length) > to_wrap)
-    corrupt("record of " + std::to_string(record.length) + " bytes" + at + " crosses the wrap point");
-  corrupt("record of " + std::to_string(record.length) + " bytes" + at + " extends past the tail (" +
-          std::to_string(available) + " bytes published)");
+  corrupt(record_defect(record, offset, available, capacity_, max_message_));
 }
 
 void BroadcastReader::reject_buffer(std::uint32_t length, std::size_t buffer) const {

@@ -1,0 +1,22 @@
+#include "transports/shm/record_defect.hpp"
+
+namespace ipcmark::shm {
+
+std::string record_defect(RecordHeader record, std::uint64_t offset, std::uint64_t available, std::uint64_t capacity,
+                          std::uint32_t max_message) {
+  const std::string at = " at offset " + std::to_string(offset);
+  const std::uint64_t to_wrap = capacity - offset;
+  if (record.kind == static_cast<std::uint32_t>(RecordKind::Padding))
+    return "padding record of " + std::to_string(record.length) + " bytes" + at + " does not end at the wrap point " +
+           std::to_string(to_wrap) + " bytes on, within the " + std::to_string(available) + " bytes published";
+  if (record.kind != static_cast<std::uint32_t>(RecordKind::Data))
+    return "unknown record kind " + std::to_string(record.kind) + at;
+  if (record.length == 0 || record.length > max_message)
+    return "record length " + std::to_string(record.length) + at + " is outside 1.." + std::to_string(max_message);
+  if (record_bytes(record.length) > to_wrap)
+    return "record of " + std::to_string(record.length) + " bytes" + at + " crosses the wrap point";
+  return "record of " + std::to_string(record.length) + " bytes" + at + " extends past the tail (" +
+         std::to_string(available) + " bytes published)";
+}
+
+}  // namespace ipcmark::shm
