@@ -3,7 +3,7 @@
 // A valid ring is laid out first (otherwise every input dies at the magic check), then the input
 // overwrites it: the writer's tail, the data area and, when the first byte says so, the header too.
 // The reader then receives until it fails; after each message the next 8 input bytes (if any)
-// become the writer's new tail, as a live hostile writer would publish. The ring lives in a heap
+// become the record header where the reader looks next, as a live hostile writer would publish. The ring lives in a heap
 // block of exactly its size and the reader's buffer is exactly max_message bytes, so ASan catches
 // any read or write outside either. The only acceptable outcomes are messages, Corrupt and Timeout.
 #include <cstddef>
@@ -68,8 +68,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (int messages = 0; messages < 64; ++messages) {
       const std::size_t n = reader.receive<SpinWait>(out, now);
       if (n == 0 || n > out.size()) __builtin_trap();
-      if (in.take(&tail, sizeof tail) == sizeof tail)
-        std::memcpy(memory + RingOffsets::writer + offsetof(WriterBlock, tail), &tail, sizeof tail);
+      std::uint64_t header = 0;
+      if (in.take(&header, sizeof header) == sizeof header) {
+        std::uint64_t head = 0;  // the reader's, as it published it
+        std::memcpy(&head, memory + RingOffsets::reader + offsetof(ReaderBlock, head), sizeof head);
+        std::memcpy(memory + RingOffsets::data + (head & (capacity - 1)), &header, sizeof header);
+      }
     }
   } catch (const Error& e) {
     accept_only_corrupt_or_timeout(e);

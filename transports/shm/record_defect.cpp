@@ -8,7 +8,8 @@ std::string record_defect(RecordHeader record, std::uint64_t offset, std::uint64
   const std::uint64_t to_wrap = capacity - offset;
   if (record.kind == static_cast<std::uint32_t>(RecordKind::Padding))
     return "padding record of " + std::to_string(record.length) + " bytes" + at + " does not end at the wrap point " +
-           std::to_string(to_wrap) + " bytes on, within the " + std::to_string(available) + " bytes published";
+           std::to_string(to_wrap) + " bytes on" +
+           (available < to_wrap ? ", within the " + std::to_string(available) + " bytes published" : "");
   if (record.kind != static_cast<std::uint32_t>(RecordKind::Data))
     return "unknown record kind " + std::to_string(record.kind) + at;
   if (record.length == 0 || record.length > max_message)

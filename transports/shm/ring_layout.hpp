@@ -25,7 +25,7 @@
 namespace ipcmark::shm {
 
 inline constexpr std::uint64_t kRingMagic = 0x31474e52'4d435049;  // "IPCMRNG1" read little-endian
-inline constexpr std::uint32_t kRingVersion = 1;
+inline constexpr std::uint32_t kRingVersion = 2;  // 2: the record header is the publication (spsc_ring.hpp)
 inline constexpr std::size_t kBlockBytes = 128;  // one adjacent-line pair
 inline constexpr std::size_t kHeaderBytes = 3 * kBlockBytes;
 inline constexpr std::size_t kRecordAlign = 8;
@@ -52,7 +52,7 @@ struct RingHeader {
 };
 
 struct WriterBlock {
-  std::uint64_t tail;  // total bytes ever written (records + padding); 8-aligned
+  std::uint64_t tail;  // total bytes ever written (records + padding); 8-aligned; readers poll headers
   std::byte pad0[56];
   std::uint32_t data_seq;         // futex word: bumped by the writer to wake a reader
   std::uint32_t writer_sleeping;  // 1 while the writer sleeps on ReaderBlock::space_seq
@@ -73,7 +73,8 @@ struct RecordHeader {
   std::uint32_t kind;
 };
 
-// Kind 0 is deliberately invalid, so zeroed memory never parses as a record.
+// Kind 0 means "nothing published here yet": the reader waits on it (see the end mark in
+// spsc_ring.hpp). The header is stored and loaded as one 8-byte word.
 enum class RecordKind : std::uint32_t {
   Data = 1,
   Padding = 2,  // skip to the wrap point; `length` == bytes from the end of this header to there

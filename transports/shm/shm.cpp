@@ -116,6 +116,7 @@ class ShmConnection final : public Connection {
   }
 
   std::size_t receive(std::span<std::byte> buffer, Deadline deadline) override {
+    if (!in_.ready()) out_.demote_last_record();  // about to wait: hand our last message over
     return in_.receive<Wait>(buffer, deadline, peer_);
   }
 
@@ -130,7 +131,10 @@ class ShmConnection final : public Connection {
     out_.commit();
   }
 
-  std::span<const std::byte> view(Deadline deadline) override { return in_.view<Wait>(deadline, peer_); }
+  std::span<const std::byte> view(Deadline deadline) override {
+    if (!in_.ready()) out_.demote_last_record();
+    return in_.view<Wait>(deadline, peer_);
+  }
 
   void release() override {
     if (!in_.has_view()) throw Error(Errc::InvalidArgument, "release() without a view on '" + region_.name() + "'");

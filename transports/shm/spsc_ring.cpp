@@ -41,6 +41,16 @@ bool cpu_has_prefetchw() noexcept {
 #endif
 }
 
+// CLDEMOTE is reported by CPUID 7.0, ECX bit 25.
+bool cpu_has_cldemote() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) != 0 && (ecx & (1u << 25)) != 0;
+#else
+  return false;
+#endif
+}
+
 }  // namespace
 
 std::uint64_t default_capacity(std::size_t max_message) {
@@ -68,6 +78,9 @@ void initialise_ring(std::span<std::byte> ring, const RingParams& params) {
   header.max_message = params.max_message;
   header.server_pid = params.server_pid;
   header.server_waits = params.server_waits;
+  // The reader starts at offset 0 and takes a non-zero header there for a record: a fresh mapping
+  // is zero, any other memory must say "nothing yet" there (see the end mark in spsc_ring.hpp).
+  std::memset(ring.data() + RingOffsets::data, 0, sizeof(RecordHeader));
   // release: a process that acquires the magic sees the whole header and the zero indices.
   std::atomic_ref(header.magic).store(kRingMagic, std::memory_order_release);
 }
@@ -107,6 +120,8 @@ RingView::RingView(std::span<std::byte> ring, std::string name) : name_(std::mov
   max_message_ = max_message;
   static const bool has_prefetchw = cpu_has_prefetchw();
   has_prefetchw_ = has_prefetchw;
+  static const bool has_cldemote = cpu_has_cldemote();
+  has_cldemote_ = has_cldemote;
 }
 
 void RingView::corrupt(const std::string& what) const {
@@ -142,12 +157,13 @@ void RingWriter::reject_busy() const {
 
 RingReader::RingReader(std::span<std::byte> ring, std::string name) : RingView(ring, std::move(name)) {
   head_ = std::atomic_ref(reader_->head).load(std::memory_order_acquire);
-  tail_cache_ = std::atomic_ref(writer_->tail).load(std::memory_order_acquire);
-  check_indices(head_, tail_cache_);
+  // Checked once, at attach: a ring that is already inconsistent is refused before any wait.
+  check_indices(head_, std::atomic_ref(writer_->tail).load(std::memory_order_acquire));
 }
 
-void RingReader::reject_record(RecordHeader record, std::uint64_t offset, std::uint64_t available) const {
-  corrupt(record_defect(record, offset, available, capacity_, max_message_));
+void RingReader::reject_record(RecordHeader record, std::uint64_t offset) const {
+  // Everything up to the wrap point may be published: the header, not a tail, says what is.
+  corrupt(record_defect(record, offset, capacity_ - offset, capacity_, max_message_));
 }
 
 void RingReader::reject_buffer(std::uint32_t length, std::size_t buffer) const {
