@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <iostream>
 #include <thread>
 
@@ -20,6 +21,7 @@
 #include "harness/command.hpp"
 #include "harness/context.hpp"
 #include "harness/floor.hpp"
+#include "harness/floor_drift.hpp"
 #include "harness/peer.hpp"
 #include "harness/report.hpp"
 #include "harness/results.hpp"
@@ -135,10 +137,13 @@ int command_run(const RunFlags& f) {
   context["shuffle_seed"] = options.seed;
   context["timer_cost_ns"] = measure_timer_cost_ns();
   std::vector<std::string> floor_warnings;
+  std::map<std::string, CpuPair> floor_cpus;  // where each placement's floor is re-sampled
+  const std::string first_placement(to_string(specs.front().placement.placement));
   if (!f.no_floor) {
     context["floor_by_placement"] = measure_floors(specs, floor_warnings);
+    for (const RunSpec& spec : specs) floor_cpus.emplace(to_string(spec.placement.placement), spec.placement.cpus);
     // The floor of the first placement (cross by default), where tools look for one.
-    context["floor"] = context["floor_by_placement"][std::string(to_string(specs.front().placement.placement))];
+    context["floor"] = context["floor_by_placement"][first_placement];
   }
   // Said once, in the report at the end (and kept in the results file).
   std::vector<std::string> warnings = environment_warnings(context, static_cast<int>(allowed.size()));
@@ -155,6 +160,8 @@ int command_run(const RunFlags& f) {
   auto next_write = Clock::now();
   const auto results = run_all(specs, options, [&](const RunResult& r, std::size_t done, std::size_t total) {
     so_far.push_back(r);
+    if (!floor_cpus.empty() && total >= 2 && done == total / 2)  // halfway (floor_drift.hpp)
+      sample_cacheline_floor(context["floor_by_placement"], floor_cpus);
     // A valid file all along (a killed harness loses at most the last seconds), but not
     // rewritten after every run: with histograms a full suite's file is megabytes.
     if (Clock::now() >= next_write) {
@@ -171,6 +178,11 @@ int command_run(const RunFlags& f) {
                               r.spec.name().c_str(), r.repetition_index, r.error.c_str());
   });
   if (progress) std::fprintf(stderr, "\r\033[K");
+  if (!floor_cpus.empty() && !runs_interrupted()) {
+    sample_cacheline_floor(context["floor_by_placement"], floor_cpus);
+    for (const std::string& w : settle_cacheline_floor(context["floor_by_placement"])) warnings.push_back(w);
+    context["floor"] = context["floor_by_placement"][first_placement];
+  }
   for (const std::string& w : result_warnings(results)) warnings.push_back(w);
   context["warnings"] = warnings;
   const nlohmann::json document = results_document(context, results);

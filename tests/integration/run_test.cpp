@@ -57,6 +57,9 @@ TEST(Run, TinySuiteOverShmBothWaitsAndPipeProducesCleanCompleteRows) {
   EXPECT_EQ(context["json_schema_version"], 2);
   EXPECT_GT(context["floor"]["futex_rtt_ns"].get<double>(), 0.0);
   EXPECT_GT(context["floor"]["memcpy_l2_bytes_per_second"].get<double>(), 0.0);
+  // The cache-line floor is sampled at the start, halfway and at the end (harness/floor_drift.hpp).
+  ASSERT_TRUE(context["floor"]["cacheline_rtt_samples_ns"].is_array());
+  EXPECT_EQ(context["floor"]["cacheline_rtt_samples_ns"].size(), 3u);
   EXPECT_GT(context["timer_cost_ns"].get<double>(), 0.0);
   EXPECT_TRUE(context["caches"].is_array());
 
