@@ -190,7 +190,10 @@ class RingWriter : public RingView {
   std::uint64_t tail_;        // ours: the only copy we trust
   std::uint64_t head_cache_;  // the reader's, as last seen; head_cache_ <= real head
   Claim loan_;                // the loan awaiting commit(); bytes 0: none
-  Claim last_;                // the last record published, until demote_last_record()
+  // The last record published, until demote_last_record(): where its header is and where its
+  // end mark ends (0: none, or pushed already).
+  std::uint64_t last_at_ = 0;
+  std::uint64_t last_end_ = 0;
 };
 
 class RingReader : public RingView {
@@ -273,6 +276,12 @@ RingWriter::Claim RingWriter::claim(std::size_t length, Deadline deadline, Peer 
 }
 
 inline void RingWriter::publish(const Claim& claimed) noexcept {
+  // Noted before the stores into the ring, as two plain words: copying the Claim afterwards
+  // compiled to 16-byte loads of two 8-byte stack stores, which cannot be forwarded, so the
+  // loads waited for every older store to retire, the header's included, and that one waits
+  // for the reader's copy of its line to be invalidated (perf: 92% of send()'s samples).
+  last_at_ = claimed.at;
+  last_end_ = claimed.at + record_bytes(claimed.length) + sizeof(RecordHeader);
   publish_header(claimed.at, claimed.length, RecordKind::Data);
   // After the record it leads to: a reader that sees the padding finds the record complete.
   if (claimed.padding_at != kNoPadding)
@@ -280,18 +289,15 @@ inline void RingWriter::publish(const Claim& claimed) noexcept {
   tail_ += claimed.bytes;
   std::atomic_ref(writer_->tail).store(tail_, std::memory_order_relaxed);
   if (peer_may_sleep_) wake_if_sleeping(data_slot());
-  last_ = claimed;
   own_next_lines();
 }
 
 inline void RingWriter::demote_last_record() noexcept {
-  if (last_.bytes == 0) return;
-  const Claim record = std::exchange(last_, Claim{});
-  if (!has_cldemote_ || record.bytes > kDemoteBytes) return;
+  const std::uint64_t end = std::exchange(last_end_, 0);
+  if (!has_cldemote_ || end == 0 || end - last_at_ > kDemoteBytes) return;
 #if defined(__x86_64__) || defined(__i386__)
   // From the header's line to the end mark's, which the reader reads next.
-  const std::uint64_t end = record.at + record_bytes(record.length) + sizeof(RecordHeader);
-  for (std::uint64_t line = record.at & ~std::uint64_t{63}; line < end; line += 64)
+  for (std::uint64_t line = last_at_ & ~std::uint64_t{63}; line < end; line += 64)
     asm volatile("cldemote %0" ::"m"(data_[line & mask_]));
 #endif
 }
