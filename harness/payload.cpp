@@ -13,11 +13,13 @@ constexpr std::uint64_t kWordStep = 0xBF58476D1CE4E5B9ULL;
 std::uint64_t pattern_word(std::uint64_t key, std::uint64_t index) noexcept { return key + index * kWordStep; }
 
 // Every byte of every message is written and checked, so this is the harness's hot loop:
-// compiled for AVX2 too, chosen at load time, it runs about twice as fast on 64 KiB.
+// compiled for AVX2 and AVX-512 too, chosen at load time. AVX2 runs about twice as fast on
+// 64 KiB as the default; AVX-512 checks 64 KiB in 654 instead of 1042 ns here (fill: 1.36 vs
+// 1.43 us, bound by stores), which took shm zero-copy stream/65536 from 18.3 to 21 GB/s.
 // Not under ThreadSanitizer: GCC instruments the ifunc resolver, which the dynamic loader
 // runs before TSan is initialised, and every binary crashes at load time.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
-#define IPCMARK_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#define IPCMARK_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define IPCMARK_VECTOR_CLONES
 #endif
