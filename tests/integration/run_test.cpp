@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -260,14 +262,17 @@ TEST(Run, ZeroCopyRowsCheckEveryByteAcrossProcesses) {
 }
 
 TEST(Run, ScenarioFilesInTheRepositoryAreValid) {
-  for (const char* file : {"default.json", "seed.json", "physical-limit.json"}) {
-    const auto r = testing::ipcmark({"run", "--scenario", std::string(IPCMARK_SOURCE_DIR) + "/scenarios/" + file,
-                                     "--transports", "nope"},
-                                    10);
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(IPCMARK_SOURCE_DIR) + "/scenarios")) {
+    if (entry.path().extension() != ".json") continue;
+    ++files;
+    const std::string file = entry.path().filename().string();
+    const auto r = testing::ipcmark({"run", "--scenario", entry.path().string(), "--transports", "nope"}, 10);
     // Parsing succeeded (the override was what failed), so the file itself is valid.
     EXPECT_EQ(r.exit_code, 2) << file;
     EXPECT_THAT(r.err, ::testing::HasSubstr("unknown transport 'nope'")) << file << ": " << r.err;
   }
+  EXPECT_GE(files, 4);  // default, seed, physical-limit, physical-limit-open-loop
 }
 
 }  // namespace
