@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/unit/ring_support.hpp"
 #include "transports/fanout.hpp"
 #include "transports/shm/broadcast_ring.hpp"
 #include "transports/shm/fanout.hpp"
@@ -32,59 +33,29 @@ const std::string kName = "fan-test";
 class FanMemory {
  public:
   FanMemory(std::uint64_t capacity, std::uint32_t max_message, int readers, std::uint32_t waits = kWaitsBlock)
-      : storage_(broadcast_bytes(capacity) + kBlockBytes), region_(align(storage_.data()), broadcast_bytes(capacity)) {
-    initialise_broadcast(region_, BroadcastParams{capacity, max_message, readers, 0, waits});
+      : memory_(broadcast_bytes(capacity)) {
+    initialise_broadcast(span(), BroadcastParams{capacity, max_message, readers, 0, waits});
   }
-  std::span<std::byte> span() const { return region_; }
-  BroadcastHeader& header() const { return *reinterpret_cast<BroadcastHeader*>(region_.data()); }
+  std::span<std::byte> span() const { return memory_.span(); }
+  BroadcastHeader& header() const { return *reinterpret_cast<BroadcastHeader*>(span().data()); }
   BroadcastWriterBlock& writer_block() const {
-    return *reinterpret_cast<BroadcastWriterBlock*>(region_.data() + BroadcastOffsets::writer);
+    return *reinterpret_cast<BroadcastWriterBlock*>(span().data() + BroadcastOffsets::writer);
   }
   std::uint64_t& attention() const {
-    return reinterpret_cast<BroadcastReadersBlock*>(region_.data() + BroadcastOffsets::readers)->attention;
+    return reinterpret_cast<BroadcastReadersBlock*>(span().data() + BroadcastOffsets::readers)->attention;
   }
-  ReaderSlot& slot(int i) const { return reinterpret_cast<ReaderSlot*>(region_.data() + BroadcastOffsets::slots)[i]; }
-  std::byte* data() const { return region_.data() + BroadcastOffsets::data; }
+  ReaderSlot& slot(int i) const { return reinterpret_cast<ReaderSlot*>(span().data() + BroadcastOffsets::slots)[i]; }
+  std::byte* data() const { return span().data() + BroadcastOffsets::data; }
   std::uint64_t tail() const { return std::atomic_ref(writer_block().tail).load(std::memory_order_acquire); }
 
  private:
-  static std::byte* align(std::byte* p) {
-    const auto address = reinterpret_cast<std::uintptr_t>(p);
-    return p + ((kBlockBytes - address % kBlockBytes) % kBlockBytes);
-  }
-  std::vector<std::byte> storage_;
-  std::span<std::byte> region_;
+  test_support::AlignedBytes memory_;
 };
 
-// Deterministic contents and sizes: any reordering, loss or tear shows up.
-std::byte pattern(std::uint64_t seq, std::size_t i) { return std::byte(static_cast<unsigned char>(seq * 131 + i * 7 + 1)); }
+using namespace test_support;
+
+// Deterministic sizes: any reordering, loss or tear shows up (contents: test_support::pattern).
 std::size_t size_of(std::uint64_t seq, std::size_t max) { return 1 + (seq * 2654435761u) % max; }
-
-std::vector<std::byte> message(std::uint64_t seq, std::size_t size) {
-  std::vector<std::byte> bytes(size);
-  for (std::size_t i = 0; i < size; ++i) bytes[i] = pattern(seq, i);
-  return bytes;
-}
-
-bool has_contents(std::span<const std::byte> bytes, std::uint64_t seq) {
-  for (std::size_t i = 0; i < bytes.size(); ++i)
-    if (bytes[i] != pattern(seq, i)) return false;
-  return true;
-}
-
-Deadline past() { return Clock::now() - 1s; }
-Deadline generous() { return Clock::now() + 20s; }
-
-template <class F>
-Error error_from(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no ipcmark::Error was thrown";
-  return Error(Errc::System, "");
-}
 
 bool contains(const Error& e, const std::string& text) { return std::string(e.what()).find(text) != std::string::npos; }
 

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/unit/ring_support.hpp"
 #include "transports/shm/spsc_ring.hpp"
 
 namespace ipcmark::shm {
@@ -19,64 +20,9 @@ using namespace std::chrono_literals;
 
 const std::string kName = "loan-ring";
 
-// One ring in an ordinary heap buffer, aligned like a mapping would be.
-class RingMemory {
- public:
-  RingMemory(std::uint64_t capacity, std::uint32_t max_message)
-      : storage_(ring_bytes(capacity) + kBlockBytes), ring_(align(storage_.data()), ring_bytes(capacity)) {
-    initialise_ring(ring_, RingParams{capacity, max_message});
-  }
-  std::span<std::byte> span() const { return ring_; }
-  WriterBlock& writer_block() const { return *reinterpret_cast<WriterBlock*>(ring_.data() + RingOffsets::writer); }
-  ReaderBlock& reader_block() const { return *reinterpret_cast<ReaderBlock*>(ring_.data() + RingOffsets::reader); }
-  std::byte* data() const { return ring_.data() + RingOffsets::data; }
-  void put_record(std::uint64_t offset, std::uint32_t length, std::uint32_t kind) const {
-    const RecordHeader record{length, kind};
-    std::memcpy(data() + offset, &record, sizeof record);
-  }
+using namespace test_support;
 
- private:
-  static std::byte* align(std::byte* p) {
-    const auto address = reinterpret_cast<std::uintptr_t>(p);
-    return p + ((kBlockBytes - address % kBlockBytes) % kBlockBytes);
-  }
-  std::vector<std::byte> storage_;
-  std::span<std::byte> ring_;
-};
-
-std::byte pattern(std::uint64_t seq, std::size_t i) {
-  return std::byte(static_cast<unsigned char>(seq * 131 + i * 7 + 1));
-}
-
-void fill(std::span<std::byte> bytes, std::uint64_t seq) {
-  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = pattern(seq, i);
-}
-
-bool has_contents(std::span<const std::byte> bytes, std::uint64_t seq) {
-  for (std::size_t i = 0; i < bytes.size(); ++i)
-    if (bytes[i] != pattern(seq, i)) return false;
-  return true;
-}
-
-Deadline past() { return Clock::now() - 1s; }
-Deadline generous() { return Clock::now() + 60s; }
-
-template <class F>
-Error error_from(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no ipcmark::Error was thrown";
-  return Error(Errc::System, "");
-}
-
-void expect_corrupt(const Error& e, const std::string& detail) {
-  EXPECT_EQ(e.code(), Errc::Corrupt) << e.what();
-  EXPECT_NE(std::string(e.what()).find("corrupt region '" + kName + "': "), std::string::npos) << e.what();
-  EXPECT_NE(std::string(e.what()).find(detail), std::string::npos) << e.what();
-}
+void expect_corrupt(const Error& e, const std::string& detail) { test_support::expect_corrupt(e, kName, detail); }
 
 // ---- round trips ------------------------------------------------------------------------------
 
