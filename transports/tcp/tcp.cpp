@@ -109,8 +109,8 @@ unsigned short read_port(const std::string& channel, const std::string& path) {
 }
 
 // Listens on an ephemeral loopback port and publishes it under the channel's name.
-std::unique_ptr<Protocol::acceptor> listen_on(boost::asio::io_context& io, const std::string& channel,
-                                              const std::string& path) {
+std::unique_ptr<Protocol::acceptor> bind_and_listen(boost::asio::io_context& io, const std::string& channel,
+                                                    const std::string& path) {
   auto acceptor = std::make_unique<Protocol::acceptor>(io);
   const auto ec = asio_sockets::open_listener(*acceptor, Protocol::endpoint(boost::asio::ip::address_v4::loopback(), 0));
   if (ec) asio_sockets::throw_asio("bind 127.0.0.1", ec);
@@ -121,7 +121,7 @@ std::unique_ptr<Protocol::acceptor> listen_on(boost::asio::io_context& io, const
   return acceptor;
 }
 
-Protocol::socket connect_to(boost::asio::io_context& io, const std::string& channel) {
+Protocol::socket connect_socket(boost::asio::io_context& io, const std::string& channel) {
   const std::string path = port_path(channel);
   const unsigned short port = read_port(channel, path);
   Protocol::socket socket(io);
@@ -136,50 +136,14 @@ Protocol::socket connect_to(boost::asio::io_context& io, const std::string& chan
   return socket;
 }
 
-void check_config(const ChannelConfig& config) {
-  if (config.max_message == 0 || config.max_message > kMaxStreamMessage)
-    throw Error(Errc::MessageTooLarge, "tcp messages are limited to 1.." + std::to_string(kMaxStreamMessage) + " bytes");
-}
-
-std::unique_ptr<Connection> serve(const ChannelConfig& config) {
-  check_config(config);
-  const std::string path = port_path(config.channel);
-  auto io = std::make_unique<boost::asio::io_context>(1);
-  auto acceptor = listen_on(*io, config.channel, path);
-  return std::make_unique<asio_sockets::StreamConnection<Protocol>>(std::move(io), std::move(acceptor), path,
-                                                                     config.max_message);
-}
-
-std::unique_ptr<Connection> connect(const ChannelConfig& config) {
-  check_config(config);
-  auto io = std::make_unique<boost::asio::io_context>(1);
-  auto socket = connect_to(*io, config.channel);
-  return std::make_unique<asio_sockets::StreamConnection<Protocol>>(std::move(io), std::move(socket),
-                                                                     config.max_message);
-}
-
-void remove(const std::string& channel) { ::unlink(port_path(channel).c_str()); }
-
-std::unique_ptr<Publication> publish(const std::string& channel, std::size_t size,
-                                     std::span<const std::byte> message, bool replace) {
-  if (message.size() > size)
-    throw Error(Errc::InvalidArgument, "message of " + std::to_string(message.size()) +
-                                           " bytes does not fit the channel size of " + std::to_string(size));
-  if (message.size() > kMaxStreamMessage)
-    throw Error(Errc::MessageTooLarge, "tcp messages are limited to " + std::to_string(kMaxStreamMessage) + " bytes");
-  const std::string path = port_path(channel);
-  if (replace) ::unlink(path.c_str());
-  auto io = std::make_unique<boost::asio::io_context>(1);
-  auto acceptor = listen_on(*io, channel, path);
-  return std::make_unique<asio_sockets::StreamPublication<Protocol>>(std::move(io), std::move(acceptor), path,
-                                                                      message);
-}
-
-std::string fetch(const std::string& channel, Deadline deadline) {
-  boost::asio::io_context io(1);
-  auto socket = connect_to(io, channel);
-  return asio_sockets::fetch_frame(socket, deadline, "tcp channel '" + channel + "'");
-}
+struct TcpEndpoints {
+  using Protocol = ipcmark::Protocol;
+  static constexpr const char* kName = "tcp";
+  static constexpr auto* path = &port_path;
+  static constexpr auto* listen_on = &bind_and_listen;
+  static constexpr auto* connect_to = &connect_socket;
+};
+using TcpTransport = asio_sockets::StreamTransport<TcpEndpoints>;
 
 }  // namespace
 
@@ -189,11 +153,11 @@ const Transport& tcp_transport() {
       .summary = "TCP over 127.0.0.1 with TCP_NODELAY (Asio setup, raw blocking I/O in deadline slices), length-prefixed frames",
       .has_wait_modes = false,
       .max_message = kMaxStreamMessage,
-      .serve = &serve,
-      .connect = &connect,
-      .remove = &remove,
-      .publish = &publish,
-      .fetch = &fetch,
+      .serve = &TcpTransport::serve,
+      .connect = &TcpTransport::connect,
+      .remove = &TcpTransport::remove,
+      .publish = &TcpTransport::publish,
+      .fetch = &TcpTransport::fetch,
   };
   return transport;
 }

@@ -290,4 +290,60 @@ std::string fetch_frame(Socket& socket, Deadline deadline, const std::string& wh
   return text;
 }
 
+// The Transport functions of a stream-socket transport (unix, tcp), which differ only in how a
+// channel's name becomes an endpoint. `Endpoints` provides:
+//   using Protocol;                      an Asio stream protocol
+//   static constexpr const char* kName;  "unix", "tcp": for messages
+//   static std::string path(const std::string& channel);  the channel's file
+//   static std::unique_ptr<Protocol::acceptor> listen_on(io_context&, channel, path);
+//   static Protocol::socket connect_to(io_context&, channel);
+template <class Endpoints>
+struct StreamTransport {
+  using Protocol = typename Endpoints::Protocol;
+
+  static void check_config(const ChannelConfig& config) {
+    if (config.max_message == 0 || config.max_message > kMaxStreamMessage)
+      throw Error(Errc::MessageTooLarge, std::string(Endpoints::kName) + " messages are limited to 1.." +
+                                             std::to_string(kMaxStreamMessage) + " bytes");
+  }
+
+  static std::unique_ptr<Connection> serve(const ChannelConfig& config) {
+    check_config(config);
+    const std::string path = Endpoints::path(config.channel);
+    auto io = std::make_unique<boost::asio::io_context>(1);
+    auto acceptor = Endpoints::listen_on(*io, config.channel, path);
+    return std::make_unique<StreamConnection<Protocol>>(std::move(io), std::move(acceptor), path, config.max_message);
+  }
+
+  static std::unique_ptr<Connection> connect(const ChannelConfig& config) {
+    check_config(config);
+    auto io = std::make_unique<boost::asio::io_context>(1);
+    auto socket = Endpoints::connect_to(*io, config.channel);
+    return std::make_unique<StreamConnection<Protocol>>(std::move(io), std::move(socket), config.max_message);
+  }
+
+  static void remove(const std::string& channel) { ::unlink(Endpoints::path(channel).c_str()); }
+
+  static std::unique_ptr<Publication> publish(const std::string& channel, std::size_t size,
+                                              std::span<const std::byte> message, bool replace) {
+    if (message.size() > size)
+      throw Error(Errc::InvalidArgument, "message of " + std::to_string(message.size()) +
+                                             " bytes does not fit the channel size of " + std::to_string(size));
+    if (message.size() > kMaxStreamMessage)
+      throw Error(Errc::MessageTooLarge, std::string(Endpoints::kName) + " messages are limited to " +
+                                             std::to_string(kMaxStreamMessage) + " bytes");
+    const std::string path = Endpoints::path(channel);
+    if (replace) ::unlink(path.c_str());
+    auto io = std::make_unique<boost::asio::io_context>(1);
+    auto acceptor = Endpoints::listen_on(*io, channel, path);
+    return std::make_unique<StreamPublication<Protocol>>(std::move(io), std::move(acceptor), path, message);
+  }
+
+  static std::string fetch(const std::string& channel, Deadline deadline) {
+    boost::asio::io_context io(1);
+    auto socket = Endpoints::connect_to(io, channel);
+    return fetch_frame(socket, deadline, std::string(Endpoints::kName) + " channel '" + channel + "'");
+  }
+};
+
 }  // namespace ipcmark::asio_sockets

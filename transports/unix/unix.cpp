@@ -2,7 +2,7 @@
 //
 // Chosen for speed: Asio (boost::asio::local::stream_protocol) creates, binds, listens,
 // accepts and connects; the messages then move on native_handle() with plain syscalls on
-// a blocking socket whose waits are cut into slices by SO_RCVTIMEO/SO_SNDTIMEO (one
+// a blocking socket whose waits are cut into slices by a per-thread SliceTicker (one
 // syscall per wait, deadlines still kept: see asio_stream.hpp) — no Asio state, no event
 // loop, no allocation per message on the hot path. Each message is a
 // [u32 length][payload] frame sent with one send() (assembled on the stack when small) or
@@ -48,8 +48,8 @@ std::string socket_path(const std::string& channel) {
 }
 
 // Binds and listens on the channel's socket file, which must not exist.
-std::unique_ptr<Protocol::acceptor> listen_on(boost::asio::io_context& io, const std::string& channel,
-                                              const std::string& path) {
+std::unique_ptr<Protocol::acceptor> bind_and_listen(boost::asio::io_context& io, const std::string& channel,
+                                                    const std::string& path) {
   auto acceptor = std::make_unique<Protocol::acceptor>(io);
   const auto ec = asio_sockets::open_listener(*acceptor, Protocol::endpoint(path));
   if (ec == boost::asio::error::address_in_use) throw_exists(channel, path);
@@ -57,7 +57,7 @@ std::unique_ptr<Protocol::acceptor> listen_on(boost::asio::io_context& io, const
   return acceptor;
 }
 
-Protocol::socket connect_to(boost::asio::io_context& io, const std::string& channel) {
+Protocol::socket connect_socket(boost::asio::io_context& io, const std::string& channel) {
   const std::string path = socket_path(channel);
   Protocol::socket socket(io);
   boost::system::error_code ec;
@@ -74,51 +74,14 @@ Protocol::socket connect_to(boost::asio::io_context& io, const std::string& chan
   return socket;
 }
 
-void check_config(const ChannelConfig& config) {
-  if (config.max_message == 0 || config.max_message > kMaxStreamMessage)
-    throw Error(Errc::MessageTooLarge,
-                "unix messages are limited to 1.." + std::to_string(kMaxStreamMessage) + " bytes");
-}
-
-std::unique_ptr<Connection> serve(const ChannelConfig& config) {
-  check_config(config);
-  const std::string path = socket_path(config.channel);
-  auto io = std::make_unique<boost::asio::io_context>(1);
-  auto acceptor = listen_on(*io, config.channel, path);
-  return std::make_unique<asio_sockets::StreamConnection<Protocol>>(std::move(io), std::move(acceptor), path,
-                                                                     config.max_message);
-}
-
-std::unique_ptr<Connection> connect(const ChannelConfig& config) {
-  check_config(config);
-  auto io = std::make_unique<boost::asio::io_context>(1);
-  auto socket = connect_to(*io, config.channel);
-  return std::make_unique<asio_sockets::StreamConnection<Protocol>>(std::move(io), std::move(socket),
-                                                                     config.max_message);
-}
-
-void remove(const std::string& channel) { ::unlink(socket_path(channel).c_str()); }
-
-std::unique_ptr<Publication> publish(const std::string& channel, std::size_t size,
-                                     std::span<const std::byte> message, bool replace) {
-  if (message.size() > size)
-    throw Error(Errc::InvalidArgument, "message of " + std::to_string(message.size()) +
-                                           " bytes does not fit the channel size of " + std::to_string(size));
-  if (message.size() > kMaxStreamMessage)
-    throw Error(Errc::MessageTooLarge, "unix messages are limited to " + std::to_string(kMaxStreamMessage) + " bytes");
-  const std::string path = socket_path(channel);
-  if (replace) ::unlink(path.c_str());
-  auto io = std::make_unique<boost::asio::io_context>(1);
-  auto acceptor = listen_on(*io, channel, path);
-  return std::make_unique<asio_sockets::StreamPublication<Protocol>>(std::move(io), std::move(acceptor), path,
-                                                                      message);
-}
-
-std::string fetch(const std::string& channel, Deadline deadline) {
-  boost::asio::io_context io(1);
-  auto socket = connect_to(io, channel);
-  return asio_sockets::fetch_frame(socket, deadline, "unix channel '" + channel + "'");
-}
+struct UnixEndpoints {
+  using Protocol = ipcmark::Protocol;
+  static constexpr const char* kName = "unix";
+  static constexpr auto* path = &socket_path;
+  static constexpr auto* listen_on = &bind_and_listen;
+  static constexpr auto* connect_to = &connect_socket;
+};
+using UnixTransport = asio_sockets::StreamTransport<UnixEndpoints>;
 
 }  // namespace
 
@@ -128,11 +91,11 @@ const Transport& unix_transport() {
       .summary = "Unix domain stream socket (Asio setup, raw blocking I/O in deadline slices), length-prefixed frames",
       .has_wait_modes = false,
       .max_message = kMaxStreamMessage,
-      .serve = &serve,
-      .connect = &connect,
-      .remove = &remove,
-      .publish = &publish,
-      .fetch = &fetch,
+      .serve = &UnixTransport::serve,
+      .connect = &UnixTransport::connect,
+      .remove = &UnixTransport::remove,
+      .publish = &UnixTransport::publish,
+      .fetch = &UnixTransport::fetch,
   };
   return transport;
 }
