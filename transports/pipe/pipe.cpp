@@ -38,13 +38,42 @@ std::string fifo_path(const std::string& channel, const char* suffix) {
   return private_runtime_dir() + "/" + channel + suffix;
 }
 
+[[noreturn]] void throw_exists(const std::string& channel, const std::string& path) {
+  throw Error(Errc::AlreadyExists, "pipe channel '" + channel + "' already exists (" + path +
+                                       "); another server is running, or a crashed one left it: "
+                                       "pass --replace or run `ipcmark clean --channel " + channel + "`");
+}
+
 void make_fifo(const std::string& path, const std::string& channel) {
   if (::mkfifo(path.c_str(), 0600) == 0) return;
-  if (errno == EEXIST)
-    throw Error(Errc::AlreadyExists, "pipe channel '" + channel + "' already exists (" + path +
-                                         "); another server is running, or a crashed one left it: "
-                                         "pass --replace or run `ipcmark clean --channel " + channel + "`");
+  if (errno == EEXIST) throw_exists(channel, path);
   throw_system_error("mkfifo " + path);
+}
+
+// Makes the FIFO at `path` with its read end already open and returns that end: it is made
+// under a temporary name, opened, then linked into place (link fails with EEXIST as mkfifo
+// does). A client that finds the name thus always finds a reader; with mkfifo then open, one
+// that came in between was refused (ENXIO) and failed: the broadcast demo's pipe readers did,
+// about once in a few hundred runs under load.
+UniqueFd make_fifo_being_read(const std::string& path, const std::string& channel) {
+  const std::string temporary = path + ".new" + std::to_string(::getpid());
+  ::unlink(temporary.c_str());  // left by a crashed process that had our pid
+  if (::mkfifo(temporary.c_str(), 0600) != 0) throw_system_error("mkfifo " + temporary);
+  UniqueFd read_end(::open(temporary.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  const int open_error = errno;
+  const int linked = read_end ? ::link(temporary.c_str(), path.c_str()) : -1;
+  const int link_error = errno;
+  ::unlink(temporary.c_str());
+  if (!read_end) {
+    errno = open_error;
+    throw_system_error("open " + temporary);
+  }
+  if (linked != 0) {
+    if (link_error == EEXIST) throw_exists(channel, path);
+    errno = link_error;
+    throw_system_error("link " + path);
+  }
+  return read_end;
 }
 
 [[noreturn]] void throw_missing(const std::string& channel) {
@@ -77,9 +106,8 @@ class PipeConnection final : public Connection {
     if (is_server_) {
       make_fifo(s2c_path_, channel_);
       try {
-        make_fifo(c2s_path_, channel_);
         // Holding the read end open lets the client open its write end without blocking.
-        in_ = open_fd(c2s_path_, O_RDONLY);
+        in_ = make_fifo_being_read(c2s_path_, channel_);
       } catch (...) {
         unlink_names();
         throw;
@@ -172,14 +200,13 @@ class PipePublication final : public Publication {
       ::unlink(path_.c_str());
       ::unlink(request_path_.c_str());
     }
-    make_fifo(path_, channel);
+    // The request FIFO first, already held open for reading: a reader that finds <channel>.fifo
+    // then finds its request FIFO being read (its open fails, ENXIO, only once we are gone).
+    requests_ = make_fifo_being_read(request_path_, channel);
     try {
-      make_fifo(request_path_, channel);
-      // Held open for reading, so a reader's open of the request FIFO succeeds at once
-      // while we serve, and fails (ENXIO) once we are gone.
-      requests_ = open_nonblocking(request_path_, O_RDONLY);
+      make_fifo(path_, channel);
     } catch (...) {
-      unlink_names();
+      ::unlink(request_path_.c_str());  // ours; <channel>.fifo, if it exists, is not
       throw;
     }
   }
