@@ -301,6 +301,22 @@ TEST(ShmRing, PayloadWithoutAPublishedHeaderIsNotRead) {
   EXPECT_EQ(error_from([&] { reader.receive<BlockWait>(out, soon()); }).code(), Errc::Timeout);
 }
 
+// Padding only ever precedes a record that did not fit before the wrap point, so it is shorter
+// than the largest record. A padding record filling the whole ring from offset 0 would otherwise
+// send the reader back to offset 0, to the same padding, forever (the fuzzer found it).
+TEST(ShmRing, PaddingWhereTheLargestRecordWouldFitIsRejectedAsCorrupt) {
+  RingMemory memory(256, 64);
+  RingReader reader(memory.span(), kName);
+  memory.put_record(0, 256 - sizeof(RecordHeader), static_cast<std::uint32_t>(RecordKind::Padding));
+  std::vector<std::byte> out(64);
+  expect_corrupt(error_from([&] { reader.receive<SpinWait>(out, generous()); }), "padding record of 248 bytes at offset 0");
+  RingMemory wide(256, 64);
+  wide.reader_block().head = wide.writer_block().tail = 128;  // 128 bytes to the wrap: a 72-byte record fits
+  RingReader late(wide.span(), kName);
+  wide.put_record(128, 128 - sizeof(RecordHeader), static_cast<std::uint32_t>(RecordKind::Padding));
+  expect_corrupt(error_from([&] { late.receive<SpinWait>(out, generous()); }), "would have fitted");
+}
+
 TEST(ShmRing, RecordOfUnknownKindIsRejectedAsCorrupt) {
   RingMemory memory(256, 64);
   RingReader reader(memory.span(), kName);

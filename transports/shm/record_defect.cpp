@@ -6,10 +6,14 @@ std::string record_defect(RecordHeader record, std::uint64_t offset, std::uint64
                           std::uint32_t max_message) {
   const std::string at = " at offset " + std::to_string(offset);
   const std::uint64_t to_wrap = capacity - offset;
-  if (record.kind == static_cast<std::uint32_t>(RecordKind::Padding))
-    return "padding record of " + std::to_string(record.length) + " bytes" + at + " does not end at the wrap point " +
-           std::to_string(to_wrap) + " bytes on" +
+  if (record.kind == static_cast<std::uint32_t>(RecordKind::Padding)) {
+    const std::string padding = "padding record of " + std::to_string(record.length) + " bytes" + at;
+    if (sizeof record + std::uint64_t{record.length} == to_wrap && to_wrap >= record_bytes(max_message))
+      return padding + " where any record would have fitted before the wrap point (padding precedes only "
+                       "one that does not)";
+    return padding + " does not end at the wrap point " + std::to_string(to_wrap) + " bytes on" +
            (available < to_wrap ? ", within the " + std::to_string(available) + " bytes published" : "");
+  }
   if (record.kind != static_cast<std::uint32_t>(RecordKind::Data))
     return "unknown record kind " + std::to_string(record.kind) + at;
   if (record.length == 0 || record.length > max_message)

@@ -155,7 +155,8 @@ void RingWriter::reject_busy() const {
               "a loan of '" + name_ + "' is not committed yet: commit() it before the next loan or send");
 }
 
-RingReader::RingReader(std::span<std::byte> ring, std::string name) : RingView(ring, std::move(name)) {
+RingReader::RingReader(std::span<std::byte> ring, std::string name)
+    : RingView(ring, std::move(name)), largest_record_(record_bytes(max_message_)) {
   head_ = std::atomic_ref(reader_->head).load(std::memory_order_acquire);
   // Checked once, at attach: a ring that is already inconsistent is refused before any wait.
   check_indices(head_, std::atomic_ref(writer_->tail).load(std::memory_order_acquire));

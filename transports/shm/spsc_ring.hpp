@@ -27,9 +27,9 @@
 //  * Zero-copy: loan() reserves the next record (waiting for room, writing its end mark) and
 //    returns its payload inside the ring; commit() publishes it (a padding header last, so the
 //    record behind it is complete once it shows). view() returns the next validated record's
-//    payload in place; release() moves head past it. Until then the
-//    writer cannot reuse that room. send() is loan + memcpy + commit and receive() is view +
-//    memcpy + release, through the same private steps (claim/publish, next_record/advance).
+//    payload in place; release() moves head past it. Until then the writer cannot reuse that
+//    room. send() is loan + memcpy + commit and receive() is view + memcpy + release, through the
+//    same private steps (claim/publish, next_record/advance).
 //    One loan and one view at a time: a second one (or a send/receive meanwhile) is InvalidArgument.
 //    A viewed payload stays writable by the peer process: its bytes are data, never trusted.
 //  * After publishing, the writer asks for ownership (PREFETCHW) of the next two whole cache lines
@@ -168,9 +168,9 @@ class RingWriter : public RingView {
     std::uint32_t length = 0;
   };
   // The shared first half of send() and loan(): checks the size, waits for room (the record's
-  // bytes and its end mark) and writes the end mark. Nothing is published yet. Forced inline, as when send() was one
-  // function: GCC 12 left it out of line, which cost 14 more instructions (callgrind) per
-  // send+receive pair of 64 bytes.
+  // bytes and its end mark) and writes the end mark. Nothing is published yet. Forced inline, as
+  // when send() was one function: GCC 12 left it out of line, which cost 14 more instructions
+  // (callgrind) per send+receive pair of 64 bytes.
   template <class Wait>
   [[gnu::always_inline]] inline Claim claim(std::size_t length, Deadline deadline, Peer peer);
   // The shared second half: stores the headers (release), moves tail_.
@@ -221,8 +221,8 @@ class RingReader : public RingView {
 
  private:
   // The shared first half of receive() and view(): waits for a header at head_, skips padding,
-  // validates the record and returns its payload, which takes record_bytes(size()) ring bytes. Forced inline
-  // for the same reason as RingWriter::claim().
+  // validates the record and returns its payload, which takes record_bytes(size()) ring bytes.
+  // Forced inline for the same reason as RingWriter::claim().
   template <class Wait>
   [[gnu::always_inline]] inline std::span<const std::byte> next_record(Deadline deadline, Peer peer);
   // The header at head_ (acquire: pairs with publish_header; the payload before it is complete).
@@ -235,6 +235,7 @@ class RingReader : public RingView {
   [[noreturn]] void reject_busy() const;
 
   std::uint64_t head_;        // ours: the only copy we trust
+  std::uint64_t largest_record_;  // record_bytes(max_message): padding is always shorter
   std::uint64_t viewed_ = 0;  // ring bytes of the record under view; 0: none (a record is >= 16)
 };
 
@@ -279,7 +280,8 @@ inline void RingWriter::publish(const Claim& claimed) noexcept {
   // Noted before the stores into the ring, as two plain words: copying the Claim afterwards
   // compiled to 16-byte loads of two 8-byte stack stores, which cannot be forwarded, so the
   // loads waited for every older store to retire, the header's included, and that one waits
-  // for the reader's copy of its line to be invalidated (perf: 92% of send()'s samples).
+  // for the reader's copy of its line to be invalidated (perf: 92% of send()'s samples; CPU
+  // time only, the round trip was the same).
   last_at_ = claimed.at;
   last_end_ = claimed.at + record_bytes(claimed.length) + sizeof(RecordHeader);
   publish_header(claimed.at, claimed.length, RecordKind::Data);
@@ -366,8 +368,10 @@ std::span<const std::byte> RingReader::next_record(Deadline deadline, Peer peer)
       if (record.length - 1u >= max_message_ || record_bytes(record.length) > to_wrap) reject_record(record, offset);
       return {data_ + offset + sizeof record, record.length};
     }
+    // Padding only precedes a record that did not fit: one that spans the ring from offset 0 would
+    // bring the reader back to itself forever.
     if (record.kind != static_cast<std::uint32_t>(RecordKind::Padding) ||
-        sizeof record + std::uint64_t{record.length} != to_wrap)
+        sizeof record + std::uint64_t{record.length} != to_wrap || to_wrap >= largest_record_)
       reject_record(record, offset);
     advance(to_wrap);
   }
