@@ -53,8 +53,8 @@ void make_fifo(const std::string& path, const std::string& channel) {
 // Makes the FIFO at `path` with its read end already open and returns that end: it is made
 // under a temporary name, opened, then linked into place (link fails with EEXIST as mkfifo
 // does). A client that finds the name thus always finds a reader; with mkfifo then open, one
-// that came in between was refused (ENXIO) and failed: the broadcast demo's pipe readers did,
-// about once in a few hundred runs under load.
+// that came in between was refused (ENXIO) and failed (seen once in the broadcast demo's test
+// under ctest -j2).
 UniqueFd make_fifo_being_read(const std::string& path, const std::string& channel) {
   const std::string temporary = path + ".new" + std::to_string(::getpid());
   ::unlink(temporary.c_str());  // left by a crashed process that had our pid
