@@ -34,14 +34,18 @@ using namespace std::chrono_literals;
 
 const std::string kName = "bench-ring";
 
-// One initialised ring in 128-aligned heap memory, as a mapping would be.
+constexpr std::size_t kPage = 4096;
+
+// One initialised ring in page-aligned heap memory, as a mapping would be.
 class RingMemory {
  public:
-  // `skew` (a multiple of 128) moves the ring within its pages: see BM_RingPingpong.
+  // `skew` (a multiple of 128) moves the ring within its pages: see BM_RingPingpong. The size
+  // is rounded up to whole pages, as aligned_alloc requires a multiple of the alignment.
   explicit RingMemory(std::size_t max_message, std::size_t skew = 0)
       : capacity_(default_capacity(max_message)),
         skew_(skew),
-        bytes_(static_cast<std::byte*>(std::aligned_alloc(4096, ring_bytes(capacity_) + skew))) {
+        bytes_(static_cast<std::byte*>(
+            std::aligned_alloc(kPage, (ring_bytes(capacity_) + skew + kPage - 1) / kPage * kPage))) {
     if (!bytes_) throw std::bad_alloc();
     initialise_ring(span(), RingParams{capacity_, static_cast<std::uint32_t>(max_message)});
   }
