@@ -145,8 +145,8 @@ TEST_P(TransportContract, DestroyingTheServerRemovesEveryName) {
 TEST_P(TransportContract, OneShotPublicationIsReadByFetchAndRemovedAfter) {
   const std::string text = "The world is going down.";
   {
-    auto publication = transport().publish(channel_, 10000, std::as_bytes(std::span(text)), false);
     ClientProcess reader([&] { return transport().fetch(channel_, Clock::now() + 10s) == text ? 0 : 10; });
+    auto publication = transport().publish(channel_, 10000, std::as_bytes(std::span(text)), false);
     reader.start();
     static std::atomic<bool> done;
     done = false;

@@ -213,12 +213,18 @@ TEST_P(ZmqMqTransport, AcceptWithNoClientTimesOutAtTheDeadline) {
 }
 
 TEST_P(ZmqMqTransport, AClientProcessThatDiesMidStreamMakesTheServerFailWithPeerGone) {
-  auto server = transport().serve(config(64));
+  // Forked before the server exists: a child of a process with ZeroMQ's threads running could
+  // inherit a lock one of them held (an ASan build's allocator hung here once in CI).
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
     // The child owns nothing of the parent's: a fresh connection, then death without goodbye
     // (_exit skips destructors, so an mq client sends no bye either).
+    ::close(go[1]);
+    char c;
+    if (::read(go[0], &c, 1) != 1) ::_exit(2);
     try {
       auto client = transport().connect(config(64));
       client->accept(in(kPatience));
@@ -230,6 +236,10 @@ TEST_P(ZmqMqTransport, AClientProcessThatDiesMidStreamMakesTheServerFailWithPeer
       ::_exit(1);
     }
   }
+  ::close(go[0]);
+  auto server = transport().serve(config(64));
+  ASSERT_EQ(::write(go[1], "g", 1), 1);
+  ::close(go[1]);
   server->accept(in(kPatience));
   std::vector<std::byte> buffer(64);
   for (unsigned seq = 0; seq < 3; ++seq) {
