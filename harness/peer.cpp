@@ -177,8 +177,6 @@ ChannelConfig channel_config(const PeerOptions& o) {
 
 void say_ready() { std::cout << "ready" << std::endl; }
 
-// Closed loop: each message is stamped just before it is sent. Open loop (spec.rate):
-// each is stamped with the time it was due (harness/pacer.hpp).
 // The sender's side of stream and fanout. Closed loop: each message is stamped just before
 // it is sent. Open loop (spec.rate): each is stamped with the time it was due (harness/pacer.hpp).
 // Returns the sender's part of the report.

@@ -11,7 +11,8 @@
 // one-shot demo keeps non-blocking descriptors: it is not measured.
 //
 // Names: <private runtime dir>/<channel>.s2c and .c2s (stream uses s2c only), and
-// <channel>.fifo and .req for the one-shot demo.
+// <channel>.fifo and .req for the one-shot demo; for a moment <channel>.c2s.new<pid> or
+// .req.new<pid> (make_fifo_being_read), which remove() clears too if a crash left it.
 #include "transports/pipe/pipe.hpp"
 
 #include <fcntl.h>
@@ -19,8 +20,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <filesystem>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "transports/common/fd.hpp"
@@ -294,8 +298,21 @@ std::unique_ptr<Connection> connect(const ChannelConfig& config) {
   return std::make_unique<PipeConnection>(config, false);
 }
 
+// Whether `file` is `prefix` followed by one or more digits (a pid).
+bool is_prefix_and_pid(std::string_view file, std::string_view prefix) {
+  if (file.size() <= prefix.size() || !file.starts_with(prefix)) return false;
+  return std::all_of(file.begin() + prefix.size(), file.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 void remove(const std::string& channel) {
   for (const char* suffix : {".s2c", ".c2s", ".fifo", ".req"}) ::unlink(fifo_path(channel, suffix).c_str());
+  // A process that died inside make_fifo_being_read leaves its temporary name, <name>.new<pid>.
+  std::error_code ignored;
+  for (const auto& entry : std::filesystem::directory_iterator(private_runtime_dir(), ignored)) {
+    const std::string file = entry.path().filename().string();
+    for (const char* suffix : {".c2s.new", ".req.new"})
+      if (is_prefix_and_pid(file, channel + suffix)) ::unlink(entry.path().c_str());
+  }
 }
 
 std::unique_ptr<Publication> publish(const std::string& channel, std::size_t size,
