@@ -51,7 +51,7 @@ std::uint64_t payload_stamp(std::span<const std::byte> message) noexcept {
 
 std::uint64_t payload_sequence(std::span<const std::byte> message) noexcept {
   std::uint64_t sequence = 0;
-  std::memcpy(&sequence, message.data(), 8);
+  if (message.size() >= 8) std::memcpy(&sequence, message.data(), 8);
   return sequence;
 }
 

@@ -26,10 +26,15 @@ void fill_payload(std::span<std::byte> message, std::uint64_t sequence, std::uin
 // Rewrites only the timestamp (the sender stamps last, just before sending).
 void stamp_payload(std::span<std::byte> message, std::uint64_t stamp_ns) noexcept;
 PayloadCheck check_payload(std::span<const std::byte> message) noexcept;
+// 0 for a message shorter than a sequence number.
 std::uint64_t payload_sequence(std::span<const std::byte> message) noexcept;
 // Warm-up messages carry stamp 0: that is how the reader tells them from measured ones
-// when warm-up is time-based and its length is known only to the sender.
+// when warm-up is time-based and its length is known only to the sender. 0 for a message
+// shorter than the header.
 std::uint64_t payload_stamp(std::span<const std::byte> message) noexcept;
+// The stamp of a measured message that carries no send time (closed-loop streams time one
+// message in timed_every(), harness/scenario.hpp): not 0, and no CLOCK_MONOTONIC reading.
+inline constexpr std::uint64_t kUntimedStamp = ~std::uint64_t{0};
 
 // The one-shot pattern: the seed text repeated to `size` bytes (printable, no NULs, so a
 // reader that trims trailing NULs gets it back exactly).

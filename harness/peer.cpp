@@ -76,19 +76,24 @@ class Tally {
   // A message has arrived: checks it and records its latency. A copied message is already in
   // our buffer, so the clock is read first. One read in place (zero-copy) has had only its
   // header looked at: it is checked first, because reading its bytes out of the channel is part
-  // of receiving it, as the copy is in the other mode.
+  // of receiving it, as the copy is in the other mode. The clock is read only when the message
+  // carries a send time, is warm-up (the window opens at the last one) or is the last
+  // (set_last): Arrival::now is 0 otherwise.
   Arrival arrived(std::span<const std::byte> message, bool in_place) {
-    std::uint64_t now = in_place ? 0 : now_ns();
+    const bool timed = payload_stamp(message) != kUntimedStamp || payload_sequence(message) + 1 >= last_;
+    std::uint64_t now = timed && !in_place ? now_ns() : 0;
     const PayloadCheck c = check_payload(message);
-    if (in_place) now = now_ns();
+    if (timed && in_place) now = now_ns();
     if (!c.intact || message.size() != size_) ++corrupted_;
     if (c.sequence > expected_) lost_ += c.sequence - expected_;
     if (c.sequence < expected_) ++reordered_;
     else expected_ = c.sequence + 1;
-    if (c.stamp_ns != 0) latency_.record(now - c.stamp_ns);
+    if (c.stamp_ns != 0 && c.stamp_ns != kUntimedStamp) latency_.record(now - c.stamp_ns);
     return {c, now};
   }
   std::uint64_t next_expected() const { return expected_; }
+  // Messages from sequence `last` - 1 on are timed whatever they carry: the window closes there.
+  void set_last(std::uint64_t last) { last_ = last; }
 
   void report(json& out) const {
     out["lost"] = lost_;
@@ -99,7 +104,7 @@ class Tally {
 
  private:
   std::size_t size_;
-  std::uint64_t expected_ = 0, lost_ = 0, reordered_ = 0, corrupted_ = 0;
+  std::uint64_t expected_ = 0, lost_ = 0, reordered_ = 0, corrupted_ = 0, last_ = UINT64_MAX;
   LatencyHistogram latency_;
 };
 
@@ -196,11 +201,13 @@ json send_stream(Connection& connection, const RunSpec& spec, std::uint64_t marg
       outbox.send(message, deadline);
       continue;
     }
-    if (measured++ == 0) cpu.start();
+    if (measured == 0) cpu.start();
     pacing_ns += spun;
-    last_send = now_ns();
+    const bool timed = measured++ % spec.timed_every() == 0;  // the first always
+    if (timed) last_send = now_ns();
     if (first_send == 0) first_send = last_send;
-    outbox.stamp(message, seq, spec.rate != 0 ? schedule.due(seq) : last_send);
+    const std::uint64_t stamp = !timed ? kUntimedStamp : spec.rate != 0 ? schedule.due(seq) : last_send;
+    outbox.stamp(message, seq, stamp);
     outbox.send(message, deadline);
   }
   cpu.stop();
@@ -245,9 +252,10 @@ json run_stream_client(const PeerOptions& o, Deadline deadline) {
       start = now;
     } else if (last == UINT64_MAX) {
       last = c.sequence + spec.messages;
+      tally.set_last(last);
       cpu.start();
     }
-    end = now;
+    if (now != 0) end = now;  // the first measured message is timed, and the last
   }
   cpu.stop();
   std::vector<std::byte> ack(spec.message_size);
@@ -367,9 +375,10 @@ json run_fanout_client(const PeerOptions& o, Deadline deadline) {
     if (c.stamp_ns == 0) continue;
     if (received++ == 0) {
       last = c.sequence + spec.messages;
+      tally.set_last(last);
       cpu.start();
     }
-    last_receive = now;
+    if (now != 0) last_receive = now;  // the first measured message is timed, and the last
   }
   cpu.stop();
   json out{{"role", "client"}, {"reader", o.reader}, {"received", received}, {"last_receive_ns", last_receive}};

@@ -27,6 +27,7 @@ json identity(const RunSpec& spec) {
           {"cpus", {{"server", spec.placement.cpus.server}, {"client", spec.placement.cpus.client}}}};
   if (spec.rate != 0) id["target_rate"] = spec.rate;
   if (spec.pattern == Pattern::Fanout) id["readers"] = spec.readers;
+  id["timed_every"] = spec.timed_every();
   return id;
 }
 

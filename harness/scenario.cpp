@@ -43,6 +43,11 @@ WaitKind parse_wait(std::string_view text) {
   throw UsageError("unknown wait '" + std::string(text) + "' (use spin or block)");
 }
 
+std::uint64_t RunSpec::timed_every() const {
+  const bool closed_loop_stream = (pattern == Pattern::Stream || pattern == Pattern::Fanout) && rate == 0;
+  return closed_loop_stream ? 16 : 1;
+}
+
 std::string RunSpec::name() const {
   std::string n = std::string(transport->name) + "/" + std::string(to_string(pattern)) + "/" +
                   std::to_string(message_size);

@@ -79,6 +79,12 @@ struct RunSpec {
   bool zero_copy = false;  // write into and read from the channel's memory (Transport::zero_copy)
   int index = 0;  // position in the expanded scenario: tables list runs in this order
 
+  // One measured message in this many carries its send time and is timed by its reader: 1,
+  // except in closed-loop stream and fanout, where reading the clock on both sides of every
+  // message (about 22 ns each on this project's VMs) would bound a small-message stream by the
+  // harness rather than the transport. The first measured message is always timed.
+  std::uint64_t timed_every() const;
+
   // "<transport>/<pattern>/<size>[/spin|/block][/zero-copy]/<placement>[/readers=N][/rate=N]":
   // the wait where it is a choice (transports with wait modes, patterns other than oneshot),
   // the copy mode when it is zero-copy, the readers of fanout, the rate for open loop.
