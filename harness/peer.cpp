@@ -191,7 +191,8 @@ json send_stream(Connection& connection, const RunSpec& spec, std::uint64_t marg
   Warmup warmup(spec);
   MonotonicClock clock;
   const SendSchedule schedule(clock.now(), spec.rate != 0 ? spec.rate : 1);
-  std::uint64_t measured = 0, first_send = 0, last_send = 0, pacing_ns = 0;
+  const std::uint64_t timed_every = spec.timed_every();
+  std::uint64_t measured = 0, first_send = 0, last_send = 0, pacing_ns = 0, until_timed = 0;
   for (std::uint64_t seq = 0; measured < spec.messages; ++seq) {
     const std::span<std::byte> message = outbox.next(spec.message_size, deadline);
     outbox.prepare(message, seq);
@@ -201,10 +202,13 @@ json send_stream(Connection& connection, const RunSpec& spec, std::uint64_t marg
       outbox.send(message, deadline);
       continue;
     }
-    if (measured == 0) cpu.start();
+    if (measured++ == 0) cpu.start();
     pacing_ns += spun;
-    const bool timed = measured++ % spec.timed_every() == 0;  // the first always
-    if (timed) last_send = now_ns();
+    const bool timed = until_timed-- == 0;  // the first measured message, then one in timed_every
+    if (timed) {
+      until_timed = timed_every - 1;
+      last_send = now_ns();
+    }
     if (first_send == 0) first_send = last_send;
     const std::uint64_t stamp = !timed ? kUntimedStamp : spec.rate != 0 ? schedule.due(seq) : last_send;
     outbox.stamp(message, seq, stamp);
