@@ -19,6 +19,15 @@ void MonotonicClock::sleep_until(std::uint64_t t) const {
   }
 }
 
+void SleepMargin::observe(std::uint64_t late_ns) {
+  late_[seen_++ % kWindow] = late_ns;
+  if (seen_ % kWindow != 0) return;
+  std::array<std::uint64_t, kWindow> sorted = late_;
+  auto p90 = sorted.begin() + kWindow * 9 / 10;
+  std::nth_element(sorted.begin(), p90, sorted.end());
+  margin_ = *p90 + kSlack;
+}
+
 std::uint64_t calibrate_sleep_margin_ns() {
   ::prctl(PR_SET_TIMERSLACK, 1UL);  // the default 50 µs slack would be most of the error
   const MonotonicClock clock;
@@ -29,7 +38,7 @@ std::uint64_t calibrate_sleep_margin_ns() {
     late.push_back(clock.now() - due);
   }
   std::sort(late.begin(), late.end());
-  return late[late.size() * 9 / 10] + 5'000;  // p90 plus a little
+  return late[late.size() * 9 / 10] + SleepMargin::kSlack;  // p90 plus a little
 }
 
 }  // namespace ipcmark

@@ -4,10 +4,16 @@
 // silently slowing the sender (no coordinated omission; see wrk2, Aeron's load rig).
 //
 // To hit each due time without burning a CPU for the whole period, the sender sleeps
-// until `margin` before it (the sleep's measured overshoot) and busy-waits the rest. A
-// sender already late does not wait at all: it catches up back to back.
+// until `margin` before it (how late its sleeps wake) and busy-waits the rest. A sender
+// already late does not wait at all: it catches up back to back. The margin is learnt from
+// the run's own sleeps (SleepMargin): a calibration of a few short sleeps before the run
+// came out anywhere between a few and about 20 µs on this project's VMs, so the sender's
+// busy-wait, and with it the CPU per message of every open-loop row, varied from run to run
+// (0.2 to 18.7 µs per message at 10,000 msgs/s).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace ipcmark {
@@ -28,14 +34,36 @@ class SendSchedule {
   std::uint64_t start_, rate_;
 };
 
-// Waits until `due` on `clock` (now(), sleep_until(t)); returns the ns spent busy-waiting.
+// How long before a due time the sender stops sleeping: the 90th percentile of how late its
+// last kWindow sleeps woke, plus kSlack, recomputed every kWindow sleeps. Starts at the value
+// it is given (calibrate_sleep_margin_ns()).
+class SleepMargin {
+ public:
+  static constexpr std::size_t kWindow = 64;
+  static constexpr std::uint64_t kSlack = 5'000;
+
+  explicit SleepMargin(std::uint64_t initial_ns) : margin_(initial_ns) {}
+  std::uint64_t ns() const { return margin_; }
+  // A sleep meant to end at t woke at t + late_ns.
+  void observe(std::uint64_t late_ns);
+
+ private:
+  std::uint64_t margin_;
+  std::array<std::uint64_t, kWindow> late_{};
+  std::size_t seen_ = 0;
+};
+
+// Waits until `due` on `clock` (now(), sleep_until(t)), telling `margin` how late its sleep
+// woke; returns the ns spent busy-waiting.
 template <class Clock>
-std::uint64_t wait_until(Clock& clock, std::uint64_t due, std::uint64_t margin_ns) {
+std::uint64_t wait_until(Clock& clock, std::uint64_t due, SleepMargin& margin) {
   std::uint64_t now = clock.now();
   if (now >= due) return 0;
-  if (due - now > margin_ns) {
-    clock.sleep_until(due - margin_ns);
+  if (due - now > margin.ns()) {
+    const std::uint64_t wake = due - margin.ns();
+    clock.sleep_until(wake);
     now = clock.now();
+    margin.observe(now > wake ? now - wake : 0);
   }
   const std::uint64_t spin_start = now;
   while (now < due) now = clock.now();
@@ -54,8 +82,8 @@ struct MonotonicClock {
   void sleep_until(std::uint64_t t) const;
 };
 
-// How late a sleep of this process wakes up (a high percentile of a few short sleeps),
-// the margin the sender keeps for busy-waiting. Lowers the timer slack first.
+// How late a sleep of this process wakes up (a high percentile of a few short sleeps), the
+// margin the sender starts with. Lowers the timer slack first.
 std::uint64_t calibrate_sleep_margin_ns();
 
 }  // namespace ipcmark

@@ -185,11 +185,12 @@ void say_ready() { std::cout << "ready" << std::endl; }
 // The sender's side of stream and fanout. Closed loop: each message is stamped just before
 // it is sent. Open loop (spec.rate): each is stamped with the time it was due (harness/pacer.hpp).
 // Returns the sender's part of the report.
-json send_stream(Connection& connection, const RunSpec& spec, std::uint64_t margin, Deadline deadline) {
+json send_stream(Connection& connection, const RunSpec& spec, std::uint64_t initial_margin, Deadline deadline) {
   Outbox outbox(connection, spec);
   CpuWindow cpu;
   Warmup warmup(spec);
   MonotonicClock clock;
+  SleepMargin margin(initial_margin);
   const SendSchedule schedule(clock.now(), spec.rate != 0 ? spec.rate : 1);
   const std::uint64_t timed_every = spec.timed_every();
   std::uint64_t measured = 0, first_send = 0, last_send = 0, pacing_ns = 0, until_timed = 0;
@@ -219,7 +220,7 @@ json send_stream(Connection& connection, const RunSpec& spec, std::uint64_t marg
   if (spec.rate != 0) {
     out["achieved_rate"] = achieved_rate(spec.messages, first_send, last_send);
     out["pacing_ns"] = pacing_ns;
-    out["sleep_margin_ns"] = margin;
+    out["sleep_margin_ns"] = margin.ns();  // as learnt by the end
   }
   cpu.report(out);
   return out;

@@ -30,7 +30,8 @@ TEST(SendSchedule, DueTimesAreExactWithoutDrift) {
 
 TEST(WaitUntil, SleepsUntilTheMarginThenSpinsToTheDueTime) {
   MockClock clock;
-  const std::uint64_t spun = wait_until(clock, 1'000'000, 50'000);
+  SleepMargin margin(50'000);
+  const std::uint64_t spun = wait_until(clock, 1'000'000, margin);
   ASSERT_EQ(clock.sleeps.size(), 1u);
   EXPECT_EQ(clock.sleeps[0], 950'000u);
   EXPECT_GE(clock.t, 1'000'000u);              // never returns early
@@ -42,14 +43,43 @@ TEST(WaitUntil, SleepsUntilTheMarginThenSpinsToTheDueTime) {
 TEST(WaitUntil, ANearDueTimeIsOnlySpunAndALateOneNotWaitedFor) {
   MockClock clock;
   clock.t = 990'000;
-  wait_until(clock, 1'000'000, 50'000);
+  SleepMargin margin(50'000);
+  wait_until(clock, 1'000'000, margin);
   EXPECT_TRUE(clock.sleeps.empty());
   EXPECT_GE(clock.t, 1'000'000u);
 
   clock.t = 2'000'000;  // behind schedule: catch up at once
-  EXPECT_EQ(wait_until(clock, 1'500'000, 50'000), 0u);
+  EXPECT_EQ(wait_until(clock, 1'500'000, margin), 0u);
   EXPECT_TRUE(clock.sleeps.empty());
   EXPECT_EQ(clock.t, 2'000'100u);  // one clock read, no more
+}
+
+TEST(SleepMargin, FollowsHowLateTheRunsOwnSleepsWake) {
+  SleepMargin margin(20'000);  // a calibration that came out high
+  for (std::size_t i = 0; i + 1 < SleepMargin::kWindow; ++i) margin.observe(3'000);
+  EXPECT_EQ(margin.ns(), 20'000u);  // unchanged until a whole window has been seen
+  margin.observe(3'000);
+  EXPECT_EQ(margin.ns(), 3'000u + SleepMargin::kSlack);
+}
+
+TEST(SleepMargin, IsTheNinetiethPercentileSoRareLongSleepsDoNotSetIt) {
+  SleepMargin margin(0);
+  // 6 of 64 sleeps (under 10%) wake 100 µs late, the rest 1..58 µs.
+  for (std::size_t i = 0; i < SleepMargin::kWindow; ++i) margin.observe(i < 6 ? 100'000 : (i - 5) * 1'000);
+  EXPECT_EQ(margin.ns(), 58'000u + SleepMargin::kSlack);  // the 58th of 64 sorted: 58 µs, not 100
+}
+
+TEST(SleepMargin, GrowsWhenSleepsWakeLaterThanItAllows) {
+  MockClock clock;  // wakes 3 µs late: a margin of 1 µs makes every send late until it learns
+  SleepMargin margin(1'000);
+  std::uint64_t late_sends = 0;
+  for (std::uint64_t k = 1; k <= 4 * SleepMargin::kWindow; ++k) {
+    const std::uint64_t due = k * 100'000;
+    wait_until(clock, due, margin);
+    if (clock.t > due + clock.step) ++late_sends;
+  }
+  EXPECT_EQ(margin.ns(), 3'000u + clock.step + SleepMargin::kSlack);  // the clock read after waking counts too
+  EXPECT_EQ(late_sends, SleepMargin::kWindow);  // only while it was still learning
 }
 
 TEST(AchievedRate, CountsIntervalsBetweenTheFirstAndLastSend) {
