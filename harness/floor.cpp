@@ -16,6 +16,7 @@
 #include <memory>
 #include <new>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -40,7 +41,7 @@ struct alignas(64) Line {
 struct Shared {
   Line ping, pong;
   alignas(64) std::atomic<bool> stop{false};
-  double result = 0;  // written by the measuring side before it exits
+  double result = 0, second_result = 0;  // written by the measuring side before it exits
 };
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
@@ -57,7 +58,7 @@ void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t old, const
 // Runs `measure` and `partner` in two forked children pinned as `cpus` says (the caller
 // keeps its affinity) and returns what `measure` stored in Shared::result. Children that
 // overrun the deadline are killed; both are always reaped.
-double in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& measure,
+std::pair<double, double> in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& measure,
                         const std::function<void(Shared&)>& partner) {
   void* memory = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) throw_system_error("floor: cannot map shared memory");
@@ -112,7 +113,7 @@ double in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& measur
     shared->stop.store(true);  // one side is done: release the other if it still waits
     for (Line* line : {&shared->ping, &shared->pong}) futex(line->value, FUTEX_WAKE, INT32_MAX);
   }
-  const double result = shared->result;
+  const std::pair<double, double> result{shared->result, shared->second_result};
   ::munmap(memory, sizeof(Shared));
   if (!ok) throw Error(Errc::System, "floor: a measuring process failed or overran its time budget");
   return result;
@@ -120,11 +121,12 @@ double in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& measur
 
 }  // namespace
 
-std::optional<double> measure_cacheline_rtt_ns(CpuPair cpus) {
+std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus) {
   if (cpus.server >= 0 && cpus.server == cpus.client) return std::nullopt;
-  constexpr std::uint32_t kWarmup = 20'000, kBatch = 1'000, kBatches = 200;
+  constexpr std::uint32_t kWarmup = 20'000, kBatch = 1'000, kBatches = 200, kTimed = 20'000;
   const auto measure = [](Shared& s) {
-    std::vector<double> batches;
+    std::vector<double> batches, timed;
+    timed.reserve(kTimed);
     const std::uint64_t begin = now_ns();
     std::uint32_t i = 0;
     const auto round_trip = [&] {
@@ -141,7 +143,15 @@ std::optional<double> measure_cacheline_rtt_ns(CpuPair cpus) {
       for (std::uint32_t k = 0; k < kBatch; ++k) round_trip();
       batches.push_back(double(now_ns() - t0) / kBatch);
     }
+    // Then as pingpong rows time a round trip: a clock read before the ping, one after the pong.
+    for (std::uint32_t k = 0; k < kTimed; ++k) {
+      const std::uint64_t t0 = now_ns();
+      if (k != 0 && t0 - begin > kBudgetNs * 5 / 4) break;
+      round_trip();
+      timed.push_back(double(now_ns() - t0));
+    }
     s.result = median(batches);
+    s.second_result = median(timed);
     s.stop.store(true);
   };
   const auto partner = [](Shared& s) {
@@ -154,7 +164,8 @@ std::optional<double> measure_cacheline_rtt_ns(CpuPair cpus) {
       }
     }
   };
-  return in_two_processes(cpus, measure, partner);
+  const auto [batched, timed] = in_two_processes(cpus, measure, partner);
+  return CachelineRtt{batched, timed};
 }
 
 double measure_futex_rtt_ns(CpuPair cpus) {
@@ -183,7 +194,7 @@ double measure_futex_rtt_ns(CpuPair cpus) {
       futex(s.pong.value, FUTEX_WAKE, 1);
     }
   };
-  return in_two_processes(cpus, measure, partner);
+  return in_two_processes(cpus, measure, partner).first;
 }
 
 double measure_memcpy_bytes_per_second(std::size_t bytes, int cpu) {
@@ -206,7 +217,7 @@ double measure_memcpy_bytes_per_second(std::size_t bytes, int cpu) {
     (void)sink;
     s.result = best;
   };
-  return in_two_processes({cpu, cpu}, measure, [](Shared&) {});
+  return in_two_processes({cpu, cpu}, measure, [](Shared&) {}).first;
 }
 
 double measure_timer_cost_ns() {
@@ -235,7 +246,10 @@ std::size_t l2_cache_bytes(int cpu) {
 
 Floor measure_floor(CpuPair cpus) {
   Floor f;
-  f.cacheline_rtt_ns = measure_cacheline_rtt_ns(cpus);
+  if (const std::optional<CachelineRtt> rtt = measure_cacheline_rtt(cpus)) {
+    f.cacheline_rtt_ns = rtt->batched_ns;
+    f.cacheline_rtt_timed_ns = rtt->timed_ns;
+  }
   f.futex_rtt_ns = measure_futex_rtt_ns(cpus);
   // Source and target together take half of L2 (the rest is the program and the kernel's);
   // DRAM: far beyond any last-level cache of today's machines.
@@ -248,7 +262,9 @@ Floor measure_floor(CpuPair cpus) {
 }
 
 nlohmann::json to_json(const Floor& f) {
-  return {{"cacheline_rtt_ns", f.cacheline_rtt_ns ? nlohmann::json(*f.cacheline_rtt_ns) : nlohmann::json(nullptr)},
+  const auto or_null = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  return {{"cacheline_rtt_ns", or_null(f.cacheline_rtt_ns)},
+          {"cacheline_rtt_timed_ns", or_null(f.cacheline_rtt_timed_ns)},
           {"futex_rtt_ns", f.futex_rtt_ns},
           {"memcpy_l2_bytes_per_second", f.memcpy_l2_bytes_per_second},
           {"memcpy_dram_bytes_per_second", f.memcpy_dram_bytes_per_second},

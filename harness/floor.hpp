@@ -2,7 +2,10 @@
 // result can be read as "how many times the physical limit" and compared across machines:
 //
 //  * cache-line round trip: two processes bounce one cache line through shared memory,
-//    busy-polling (the best any shared-memory transport can do per round trip);
+//    busy-polling (the best any shared-memory transport can do per round trip). Measured two
+//    ways in the same processes: in batches of 1,000 round trips with one clock pair per batch
+//    (the line alone), and one round trip at a time between two clock reads, as a pingpong row
+//    times each round trip (the line plus what timing one costs: ordered clock reads);
 //  * futex round trip: the same hand-off, but each side sleeps in FUTEX_WAIT and is woken
 //    with FUTEX_WAKE (the best any blocking transport can do);
 //  * single-thread memcpy bandwidth of an L2-sized and a DRAM-sized buffer (the best any
@@ -24,15 +27,20 @@ namespace ipcmark {
 
 struct Floor {
   std::optional<double> cacheline_rtt_ns;  // none when both sides share one CPU
+  std::optional<double> cacheline_rtt_timed_ns;  // the same, each round trip timed on its own
   double futex_rtt_ns = 0;
   double memcpy_l2_bytes_per_second = 0;
   double memcpy_dram_bytes_per_second = 0;
   std::size_t l2_buffer_bytes = 0, dram_buffer_bytes = 0;
 };
 
-// Busy-poll ping-pong of one cache line; the median over batches of round trips. None
-// when both sides are on one CPU: there a spinning peer only measures the scheduler.
-std::optional<double> measure_cacheline_rtt_ns(CpuPair cpus);
+struct CachelineRtt {
+  double batched_ns;  // median over batches of 1,000 round trips
+  double timed_ns;    // median of round trips timed one by one with clock_gettime
+};
+// Busy-poll ping-pong of one cache line. None when both sides are on one CPU: there a
+// spinning peer only measures the scheduler.
+std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus);
 // Sleep/wake ping-pong through two futex words; the median round trip.
 double measure_futex_rtt_ns(CpuPair cpus);
 // Best single-thread memcpy bandwidth over several trials; buffer = bytes per side.

@@ -23,9 +23,10 @@ struct FloorFlags {
 
 void print(const std::string& placement, CpuPair cpus, const Floor& f) {
   std::printf("placement %s (server CPU %d, client CPU %d)\n", placement.c_str(), cpus.server, cpus.client);
-  if (f.cacheline_rtt_ns)
+  if (f.cacheline_rtt_ns && f.cacheline_rtt_timed_ns) {
     std::printf("  cache-line round trip, busy-poll   %10.0f ns\n", *f.cacheline_rtt_ns);
-  else
+    std::printf("    timed one by one, as pingpong    %10.0f ns\n", *f.cacheline_rtt_timed_ns);
+  } else
     std::printf("  cache-line round trip, busy-poll   %10s    (one CPU: no cache line moves)\n", "-");
   std::printf("  futex round trip, sleep and wake   %10.0f ns\n", f.futex_rtt_ns);
   std::printf("  memcpy, %7zu KiB buffers         %10.2f GB/s\n", f.l2_buffer_bytes >> 10, f.memcpy_l2_bytes_per_second / 1e9);

@@ -13,6 +13,16 @@ namespace ipcmark {
 namespace {
 
 constexpr const char* kSamples = "cacheline_rtt_samples_ns";
+constexpr const char* kTimedSamples = "cacheline_rtt_timed_samples_ns";
+
+// The positive numbers in floor[key], if it is an array.
+std::vector<double> samples_in(const nlohmann::json& floor, const char* key) {
+  std::vector<double> samples;
+  if (!floor.contains(key) || !floor[key].is_array()) return samples;
+  for (const nlohmann::json& s : floor[key])
+    if (s.is_number() && s.get<double>() > 0) samples.push_back(s.get<double>());
+  return samples;
+}
 
 std::string ns_text(double ns) {
   char text[32];
@@ -27,9 +37,17 @@ void sample_cacheline_floor(nlohmann::json& floor_by_placement, const std::map<s
     if (!floor.is_object() || !floor.value("cacheline_rtt_ns", nlohmann::json()).is_number()) continue;
     const auto where = cpus.find(key);
     if (where == cpus.end()) continue;
-    if (!floor.contains(kSamples)) floor[kSamples] = nlohmann::json::array({floor["cacheline_rtt_ns"]});
+    if (!floor.contains(kSamples)) {
+      floor[kSamples] = nlohmann::json::array({floor["cacheline_rtt_ns"]});
+      floor[kTimedSamples] = nlohmann::json::array();
+      if (floor.value("cacheline_rtt_timed_ns", nlohmann::json()).is_number())
+        floor[kTimedSamples].push_back(floor["cacheline_rtt_timed_ns"]);
+    }
     try {
-      if (const std::optional<double> rtt = measure_cacheline_rtt_ns(where->second)) floor[kSamples].push_back(*rtt);
+      if (const std::optional<CachelineRtt> rtt = measure_cacheline_rtt(where->second)) {
+        floor[kSamples].push_back(rtt->batched_ns);
+        floor[kTimedSamples].push_back(rtt->timed_ns);
+      }
     } catch (const std::exception&) {
       // A sample that could not be taken leaves the others to decide.
     }
@@ -39,10 +57,10 @@ void sample_cacheline_floor(nlohmann::json& floor_by_placement, const std::map<s
 std::vector<std::string> settle_cacheline_floor(nlohmann::json& floor_by_placement) {
   std::vector<std::string> warnings;
   for (auto& [key, floor] : floor_by_placement.items()) {
-    if (!floor.is_object() || !floor.contains(kSamples) || !floor[kSamples].is_array()) continue;
-    std::vector<double> samples;
-    for (const nlohmann::json& s : floor[kSamples])
-      if (s.is_number() && s.get<double>() > 0) samples.push_back(s.get<double>());
+    if (!floor.is_object()) continue;
+    if (const std::vector<double> timed = samples_in(floor, kTimedSamples); !timed.empty())
+      floor["cacheline_rtt_timed_ns"] = median(timed);
+    const std::vector<double> samples = samples_in(floor, kSamples);
     if (samples.empty()) continue;
     const double settled = median(samples);
     floor["cacheline_rtt_ns"] = settled;

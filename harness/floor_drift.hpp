@@ -21,12 +21,13 @@ namespace ipcmark {
 inline constexpr double kFloorDriftRatio = 1.3;
 
 // Measures the cache-line round trip again for every placement in `floor_by_placement` that
-// has one, and appends it to its "cacheline_rtt_samples_ns" (started with the first sample).
+// has one, and appends it to its "cacheline_rtt_samples_ns" (started with the first sample),
+// the one timed round trip by round trip to "cacheline_rtt_timed_samples_ns".
 // A failed measurement adds no sample.
 void sample_cacheline_floor(nlohmann::json& floor_by_placement, const std::map<std::string, CpuPair>& cpus);
 
-// Sets each placement's "cacheline_rtt_ns" to the median of its samples. Returns a warning
-// for every placement whose samples spread wider than kFloorDriftRatio.
+// Sets each placement's "cacheline_rtt_ns" (and "cacheline_rtt_timed_ns") to the median of its
+// samples. Returns a warning for every placement whose samples spread wider than kFloorDriftRatio.
 std::vector<std::string> settle_cacheline_floor(nlohmann::json& floor_by_placement);
 
 }  // namespace ipcmark

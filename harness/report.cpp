@@ -349,7 +349,11 @@ std::string floor_text(const json& context) {
   if (!context.is_object() || !context.contains("floor") || !context["floor"].is_object()) return "";
   const json& f = context["floor"];
   std::vector<std::string> parts;
-  if (auto v = context_number(f, "cacheline_rtt_ns")) parts.push_back("cache-line round trip " + duration_text(v));
+  if (auto v = context_number(f, "cacheline_rtt_ns")) {
+    std::string text = "cache-line round trip " + duration_text(v);
+    if (auto timed = context_number(f, "cacheline_rtt_timed_ns")) text += " (" + duration_text(timed) + " timed one by one)";
+    parts.push_back(text);
+  }
   if (auto v = context_number(f, "futex_rtt_ns")) parts.push_back("futex round trip " + duration_text(v));
   if (auto v = context_number(f, "memcpy_l2_bytes_per_second"))
     parts.push_back("memcpy " + si_text(v, "B/s") + " (L2)");

@@ -72,6 +72,10 @@ TEST(Run, TinySuiteOverShmBothWaitsAndPipeProducesCleanCompleteRows) {
   // The cache-line floor is sampled at the start, halfway and at the end (harness/floor_drift.hpp).
   ASSERT_TRUE(context["floor"]["cacheline_rtt_samples_ns"].is_array());
   EXPECT_EQ(context["floor"]["cacheline_rtt_samples_ns"].size(), 3u);
+  // And each time also timed round trip by round trip, as pingpong rows are (harness/floor.hpp).
+  ASSERT_TRUE(context["floor"]["cacheline_rtt_timed_samples_ns"].is_array());
+  EXPECT_EQ(context["floor"]["cacheline_rtt_timed_samples_ns"].size(), 3u);
+  EXPECT_GT(context["floor"]["cacheline_rtt_timed_ns"].get<double>(), 0.0);
   EXPECT_GT(context["timer_cost_ns"].get<double>(), 0.0);
   EXPECT_TRUE(context["caches"].is_array());
 

@@ -39,6 +39,15 @@ TEST(FloorDrift, ASpreadJustAboveTheRatioIsSaid) {
   EXPECT_TRUE(settle_cacheline_floor(within).empty());
 }
 
+TEST(FloorDrift, TheRoundTripTimedOneByOneSettlesToItsOwnMedian) {
+  json floors = floors_with_samples({260.0, 270.0, 281.0});
+  floors["cross"]["cacheline_rtt_timed_ns"] = 300.0;
+  floors["cross"]["cacheline_rtt_timed_samples_ns"] = {300.0, 284.0, 290.0};
+  EXPECT_TRUE(settle_cacheline_floor(floors).empty());
+  EXPECT_DOUBLE_EQ(floors["cross"]["cacheline_rtt_ns"].get<double>(), 270.0);
+  EXPECT_DOUBLE_EQ(floors["cross"]["cacheline_rtt_timed_ns"].get<double>(), 290.0);
+}
+
 TEST(FloorDrift, FloorsWithoutSamplesOrMeasurementsAreLeftAlone) {
   json floors{{"cross", {{"cacheline_rtt_ns", 250.0}}}, {"same", nullptr}};
   EXPECT_TRUE(settle_cacheline_floor(floors).empty());
