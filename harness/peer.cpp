@@ -182,9 +182,10 @@ ChannelConfig channel_config(const PeerOptions& o) {
 
 void say_ready() { std::cout << "ready" << std::endl; }
 
-// The sender's side of stream and fanout. Closed loop: each message is stamped just before
-// it is sent. Open loop (spec.rate): each is stamped with the time it was due (harness/pacer.hpp).
-// Returns the sender's part of the report.
+// The sender's side of stream and fanout. Closed loop: the timed messages (the first measured
+// one, then one in spec.timed_every()) are stamped just before they are sent, the others carry
+// kUntimedStamp. Open loop (spec.rate): each is stamped with the time it was due
+// (harness/pacer.hpp). Returns the sender's part of the report.
 json send_stream(Connection& connection, const RunSpec& spec, std::uint64_t initial_margin, Deadline deadline) {
   Outbox outbox(connection, spec);
   CpuWindow cpu;
@@ -334,8 +335,8 @@ json run_pingpong_client(const PeerOptions& o, Deadline deadline) {
   return report;
 }
 
-// Fanout: the stream sender over a FanoutWriter. Closed loop stamps each message just before
-// it goes to the first reader, so later readers' latency includes the writer's sends to the
+// Fanout: the stream sender over a FanoutWriter. Closed loop stamps its timed messages just
+// before they go to the first reader, so later readers' latency includes the writer's sends to the
 // ones before them: that is what a fanout costs.
 json run_fanout_server(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
