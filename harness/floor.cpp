@@ -56,10 +56,10 @@ void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t old, const
 }
 
 // Runs `measure` and `partner` in two forked children pinned as `cpus` says (the caller
-// keeps its affinity) and returns what `measure` stored in Shared::result. Children that
-// overrun the deadline are killed; both are always reaped.
+// keeps its affinity) and returns what `measure` stored in Shared::result and
+// Shared::second_result. Children that overrun the deadline are killed; both are always reaped.
 std::pair<double, double> in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& measure,
-                        const std::function<void(Shared&)>& partner) {
+                                           const std::function<void(Shared&)>& partner) {
   void* memory = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) throw_system_error("floor: cannot map shared memory");
   Shared* shared = new (memory) Shared;
