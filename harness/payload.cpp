@@ -39,22 +39,6 @@ IPCMARK_VECTOR_CLONES void fill_payload(std::span<std::byte> message, std::uint6
   std::memcpy(body + words * 8, &last, body_size - words * 8);
 }
 
-void stamp_payload(std::span<std::byte> message, std::uint64_t stamp_ns) noexcept {
-  std::memcpy(message.data() + 8, &stamp_ns, 8);
-}
-
-std::uint64_t payload_stamp(std::span<const std::byte> message) noexcept {
-  std::uint64_t stamp = 0;
-  if (message.size() >= kPayloadHeader) std::memcpy(&stamp, message.data() + 8, 8);
-  return stamp;
-}
-
-std::uint64_t payload_sequence(std::span<const std::byte> message) noexcept {
-  std::uint64_t sequence = 0;
-  if (message.size() >= 8) std::memcpy(&sequence, message.data(), 8);
-  return sequence;
-}
-
 IPCMARK_VECTOR_CLONES PayloadCheck check_payload(std::span<const std::byte> message) noexcept {
   PayloadCheck result{0, 0, false};
   if (message.size() < kPayloadHeader) return result;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 
@@ -24,14 +25,25 @@ struct PayloadCheck {
 // Writes header and pattern; message.size() >= kPayloadHeader.
 void fill_payload(std::span<std::byte> message, std::uint64_t sequence, std::uint64_t stamp_ns) noexcept;
 // Rewrites only the timestamp (the sender stamps last, just before sending).
-void stamp_payload(std::span<std::byte> message, std::uint64_t stamp_ns) noexcept;
+// Inline, as are the two readers below: the stream reader calls them for every message.
+inline void stamp_payload(std::span<std::byte> message, std::uint64_t stamp_ns) noexcept {
+  std::memcpy(message.data() + 8, &stamp_ns, 8);
+}
 PayloadCheck check_payload(std::span<const std::byte> message) noexcept;
 // 0 for a message shorter than a sequence number.
-std::uint64_t payload_sequence(std::span<const std::byte> message) noexcept;
+inline std::uint64_t payload_sequence(std::span<const std::byte> message) noexcept {
+  std::uint64_t sequence = 0;
+  if (message.size() >= 8) std::memcpy(&sequence, message.data(), 8);
+  return sequence;
+}
 // Warm-up messages carry stamp 0: that is how the reader tells them from measured ones
 // when warm-up is time-based and its length is known only to the sender. 0 for a message
 // shorter than the header.
-std::uint64_t payload_stamp(std::span<const std::byte> message) noexcept;
+inline std::uint64_t payload_stamp(std::span<const std::byte> message) noexcept {
+  std::uint64_t stamp = 0;
+  if (message.size() >= kPayloadHeader) std::memcpy(&stamp, message.data() + 8, 8);
+  return stamp;
+}
 // The stamp of a measured message that carries no send time (closed-loop streams time one
 // message in timed_every(), harness/scenario.hpp): not 0, and no CLOCK_MONOTONIC reading.
 inline constexpr std::uint64_t kUntimedStamp = ~std::uint64_t{0};
