@@ -60,6 +60,7 @@
 #include <string>
 #include <utility>
 
+#include "transports/shm/record_copy.hpp"
 #include "transports/shm/ring_layout.hpp"
 #include "transports/shm/wait.hpp"
 #include "transports/transport.hpp"
@@ -245,7 +246,7 @@ template <class Wait>
 void RingWriter::send(std::span<const std::byte> message, Deadline deadline, Peer peer) {
   if (loan_.bytes != 0) reject_busy();  // the claim below would overwrite the loaned record
   const Claim claimed = claim<Wait>(message.size(), deadline, peer);
-  std::memcpy(claimed.payload, message.data(), message.size());
+  copy_into_record(claimed.payload, message);
   publish(claimed);
 }
 
