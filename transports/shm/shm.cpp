@@ -14,8 +14,10 @@
 #include <cstring>
 #include <memory>
 #include <thread>
+#include <type_traits>
 
 #include "transports/names.hpp"
+#include "transports/shm/arrival_forecast.hpp"
 #include "transports/shm/fanout.hpp"
 #include "transports/shm/region.hpp"
 #include "transports/shm/spsc_ring.hpp"
@@ -116,8 +118,7 @@ class ShmConnection final : public Connection {
   }
 
   std::size_t receive(std::span<std::byte> buffer, Deadline deadline) override {
-    if (!in_.ready()) out_.demote_last_record();  // about to wait: hand our last message over
-    return in_.receive<Wait>(buffer, deadline, peer_);
+    return next([&](const Peer& peer) { return in_.receive<Wait>(buffer, deadline, peer); });
   }
 
   // Zero-copy: the rings lend their own memory. The ring refuses a second loan or view; a commit
@@ -132,8 +133,7 @@ class ShmConnection final : public Connection {
   }
 
   std::span<const std::byte> view(Deadline deadline) override {
-    if (!in_.ready()) out_.demote_last_record();
-    return in_.view<Wait>(deadline, peer_);
+    return next([&](const Peer& peer) { return in_.view<Wait>(deadline, peer); });
   }
 
   void release() override {
@@ -142,6 +142,30 @@ class ShmConnection final : public Connection {
   }
 
  private:
+  static constexpr bool kBlocks = std::is_same_v<Wait, BlockWait>;
+
+  // receive() and view(): a message already there is taken at once. Before waiting for one, our
+  // last message is handed over (demote_last_record), and a blocking reader plans its sleep by its
+  // forecast of the next arrival, then tells the forecast how the wait went.
+  template <class Take>
+  auto next(Take take) {
+    if (in_.ready()) {
+      if constexpr (kBlocks) forecast_.interrupted();
+      return take(peer_);
+    }
+    out_.demote_last_record();
+    if constexpr (!kBlocks) {
+      return take(peer_);
+    } else {
+      Anticipation plan{forecast_.wake_at()};
+      Peer peer = peer_;
+      peer.anticipation = &plan;
+      auto taken = take(peer);
+      forecast_.waited(plan);
+      return taken;
+    }
+  }
+
   void accepted(std::int32_t pid) {
     if (pid < 0) corrupt(region_.name(), "client_pid " + std::to_string(pid) + " is not a process id");
     const std::uint32_t waits = std::atomic_ref(channel_->client_waits).load(std::memory_order_relaxed);
@@ -189,6 +213,7 @@ class ShmConnection final : public Connection {
   Side side_;
   std::uint32_t* own_closed_;
   Peer peer_;
+  ArrivalForecast forecast_;  // BlockWait only: when the next message is due
 };
 
 // The one place where the wait policy is chosen: everything below is compiled once per policy.

@@ -25,11 +25,11 @@ long futex(const std::uint32_t* word, int op, std::uint32_t value, const timespe
 
 }  // namespace
 
-void futex_wait(const std::uint32_t* word, std::uint32_t expected, std::chrono::nanoseconds timeout) noexcept {
+bool futex_wait(const std::uint32_t* word, std::uint32_t expected, std::chrono::nanoseconds timeout) noexcept {
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);
   const timespec relative{static_cast<time_t>(seconds.count()), static_cast<long>((timeout - seconds).count())};
   // EAGAIN (word changed), ETIMEDOUT and EINTR all mean "go and look again".
-  futex(word, FUTEX_WAIT, expected, &relative);
+  return futex(word, FUTEX_WAIT, expected, &relative) != 0 && errno == ETIMEDOUT;
 }
 
 void futex_wake_all(const std::uint32_t* word) noexcept { futex(word, FUTEX_WAKE, INT_MAX, nullptr); }

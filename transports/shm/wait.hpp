@@ -4,7 +4,9 @@
 //              kPollsPerCheck polls, so a poll is a load or two and a pause, never a syscall.
 //   BlockWait  polls kBlockSpinPolls times (≈13 µs here), then sleeps on a futex in the shared
 //              region, waking at least every kMaxSleep to look at the clock and the peer. It does
-//              not poll when both processes are confined to one and the same CPU.
+//              not poll when both processes are confined to one and the same CPU. Given a time to
+//              wake (Anticipation, from an ArrivalForecast), it sleeps at once, wakes then by
+//              itself and polls for up to kAnticipationPolls before sleeping again.
 //
 // Both expose `static void until(Ready ready, const WaitSpec&, SleepSlot)`: return once `ready()`
 // is true; throw Timeout when the deadline passes, PeerGone when the peer died or closed.
@@ -25,6 +27,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -53,9 +56,29 @@ inline constexpr unsigned kPollsPerCheck = 4096;
 inline constexpr unsigned kBlockSpinPolls = 1024;
 // Longest single futex sleep: the deadline and the peer's liveness are re-checked at least this often.
 inline constexpr std::chrono::milliseconds kMaxSleep{10};
+// How long BlockWait polls after waking at an anticipated time before it sleeps again: ≈40 µs
+// here, room for this VM's timer jitter (p10-p90 of a timed futex wait's lateness: 23-54 µs).
+inline constexpr unsigned kAnticipationPolls = 3 * kBlockSpinPolls;
 // How often a waiter asks the kernel whether the peer process still exists (a BlockWait that
 // sleeps asks once per wake-up, so every kMaxSleep at most).
 inline constexpr std::chrono::milliseconds kLivenessPeriod{1};
+
+// A blocking reader's plan for one wait, and what came of it (see arrival_forecast.hpp).
+struct Anticipation {
+  enum class Outcome {
+    Unplanned,   // no wake_at, or too late to sleep first
+    Preempted,   // the writer's wake-up (or the data) came before our timer: we woke too late
+    Late,        // our timer woke us, and the data was there already: too late
+    Caught,      // our timer woke us, and the data came while we polled: as planned
+    Missed,      // our timer woke us, and nothing came while we polled: too early, or a pause
+  };
+  Clock::time_point wake_at{};  // in: sleep until then, then poll; the epoch: no plan
+  // out: when the wait saw its data after having slept (the epoch if it never slept), how late
+  // our timer woke us (0 unless it did), and how the plan went.
+  Clock::time_point arrived_at{};
+  std::chrono::nanoseconds timer_late{};
+  Outcome outcome = Outcome::Unplanned;
+};
 
 // The other side of a wait. pid 0 (in-process tests; a server before accept()) skips the process
 // check; `closed` (nullable) points at the peer's "I have gone" word in the shared header.
@@ -65,6 +88,8 @@ struct Peer {
   // BlockWait's polls before sleeping. None when both processes may run only on the same one
   // CPU: the peer cannot make progress while we poll, so polling only delays it.
   unsigned block_spin_polls = kBlockSpinPolls;
+  // BlockWait's plan for this wait (nullable): a reader with a forecast of its next message.
+  Anticipation* anticipation = nullptr;
 };
 
 // True when this process and `pid` are each allowed exactly one CPU, the same one.
@@ -83,8 +108,8 @@ struct SleepSlot {
 };
 
 // FUTEX_WAIT on a shared word: returns when woken, when *word != expected, on a signal, or
-// after `timeout`. Callers re-check their condition in every case.
-void futex_wait(const std::uint32_t* word, std::uint32_t expected, std::chrono::nanoseconds timeout) noexcept;
+// after `timeout` (then true). Callers re-check their condition in every case.
+bool futex_wait(const std::uint32_t* word, std::uint32_t expected, std::chrono::nanoseconds timeout) noexcept;
 void futex_wake_all(const std::uint32_t* word) noexcept;
 using ipcmark::process_is_gone;  // transports/common/process.hpp
 // Bumps the slot's word (release) and wakes its sleeper: the slow half of wake_if_sleeping().
@@ -106,6 +131,8 @@ class Patience {
   bool keep_waiting();
   // How long the next sleep may last: at most `cap`, at most until the deadline.
   std::chrono::nanoseconds sleep_budget(std::chrono::nanoseconds cap) const noexcept;
+  // The time keep_waiting() last read.
+  Clock::time_point now() const noexcept { return now_; }
   // After keep_waiting() returned false (and a last look at the condition failed).
   [[noreturn]] void give_up() const;
 
@@ -139,10 +166,9 @@ struct SpinWait {
 struct BlockWait {
   template <class Ready>
   static void until(Ready&& ready, const WaitSpec& spec, SleepSlot slot) {
-    for (unsigned i = 0; i < spec.peer.block_spin_polls; ++i) {
-      if (ready()) return;
-      cpu_relax();
-    }
+    Anticipation* const plan = spec.peer.anticipation;
+    bool anticipating = plan != nullptr && plan->wake_at != Clock::time_point{};
+    if (!anticipating && poll(ready, spec.peer.block_spin_polls)) return;
     std::atomic_ref sleeping(*slot.sleeping);
     std::atomic_ref word(*slot.word);
     struct Unannounce {  // the flag must not stay set on any way out, a throw included
@@ -150,10 +176,24 @@ struct BlockWait {
       ~Unannounce() { flag.store(0, std::memory_order_relaxed); }  // a stale 1 costs one spurious wake
     } unannounce{sleeping};
     Patience patience(spec);
+    bool slept = false;
+    const auto arrived = [&] {
+      if (plan != nullptr && slept) plan->arrived_at = Clock::now();
+    };
     for (;;) {
       if (!patience.keep_waiting()) {
-        if (ready()) return;
+        if (ready()) return arrived();
         patience.give_up();
+      }
+      auto budget = patience.sleep_budget(kMaxSleep);
+      if (anticipating) {
+        const auto until_wake = plan->wake_at - patience.now();
+        if (until_wake <= std::chrono::nanoseconds::zero()) {  // too late to sleep first: poll now
+          anticipating = false;
+          if (poll(ready, spec.peer.block_spin_polls)) return;
+          continue;
+        }
+        budget = std::min<std::chrono::nanoseconds>(budget, until_wake);
       }
       sleeping.store(1, std::memory_order_relaxed);
       // seq_cst fence: pairs with the publisher's (see the top of this file); orders the flag store
@@ -162,9 +202,35 @@ struct BlockWait {
       // acquire: read `seq` before ready() re-reads the index, and if this sees a bump, ready()
       // sees the index published before it.
       const std::uint32_t seq = word.load(std::memory_order_acquire);
-      if (ready()) return;
-      futex_wait(slot.word, seq, patience.sleep_budget(kMaxSleep));
+      if (ready()) return arrived();
+      const bool timed_out = futex_wait(slot.word, seq, budget);
+      slept = true;
+      if (!anticipating) continue;
+      // Woken at (or before) the anticipated time: poll through the message's expected arrival,
+      // unannounced, so the writer need not wake us.
+      anticipating = false;
+      sleeping.store(0, std::memory_order_relaxed);
+      using Outcome = Anticipation::Outcome;
+      if (!timed_out) {
+        plan->outcome = Outcome::Preempted;
+      } else {
+        const Clock::time_point woke = Clock::now();
+        if (woke > plan->wake_at) plan->timer_late = woke - plan->wake_at;
+        plan->outcome = ready() ? Outcome::Late : Outcome::Caught;
+      }
+      if (poll(ready, kAnticipationPolls)) return arrived();
+      if (plan->outcome == Outcome::Caught) plan->outcome = Outcome::Missed;
     }
+  }
+
+ private:
+  template <class Ready>
+  static bool poll(Ready& ready, unsigned polls) {
+    for (unsigned i = 0; i < polls; ++i) {
+      if (ready()) return true;
+      cpu_relax();
+    }
+    return false;
   }
 };
 
