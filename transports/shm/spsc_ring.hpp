@@ -357,12 +357,11 @@ std::span<const std::byte> RingReader::next_record(Deadline deadline, Peer peer)
     const std::uint64_t offset = head_ & mask_;
     RecordHeader record = header_at(offset);  // one load: what we check is what we use
     if (record.kind == 0) {  // nothing published here yet
-      Wait::until(
-          [&] {
-            record = header_at(offset);
-            return record.kind != 0;
-          },
-          WaitSpec{deadline, peer, "data"}, data_slot());
+      // The poll only looks: storing the header through a reference on every poll kept the loop
+      // from holding anything in registers once BlockWait's sleeping half went out of line.
+      Wait::until([this, offset] { return header_at(offset).kind != 0; }, WaitSpec{deadline, peer, "data"},
+                  data_slot());
+      record = header_at(offset);  // published: the writer changes it no more until we move on
     }
     const std::uint64_t to_wrap = capacity_ - offset;
     if (record.kind == static_cast<std::uint32_t>(RecordKind::Data)) {

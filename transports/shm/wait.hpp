@@ -164,11 +164,21 @@ struct SpinWait {
 };
 
 struct BlockWait {
+  // The polling inline, in the caller's loop (out of line, the poll reloaded the lambda's captures
+  // and stored its result on every iteration: shm/pingpong/4096 block 2.1 -> 2.3 µs); the sleeping
+  // out of line.
   template <class Ready>
-  static void until(Ready&& ready, const WaitSpec& spec, SleepSlot slot) {
-    Anticipation* const plan = spec.peer.anticipation;
-    bool anticipating = plan != nullptr && plan->wake_at != Clock::time_point{};
+  [[gnu::always_inline]] static inline void until(Ready&& ready, const WaitSpec& spec, SleepSlot slot) {
+    const Anticipation* const plan = spec.peer.anticipation;
+    const bool anticipating = plan != nullptr && plan->wake_at != Clock::time_point{};
     if (!anticipating && poll(ready, spec.peer.block_spin_polls)) return;
+    sleep_until(ready, spec, slot, anticipating);
+  }
+
+ private:
+  template <class Ready>
+  [[gnu::noinline]] static void sleep_until(Ready& ready, const WaitSpec& spec, SleepSlot slot, bool anticipating) {
+    Anticipation* const plan = spec.peer.anticipation;
     std::atomic_ref sleeping(*slot.sleeping);
     std::atomic_ref word(*slot.word);
     struct Unannounce {  // the flag must not stay set on any way out, a throw included
@@ -223,9 +233,8 @@ struct BlockWait {
     }
   }
 
- private:
   template <class Ready>
-  static bool poll(Ready& ready, unsigned polls) {
+  [[gnu::always_inline]] static inline bool poll(Ready& ready, unsigned polls) {
     for (unsigned i = 0; i < polls; ++i) {
       if (ready()) return true;
       cpu_relax();
