@@ -196,6 +196,7 @@ struct BlockWait {
         patience.give_up();
       }
       auto budget = patience.sleep_budget(kMaxSleep);
+      bool sleeps_until_wake = false;  // rather than until kMaxSleep or the deadline, whichever is first
       if (anticipating) {
         const auto until_wake = plan->wake_at - patience.now();
         if (until_wake <= std::chrono::nanoseconds::zero()) {  // too late to sleep first: poll now
@@ -203,6 +204,7 @@ struct BlockWait {
           if (poll(ready, spec.peer.block_spin_polls)) return;
           continue;
         }
+        sleeps_until_wake = until_wake <= budget;
         budget = std::min<std::chrono::nanoseconds>(budget, until_wake);
       }
       sleeping.store(1, std::memory_order_relaxed);
@@ -215,7 +217,7 @@ struct BlockWait {
       if (ready()) return arrived();
       const bool timed_out = futex_wait(slot.word, seq, budget);
       slept = true;
-      if (!anticipating) continue;
+      if (!anticipating || (timed_out && !sleeps_until_wake)) continue;
       // Woken at (or before) the anticipated time: poll through the message's expected arrival,
       // unannounced, so the writer need not wake us.
       anticipating = false;
