@@ -59,10 +59,12 @@ TEST(ShmWait, PeerDefaultsToPollingBeforeSleeping) { EXPECT_EQ(Peer{}.block_spin
 struct AnticipatedWait {
   std::uint32_t data = 0, futex_word = 0, sleeping = 0;
 
-  Anticipation run(Clock::time_point wake_at, std::chrono::milliseconds delay, bool publisher_wakes) {
+  Anticipation run(Clock::time_point wake_at, std::chrono::milliseconds delay, bool publisher_wakes,
+                   unsigned block_spin_polls = kBlockSpinPolls) {
     Anticipation plan{wake_at};
     Peer peer;
     peer.anticipation = &plan;
+    peer.block_spin_polls = block_spin_polls;
     const SleepSlot slot{&futex_word, &sleeping};
     std::thread publisher([&] {
       std::this_thread::sleep_for(delay);
@@ -126,6 +128,18 @@ TEST(ShmWait, AnAnticipatedWakeAlreadyPastPollsAndWaitsAsUsual) {
       w.run(Clock::now() - std::chrono::milliseconds(1), std::chrono::milliseconds(30), /*publisher_wakes=*/true);
   EXPECT_EQ(plan.outcome, Outcome::Unplanned);
   EXPECT_NE(plan.arrived_at, Clock::time_point{});
+}
+
+TEST(ShmWait, AWaiterThatSharesItsOnlyCpuWithThePeerDoesNotAnticipate) {
+  AnticipatedWait w;
+  // Polling after an anticipated wake would keep the writer off that CPU: the plan is ignored,
+  // and the waiter sleeps until the publisher wakes it.
+  const Clock::time_point wake_at = Clock::now() + std::chrono::milliseconds(2);
+  const Anticipation plan = w.run(wake_at, std::chrono::milliseconds(30), /*publisher_wakes=*/true,
+                                  /*block_spin_polls=*/0);
+  EXPECT_EQ(plan.outcome, Outcome::Unplanned);
+  EXPECT_EQ(plan.timer_late, std::chrono::nanoseconds::zero());
+  EXPECT_GE(plan.arrived_at, wake_at + std::chrono::milliseconds(20));
 }
 
 }  // namespace
