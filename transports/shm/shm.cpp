@@ -157,6 +157,9 @@ class ShmConnection final : public Connection {
     if constexpr (!kBlocks) {
       return take(peer_);
     } else {
+      // Sharing our only CPU with the peer, BlockWait never anticipates: spare the bookkeeping
+      // (a clock read and the forecast's arithmetic after every wake-up, 2-3% of a round trip).
+      if (peer_.block_spin_polls == 0) return take(peer_);
       Anticipation plan{forecast_.wake_at()};
       Peer peer = peer_;
       peer.anticipation = &plan;
