@@ -8,8 +8,9 @@
 //              wake (Anticipation, from an ArrivalForecast), it sleeps at once, wakes then by
 //              itself and polls for up to kAnticipationPolls before sleeping again.
 //
-// Both expose `static void until(Ready ready, const WaitSpec&, SleepSlot)`: return once `ready()`
-// is true; throw Timeout when the deadline passes, PeerGone when the peer died or closed.
+// Both expose `static auto until(Ready ready, const WaitSpec&, SleepSlot)`: return what `ready()`
+// returned once it tests true (the ring's reader gets the record header it saw, so it need not load
+// that contended line again); throw Timeout when the deadline passes, PeerGone when the peer died or closed.
 // The ring instantiates its hot loops with one of them, chosen once per Connection.
 //
 // Sleeping without lost wake-ups (a Dekker handshake; both fences are seq_cst):
@@ -147,16 +148,16 @@ class Patience {
 
 struct SpinWait {
   template <class Ready>
-  static void until(Ready&& ready, const WaitSpec& spec, SleepSlot /*unused: never sleeps*/) {
+  static auto until(Ready&& ready, const WaitSpec& spec, SleepSlot /*unused: never sleeps*/) {
     Patience patience(spec);
     for (;;) {
       for (unsigned i = 0; i < kPollsPerCheck; ++i) {
-        if (ready()) return;
+        if (auto seen = ready()) return seen;
         cpu_relax();
       }
       // A last look after giving up: a peer may publish and then exit, and the data still counts.
       if (!patience.keep_waiting()) {
-        if (ready()) return;
+        if (auto seen = ready()) return seen;
         patience.give_up();
       }
     }
@@ -168,19 +169,21 @@ struct BlockWait {
   // and stored its result on every iteration: shm/pingpong/4096 block 2.1 -> 2.3 µs); the sleeping
   // out of line.
   template <class Ready>
-  [[gnu::always_inline]] static inline void until(Ready&& ready, const WaitSpec& spec, SleepSlot slot) {
+  [[gnu::always_inline]] static inline auto until(Ready&& ready, const WaitSpec& spec, SleepSlot slot) {
     const Anticipation* const plan = spec.peer.anticipation;
     // Not when the peer shares our only CPU (no polls before sleeping): polling after waking
     // would keep the writer off the CPU it needs to send (same-CPU open loop: p99 1.7-3.8 ms).
     const bool anticipating =
         plan != nullptr && plan->wake_at != Clock::time_point{} && spec.peer.block_spin_polls != 0;
-    if (!anticipating && poll(ready, spec.peer.block_spin_polls)) return;
-    sleep_until(ready, spec, slot, anticipating);
+    if (!anticipating)
+      if (auto seen = poll(ready, spec.peer.block_spin_polls)) return seen;
+    return sleep_until(ready, spec, slot, anticipating);
   }
 
  private:
   template <class Ready>
-  [[gnu::noinline]] static void sleep_until(Ready& ready, const WaitSpec& spec, SleepSlot slot, bool anticipating) {
+  [[gnu::noinline]] static auto sleep_until(Ready& ready, const WaitSpec& spec, SleepSlot slot, bool anticipating)
+      -> decltype(ready()) {
     Anticipation* const plan = spec.peer.anticipation;
     std::atomic_ref sleeping(*slot.sleeping);
     std::atomic_ref word(*slot.word);
@@ -190,12 +193,13 @@ struct BlockWait {
     } unannounce{sleeping};
     Patience patience(spec);
     bool slept = false;
-    const auto arrived = [&] {
+    const auto arrived = [&](auto seen) {
       if (plan != nullptr && slept) plan->arrived_at = Clock::now();
+      return seen;
     };
     for (;;) {
       if (!patience.keep_waiting()) {
-        if (ready()) return arrived();
+        if (auto seen = ready()) return arrived(seen);
         patience.give_up();
       }
       auto budget = patience.sleep_budget(kMaxSleep);
@@ -204,7 +208,7 @@ struct BlockWait {
         const auto until_wake = plan->wake_at - patience.now();
         if (until_wake <= std::chrono::nanoseconds::zero()) {  // too late to sleep first: poll now
           anticipating = false;
-          if (poll(ready, spec.peer.block_spin_polls)) return;
+          if (auto seen = poll(ready, spec.peer.block_spin_polls)) return seen;
           continue;
         }
         sleeps_until_wake = until_wake <= budget;
@@ -217,7 +221,7 @@ struct BlockWait {
       // acquire: read `seq` before ready() re-reads the index, and if this sees a bump, ready()
       // sees the index published before it.
       const std::uint32_t seq = word.load(std::memory_order_acquire);
-      if (ready()) return arrived();
+      if (auto seen = ready()) return arrived(seen);
       const bool timed_out = futex_wait(slot.word, seq, budget);
       slept = true;
       if (!anticipating || (timed_out && !sleeps_until_wake)) continue;
@@ -233,18 +237,19 @@ struct BlockWait {
         if (woke > plan->wake_at) plan->timer_late = woke - plan->wake_at;
         plan->outcome = ready() ? Outcome::Late : Outcome::Caught;
       }
-      if (poll(ready, kAnticipationPolls)) return arrived();
+      if (auto seen = poll(ready, kAnticipationPolls)) return arrived(seen);
       if (plan->outcome == Outcome::Caught) plan->outcome = Outcome::Missed;
     }
   }
 
+  // What ready() returned once it tested true, or a false one after `polls` tries.
   template <class Ready>
-  [[gnu::always_inline]] static inline bool poll(Ready& ready, unsigned polls) {
+  [[gnu::always_inline]] static inline auto poll(Ready& ready, unsigned polls) -> decltype(ready()) {
     for (unsigned i = 0; i < polls; ++i) {
-      if (ready()) return true;
+      if (auto seen = ready()) return seen;
       cpu_relax();
     }
-    return false;
+    return {};
   }
 };
 
