@@ -320,9 +320,9 @@ json run_pingpong_client(const PeerOptions& o, Deadline deadline) {
   Warmup warmup(spec);
   // Copy mode fills the next message and checks the last echo while an echo is in flight, not
   // between round trips: the round trip is timed either way, but work done between two round
-  // trips lengthened the next one (64 B, spin, cross: 396-407 ns with it, 384 filling during
-  // the round trip, 351-373 with neither). In place, filling and checking are writing into and
-  // reading out of the channel, part of the round trip.
+  // trips lengthened the next one (shm, spin, cross, 512 B: about 1000 -> 830-865 ns; at 64 B
+  // within the noise). In place, filling and checking are writing into and reading out of the
+  // channel, part of the round trip.
   const bool in_place = spec.zero_copy;
   std::span<const std::byte> echo;  // copy mode: the last echo, to be checked
   std::uint64_t start = 0, measured = 0, echo_at = 0;
