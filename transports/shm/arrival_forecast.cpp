@@ -19,9 +19,9 @@ void ArrivalForecast::waited(const Anticipation& plan) noexcept {
   if (woke_too_late && due_ != Clock::time_point{}) due_ += period - kStep;
   else due_ = when + period;  // caught: exact; otherwise the best we have
   // Not worth a timer when short; beyond kMaxSleep the wait wakes anyway, early.
-  const Duration sleep = due_ - margin() - when;
-  if (sleep < kMinSleep || sleep > kMaxSleep) return;
-  wake_at_ = due_ - margin();
+  const Clock::time_point wake = due_ - margin();
+  if (wake - when < kMinSleep || wake - when > kMaxSleep) return;
+  wake_at_ = wake;
 }
 
 ArrivalForecast::Duration ArrivalForecast::margin() const noexcept {
