@@ -26,8 +26,10 @@ inline constexpr std::size_t kLineCopyBytes = 256;
 inline void copy_into_record(std::byte* to, std::span<const std::byte> from) noexcept {
   const std::size_t size = from.size();
   constexpr std::size_t kLine = 64;
-  const std::size_t to_line = (kLine - reinterpret_cast<std::uintptr_t>(to) % kLine) % kLine;
-  if (size > kLineCopyBytes || size <= to_line) {  // big, or within the first line
+  const std::size_t into_line = reinterpret_cast<std::uintptr_t>(to) % kLine;
+  const std::size_t to_line = kLine - into_line;
+  // Big; or starting a line (the polled header is in the one before); or within the first line.
+  if (size > kLineCopyBytes || into_line == 0 || size <= to_line) {
     std::memcpy(to, from.data(), size);
     return;
   }
