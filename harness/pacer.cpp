@@ -1,6 +1,5 @@
 #include "harness/pacer.hpp"
 
-#include <sys/prctl.h>
 #include <time.h>
 
 #include <algorithm>
@@ -29,7 +28,6 @@ void SleepMargin::observe(std::uint64_t late_ns) {
 }
 
 std::uint64_t calibrate_sleep_margin_ns() {
-  ::prctl(PR_SET_TIMERSLACK, 1UL);  // the default 50 µs slack would be most of the error
   const MonotonicClock clock;
   std::vector<std::uint64_t> late;
   for (int i = 0; i < 20; ++i) {

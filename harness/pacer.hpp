@@ -83,7 +83,8 @@ struct MonotonicClock {
 };
 
 // How late a sleep of this process wakes up (a high percentile of a few short sleeps), the
-// margin the sender starts with. Lowers the timer slack first.
+// margin the sender starts with. Measures with the timer slack as it is: peers lower it to 1 ns
+// when they start (run_peer), else the default 50 µs would be most of the result.
 std::uint64_t calibrate_sleep_margin_ns();
 
 }  // namespace ipcmark
