@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <span>
 #include <vector>
 
 namespace ipcmark {
@@ -27,6 +29,37 @@ TEST(Payload, AnyFlippedBodyByteIsCaught) {
     m[i] ^= std::byte{0x10};
     EXPECT_FALSE(check_payload(m).intact) << "byte " << i;
     m[i] ^= std::byte{0x10};
+  }
+}
+
+// Fill and check start word by word up to the body's first line boundary, then go by lines
+// (harness/payload.cpp): wherever a message sits, and wherever it is copied to, the pattern is
+// the same and every byte of it is checked.
+TEST(Payload, AnyPlacementInALineFillsAndChecksTheSamePattern) {
+  constexpr std::size_t kSize = 200;  // a head, whole lines and a tail at every placement
+  alignas(64) std::byte written[kSize + 64], copied[kSize + 64];
+  for (std::size_t from = 0; from < 64; ++from) {
+    const std::span<std::byte> w(written + from, kSize);
+    fill_payload(w, 9, 3);
+    for (std::size_t to = 0; to < 64; to += 7) {
+      const std::span<std::byte> c(copied + to, kSize);
+      std::copy(w.begin(), w.end(), c.begin());
+      EXPECT_TRUE(check_payload(c).intact) << "filled at +" << from << ", checked at +" << to;
+    }
+  }
+}
+
+TEST(Payload, AnyFlippedBodyByteIsCaughtAtAnyPlacementInALine) {
+  constexpr std::size_t kSize = 150;
+  alignas(64) std::byte buffer[kSize + 64];
+  for (std::size_t at = 0; at < 64; ++at) {
+    const std::span<std::byte> m(buffer + at, kSize);
+    fill_payload(m, 11, 0);
+    for (std::size_t i = kPayloadHeader; i < kSize; ++i) {
+      m[i] ^= std::byte{0x01};
+      EXPECT_FALSE(check_payload(m).intact) << "message at +" << at << ", byte " << i;
+      m[i] ^= std::byte{0x01};
+    }
   }
 }
 
