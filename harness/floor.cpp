@@ -38,10 +38,39 @@ constexpr std::uint64_t kBudgetNs = 400'000'000;
 struct alignas(64) Line {
   std::atomic<std::uint32_t> value{0};
 };
+
+// The cache-line round trip depends on the line: each line has a home on the chip (the slice of
+// the last-level cache that tracks it, chosen by a hash of its physical address), and a round trip
+// goes through it. On this project's VMs one line bounced 245-351 ns depending only on its address,
+// the same on every repetition (a scratch program, 24 lines on different pages, three rounds), so a
+// floor of one line was a draw from that spread: each run mapped new memory, and its floor moved
+// by up to 1.4x while the ring's round trips (which walk through many lines) did not. The floor is
+// the median over kFloorLines pairs at different pages and offsets, with the fastest and slowest
+// line beside it.
+constexpr int kFloorLines = 16;
+struct alignas(4096) LinePage {
+  Line line[64];
+};
+struct LinePair {
+  std::atomic<std::uint32_t>& ping;
+  std::atomic<std::uint32_t>& pong;
+};
+// After the last round trip on a pair: the partner moves on to the next one.
+constexpr std::uint32_t kNextPair = UINT32_MAX;
+
 struct Shared {
   Line ping, pong;
   alignas(64) std::atomic<bool> stop{false};
-  double result = 0, second_result = 0;  // written by the measuring side before it exits
+  // written by the measuring side before it exits
+  double result = 0, second_result = 0, lowest = 0, highest = 0;
+  LinePage pages[2 * kFloorLines];  // pair i: a line of page 2i and one of page 2i + 1
+
+  LinePair pair(int i) {
+    return {pages[2 * i].line[(5 * i) % 32].value, pages[2 * i + 1].line[32 + (3 * i) % 32].value};
+  }
+};
+struct Measured {
+  double result, second_result, lowest, highest;
 };
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
@@ -56,9 +85,9 @@ void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t old, const
 }
 
 // Runs `measure` and `partner` in two forked children pinned as `cpus` says (the caller
-// keeps its affinity) and returns what `measure` stored in Shared::result and
-// Shared::second_result. Children that overrun the deadline are killed; both are always reaped.
-std::pair<double, double> in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& measure,
+// keeps its affinity) and returns what `measure` stored in Shared's results. Children that
+// overrun the deadline are killed; both are always reaped.
+Measured in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& measure,
                                            const std::function<void(Shared&)>& partner) {
   void* memory = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) throw_system_error("floor: cannot map shared memory");
@@ -113,7 +142,7 @@ std::pair<double, double> in_two_processes(CpuPair cpus, const std::function<voi
     shared->stop.store(true);  // one side is done: release the other if it still waits
     for (Line* line : {&shared->ping, &shared->pong}) futex(line->value, FUTEX_WAKE, INT32_MAX);
   }
-  const std::pair<double, double> result{shared->result, shared->second_result};
+  const Measured result{shared->result, shared->second_result, shared->lowest, shared->highest};
   ::munmap(memory, sizeof(Shared));
   if (!ok) throw Error(Errc::System, "floor: a measuring process failed or overran its time budget");
   return result;
@@ -123,49 +152,68 @@ std::pair<double, double> in_two_processes(CpuPair cpus, const std::function<voi
 
 std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus) {
   if (cpus.server >= 0 && cpus.server == cpus.client) return std::nullopt;
-  constexpr std::uint32_t kWarmup = 20'000, kBatch = 1'000, kBatches = 200, kTimed = 20'000;
+  // Per line: warm-up, batches, then round trips timed one by one; 16 lines take about as long
+  // as one line's 200 batches and 20,000 timed round trips did.
+  constexpr std::uint32_t kWarmup = 2'000, kBatch = 1'000, kBatches = 13, kTimed = 1'250;
   const auto measure = [](Shared& s) {
-    std::vector<double> batches, timed;
-    timed.reserve(kTimed);
+    std::vector<double> per_line, timed;
+    timed.reserve(kFloorLines * kTimed);
     const std::uint64_t begin = now_ns();
     std::uint32_t i = 0;
-    const auto round_trip = [&] {
-      ++i;
-      s.ping.value.store(i, std::memory_order_release);
-      while (s.pong.value.load(std::memory_order_acquire) != i)
-        if (s.stop.load(std::memory_order_relaxed)) throw Error(Errc::PeerGone, "partner stopped");
-    };
-    // Both bounded by time too: on a loaded machine (or under sanitizers) a round trip can wait
-    // for a descheduled partner, and 20,000 of them then outlast the guard. At least one batch.
-    for (std::uint32_t w = 0; w < kWarmup && now_ns() - begin < kBudgetNs / 4; ++w) round_trip();
-    for (std::uint32_t b = 0; b < kBatches && (b == 0 || now_ns() - begin < kBudgetNs); ++b) {
-      const std::uint64_t t0 = now_ns();
-      for (std::uint32_t k = 0; k < kBatch; ++k) round_trip();
-      batches.push_back(double(now_ns() - t0) / kBatch);
+    for (int line = 0; line < kFloorLines; ++line) {
+      const LinePair pair = s.pair(line);
+      const auto round_trip = [&] {
+        ++i;
+        pair.ping.store(i, std::memory_order_release);
+        while (pair.pong.load(std::memory_order_acquire) != i)
+          if (s.stop.load(std::memory_order_relaxed)) throw Error(Errc::PeerGone, "partner stopped");
+      };
+      // Each line's share of the budget: on a loaded machine (or under sanitizers) a round trip can
+      // wait for a descheduled partner, and the counts then outlast the guard. At least one batch.
+      const std::uint64_t line_begin = now_ns();
+      const std::uint64_t share = kBudgetNs / kFloorLines;
+      std::vector<double> batches;
+      for (std::uint32_t w = 0; w < kWarmup && now_ns() - line_begin < share / 4; ++w) round_trip();
+      for (std::uint32_t b = 0; b < kBatches && (b == 0 || now_ns() - line_begin < share); ++b) {
+        const std::uint64_t t0 = now_ns();
+        for (std::uint32_t k = 0; k < kBatch; ++k) round_trip();
+        batches.push_back(double(now_ns() - t0) / kBatch);
+      }
+      // Then as pingpong rows time a round trip: a clock read before the ping, one after the pong.
+      for (std::uint32_t k = 0; k < kTimed; ++k) {
+        const std::uint64_t t0 = now_ns();
+        if (k != 0 && t0 - line_begin > share * 5 / 4) break;
+        round_trip();
+        timed.push_back(double(now_ns() - t0));
+      }
+      per_line.push_back(median(batches));
+      pair.ping.store(kNextPair, std::memory_order_release);
+      if (now_ns() - begin > 2 * kBudgetNs) break;  // far behind: what is measured is enough
     }
-    // Then as pingpong rows time a round trip: a clock read before the ping, one after the pong.
-    for (std::uint32_t k = 0; k < kTimed; ++k) {
-      const std::uint64_t t0 = now_ns();
-      if (k != 0 && t0 - begin > kBudgetNs * 5 / 4) break;
-      round_trip();
-      timed.push_back(double(now_ns() - t0));
-    }
-    s.result = median(batches);
+    s.result = median(per_line);
     s.second_result = median(timed);
+    const auto [low, high] = std::minmax_element(per_line.begin(), per_line.end());
+    s.lowest = *low;
+    s.highest = *high;
     s.stop.store(true);
   };
   const auto partner = [](Shared& s) {
-    std::uint32_t seen = 0;
-    while (!s.stop.load(std::memory_order_relaxed)) {
-      const std::uint32_t v = s.ping.value.load(std::memory_order_acquire);
-      if (v != seen) {
-        seen = v;
-        s.pong.value.store(v, std::memory_order_release);
+    for (int line = 0; line < kFloorLines; ++line) {
+      const LinePair pair = s.pair(line);
+      std::uint32_t seen = 0;
+      for (;;) {
+        if (s.stop.load(std::memory_order_relaxed)) return;
+        const std::uint32_t v = pair.ping.load(std::memory_order_acquire);
+        if (v == kNextPair) break;
+        if (v != seen) {
+          seen = v;
+          pair.pong.store(v, std::memory_order_release);
+        }
       }
     }
   };
-  const auto [batched, timed] = in_two_processes(cpus, measure, partner);
-  return CachelineRtt{batched, timed};
+  const Measured m = in_two_processes(cpus, measure, partner);
+  return CachelineRtt{m.result, m.second_result, m.lowest, m.highest};
 }
 
 double measure_futex_rtt_ns(CpuPair cpus) {
@@ -194,7 +242,7 @@ double measure_futex_rtt_ns(CpuPair cpus) {
       futex(s.pong.value, FUTEX_WAKE, 1);
     }
   };
-  return in_two_processes(cpus, measure, partner).first;
+  return in_two_processes(cpus, measure, partner).result;
 }
 
 double measure_memcpy_bytes_per_second(std::size_t bytes, int cpu) {
@@ -217,7 +265,7 @@ double measure_memcpy_bytes_per_second(std::size_t bytes, int cpu) {
     (void)sink;
     s.result = best;
   };
-  return in_two_processes({cpu, cpu}, measure, [](Shared&) {}).first;
+  return in_two_processes({cpu, cpu}, measure, [](Shared&) {}).result;
 }
 
 double measure_timer_cost_ns() {
@@ -249,6 +297,8 @@ Floor measure_floor(CpuPair cpus) {
   if (const std::optional<CachelineRtt> rtt = measure_cacheline_rtt(cpus)) {
     f.cacheline_rtt_ns = rtt->batched_ns;
     f.cacheline_rtt_timed_ns = rtt->timed_ns;
+    f.cacheline_rtt_fastest_line_ns = rtt->fastest_line_ns;
+    f.cacheline_rtt_slowest_line_ns = rtt->slowest_line_ns;
   }
   f.futex_rtt_ns = measure_futex_rtt_ns(cpus);
   // Source and target together take half of L2 (the rest is the program and the kernel's);
@@ -265,6 +315,8 @@ nlohmann::json to_json(const Floor& f) {
   const auto or_null = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   return {{"cacheline_rtt_ns", or_null(f.cacheline_rtt_ns)},
           {"cacheline_rtt_timed_ns", or_null(f.cacheline_rtt_timed_ns)},
+          {"cacheline_rtt_fastest_line_ns", or_null(f.cacheline_rtt_fastest_line_ns)},
+          {"cacheline_rtt_slowest_line_ns", or_null(f.cacheline_rtt_slowest_line_ns)},
           {"futex_rtt_ns", f.futex_rtt_ns},
           {"memcpy_l2_bytes_per_second", f.memcpy_l2_bytes_per_second},
           {"memcpy_dram_bytes_per_second", f.memcpy_dram_bytes_per_second},

@@ -24,7 +24,10 @@ struct FloorFlags {
 void print(const std::string& placement, CpuPair cpus, const Floor& f) {
   std::printf("placement %s (server CPU %d, client CPU %d)\n", placement.c_str(), cpus.server, cpus.client);
   if (f.cacheline_rtt_ns && f.cacheline_rtt_timed_ns) {
-    std::printf("  cache-line round trip, busy-poll   %10.0f ns\n", *f.cacheline_rtt_ns);
+    std::printf("  cache-line round trip, busy-poll   %10.0f ns", *f.cacheline_rtt_ns);
+    if (f.cacheline_rtt_fastest_line_ns && f.cacheline_rtt_slowest_line_ns)
+      std::printf("    (median of lines; %.0f-%.0f ns)", *f.cacheline_rtt_fastest_line_ns, *f.cacheline_rtt_slowest_line_ns);
+    std::printf("\n");
     std::printf("    timed one by one, as pingpong    %10.0f ns\n", *f.cacheline_rtt_timed_ns);
   } else
     std::printf("  cache-line round trip, busy-poll   %10s    (one CPU: no cache line moves)\n", "-");

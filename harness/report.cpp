@@ -351,6 +351,9 @@ std::string floor_text(const json& context) {
   std::vector<std::string> parts;
   if (auto v = context_number(f, "cacheline_rtt_ns")) {
     std::string text = "cache-line round trip " + duration_text(v);
+    const auto fastest = context_number(f, "cacheline_rtt_fastest_line_ns");
+    const auto slowest = context_number(f, "cacheline_rtt_slowest_line_ns");
+    if (fastest && slowest) text += " (median of lines, " + duration_text(fastest) + " to " + duration_text(slowest) + ")";
     if (auto timed = context_number(f, "cacheline_rtt_timed_ns")) text += " (" + duration_text(timed) + " timed one by one)";
     parts.push_back(text);
   }
