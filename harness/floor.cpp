@@ -44,7 +44,7 @@ struct alignas(64) Line {
 // goes through it. On this project's VMs one line bounced 245-351 ns depending only on its address,
 // the same on every repetition (a scratch program, 24 lines on different pages, three rounds), so a
 // floor of one line was a draw from that spread: each run mapped new memory, and its floor moved
-// by up to 1.4x while the ring's round trips (which walk through many lines) did not. The floor is
+// over 225-352 ns while the ring's round trips (which walk through many lines) did not. The floor is
 // the median over kFloorLines pairs at different pages and offsets, with the fastest and slowest
 // line beside it.
 constexpr int kFloorLines = 16;
