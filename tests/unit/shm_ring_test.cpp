@@ -333,14 +333,60 @@ TEST(ShmRing, PaddingThatDoesNotEndAtTheWrapPointIsRejectedAsCorrupt) {
   expect_corrupt(error_from([&] { reader.receive<SpinWait>(out, generous()); }), "padding record");
 }
 
+// The reader stores head once it has freed 1/64 of the ring, and before it waits (spsc_ring.hpp).
+TEST(ShmRing, RoomIsGivenBackOnceA64thOfTheRingIsReadAndBeforeTheReaderWaits) {
+  RingMemory memory(4096, 64);  // gives back every 64 bytes: four records of 8-byte messages
+  RingWriter writer(memory.span(), kName);
+  RingReader reader(memory.span(), kName);
+  for (std::uint64_t seq = 0; seq < 5; ++seq) writer.send<SpinWait>(message(seq, 8), generous());
+  std::vector<std::byte> out(64);
+  for (std::uint64_t seq = 0; seq < 3; ++seq) ASSERT_EQ(reader.receive<SpinWait>(out, generous()), 8u);
+  EXPECT_EQ(memory.reader_block().head, 0u) << "48 bytes read: not given back yet";
+  reader.receive<SpinWait>(out, generous());
+  EXPECT_EQ(memory.reader_block().head, 4 * record_bytes(8));
+  reader.receive<SpinWait>(out, generous());
+  EXPECT_EQ(memory.reader_block().head, 4 * record_bytes(8)) << "16 bytes past the last give-back";
+  EXPECT_EQ(error_from([&] { reader.receive<SpinWait>(out, past()); }).code(), Errc::Timeout);
+  EXPECT_EQ(memory.reader_block().head, memory.writer_block().tail) << "a reader about to wait gives all back";
+}
+
+// The price of giving back in batches: room the reader has read is not the writer's until then.
+TEST(ShmRing, AFullRingHasRoomForTheWriterOnceTheReaderGivesItBack) {
+  RingMemory memory(4096, 64);
+  RingWriter writer(memory.span(), kName);
+  RingReader reader(memory.span(), kName);
+  const auto try_send = [&](std::uint64_t seq) {
+    try {
+      writer.send<SpinWait>(message(seq, 8), past());
+      return true;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), Errc::Timeout) << e.what();
+      return false;
+    }
+  };
+  std::uint64_t sent = 0;
+  while (try_send(sent)) ++sent;
+  ASSERT_GT(sent, 200u);
+  std::vector<std::byte> out(64);
+  ASSERT_EQ(reader.receive<SpinWait>(out, generous()), 8u);
+  EXPECT_FALSE(try_send(sent)) << "16 bytes read, not given back";
+  for (std::uint64_t seq = 1; seq < 4; ++seq) ASSERT_EQ(reader.receive<SpinWait>(out, generous()), 8u);
+  ASSERT_TRUE(try_send(sent++)) << "64 bytes read: given back";
+  for (std::uint64_t seq = 4; seq < sent; ++seq) {
+    ASSERT_EQ(reader.receive<SpinWait>(out, generous()), 8u);
+    ASSERT_TRUE(has_contents(std::span(out).first(8), seq)) << seq;
+  }
+}
+
 // ---- two threads ------------------------------------------------------------------------------
 
+// A ring of 1 KiB gives room back after every record; one of 64 KiB every kilobyte or so.
 template <class Wait>
-void stream_between_two_threads(bool peers_may_sleep) {
+void stream_between_two_threads(bool peers_may_sleep, std::uint64_t capacity = 1024) {
   constexpr std::uint64_t kMessages = 1'000'000;
   constexpr std::uint32_t kMax = 200;
   auto size_of = [](std::uint64_t seq) { return std::size_t{1} + (seq * 7919) % kMax; };
-  RingMemory memory(1024, kMax);
+  RingMemory memory(capacity, kMax);
   RingWriter writer(memory.span(), kName);
   RingReader reader(memory.span(), kName);
   writer.set_peer_may_sleep(peers_may_sleep);
@@ -375,12 +421,22 @@ void stream_between_two_threads(bool peers_may_sleep) {
   EXPECT_EQ(producer_error, "");
   EXPECT_EQ(consumer_error, "");
   EXPECT_EQ(wrong, 0u) << "messages arrived out of order or damaged";
-  EXPECT_EQ(memory.writer_block().tail, memory.reader_block().head);
+  EXPECT_LT(memory.writer_block().tail - memory.reader_block().head, capacity / 64 + record_bytes(kMax));
+  EXPECT_EQ(error_from([&] { reader.receive<Wait>(in, past()); }).code(), Errc::Timeout);
+  EXPECT_EQ(memory.writer_block().tail, memory.reader_block().head) << "all given back once the reader would wait";
 }
 
 TEST(ShmRing, MillionMessagesCrossBetweenTwoSpinningThreadsInOrder) { stream_between_two_threads<SpinWait>(false); }
 
 TEST(ShmRing, MillionMessagesCrossBetweenTwoBlockingThreadsInOrder) { stream_between_two_threads<BlockWait>(true); }
+
+TEST(ShmRing, MillionMessagesCrossBetweenTwoSpinningThreadsThroughARingGivenBackInBatches) {
+  stream_between_two_threads<SpinWait>(false, 64 * 1024);
+}
+
+TEST(ShmRing, MillionMessagesCrossBetweenTwoBlockingThreadsThroughARingGivenBackInBatches) {
+  stream_between_two_threads<BlockWait>(true, 64 * 1024);
+}
 
 }  // namespace
 }  // namespace ipcmark::shm

@@ -8,33 +8,44 @@
 
 namespace ipcmark::shm {
 
-// Messages up to this size are copied in two parts, split at the first line boundary; bigger
-// ones by one memcpy.
+// Messages up to this size are copied word by word; bigger ones by one memcpy.
 inline constexpr std::size_t kLineCopyBytes = 256;
 
-// Copies `from` to `to` (a record's payload) so that no store straddles the first cache line
-// boundary. A payload starts 8 bytes past an 8-aligned record, in the line whose header the reader
-// is polling; glibc's memcpy of a small message issues 32- or 64-byte stores from there, and one
-// of them usually straddles that line and the next, both to be taken from the reader's core.
-// Copying up to the boundary, then the rest, keeps the stores into the polled line to that line.
-// Measured, copy mode, spin, two pinned vCPUs, one run (pingpong median): 64 B round trip
-// 426-437 ns with one memcpy, 385-390 ns split; 256 B 608-652 -> 599-621 ns; 1024 B 1107-1154 ->
-// 1132-1189 ns (worse, hence the limit); the 64 B stream the same. Splitting at every line took
-// three calls for a 64 B message, and the ring's own two-thread 64 B stream from 75 to 27 M
-// msgs/s (this way: 51-75 M against 51-72 M, interleaved, noisy); 8-byte word stores cost the
-// harness's 64 B stream a third.
+// Copies `from` to `to` (a record's payload) so that no store straddles two cache lines. A payload
+// starts 8 bytes past an 8-aligned record, often in the line whose header the reader is polling;
+// glibc's memcpy of a small message issues 32- or 64-byte stores from there, and one of them
+// usually straddles that line and the next, both to be taken from the reader's core. 8-byte
+// stores at 8-aligned addresses never do. Measured, copy mode, spin, two pinned vCPUs:
+//  * one memcpy: 64 B round trip 426-437 ns; split at the first line boundary into two memcpys
+//    385-390 ns (256 B 608-652 -> 599-621; 1024 B worse, hence the limit);
+//  * but GCC, knowing the second part is under 256 bytes, inlines it as `rep movsq` with head and
+//    tail moves, which cost the ring's own two-thread 64 B stream two thirds (75 -> 27 M msgs/s);
+//    two glibc calls instead made the harness's round trip 370 -> 420 ns;
+//  * 8-byte words: round trip 370-381 ns; with the reader giving room back every 1/64 of the ring
+//    (spsc_ring.hpp; neither change helped alone) the harness's 64 B stream 27-30 -> 44 M msgs/s
+//    and the ring's own 27 -> 52 M (2026-11-26, interleaved runs).
 inline void copy_into_record(std::byte* to, std::span<const std::byte> from) noexcept {
   const std::size_t size = from.size();
   constexpr std::size_t kLine = 64;
   const std::size_t into_line = reinterpret_cast<std::uintptr_t>(to) % kLine;
-  const std::size_t to_line = kLine - into_line;
-  // Big; or starting a line (the polled header is in the one before); or within the first line.
-  if (size > kLineCopyBytes || into_line == 0 || size <= to_line) {
+  // Big; or starting a line (the polled header is in the one before); or within the first line;
+  // or too short for a word.
+  if (size > kLineCopyBytes || into_line == 0 || size <= kLine - into_line || size < 8) {
     std::memcpy(to, from.data(), size);
     return;
   }
-  std::memcpy(to, from.data(), to_line);
-  std::memcpy(to + to_line, from.data() + to_line, size - to_line);
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, from.data() + i, 8);
+    asm("" : "+r"(word));  // or GCC turns the loop back into memcpy or `rep movsq`
+    std::memcpy(to + i, &word, 8);
+  }
+  if (i != size) {  // the last bytes: one more word, overlapping the one before
+    std::uint64_t word;
+    std::memcpy(&word, from.data() + size - 8, 8);
+    std::memcpy(to + size - 8, &word, 8);
+  }
 }
 
 }  // namespace ipcmark::shm
