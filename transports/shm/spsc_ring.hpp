@@ -212,6 +212,9 @@ class RingWriter : public RingView {
 
 class RingReader : public RingView {
  public:
+  // The reader gives room back once it has freed capacity / kGiveBackParts (see the top of this file).
+  static constexpr std::uint64_t kGiveBackParts = 64;
+
   RingReader(std::span<std::byte> ring, std::string name);
 
   // Copies the next message into `out` and returns its length; waits by `Wait` while empty.
@@ -253,7 +256,6 @@ class RingReader : public RingView {
 
   std::uint64_t head_;        // ours: the only copy we trust
   std::uint64_t given_back_;  // head as last stored for the writer; head_ - given_back_ is unstored
-  std::uint64_t give_back_every_;  // capacity/64 (see the top of this file)
   std::uint64_t largest_record_;  // record_bytes(max_message): padding is always shorter
   std::uint64_t viewed_ = 0;  // ring bytes of the record under view; 0: none (a record is >= 16)
 };
@@ -403,7 +405,7 @@ std::span<const std::byte> RingReader::next_record(Deadline deadline, Peer peer)
 
 inline void RingReader::advance(std::uint64_t bytes) noexcept {
   head_ += bytes;
-  if (head_ - given_back_ >= give_back_every_) give_back();
+  if (head_ - given_back_ >= capacity_ / kGiveBackParts) give_back();
 }
 
 inline void RingReader::give_back() noexcept {
