@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/unit/fan_support.hpp"
 #include "tests/unit/ring_support.hpp"
 #include "transports/fanout.hpp"
 #include "transports/shm/broadcast_ring.hpp"
@@ -26,56 +27,7 @@ namespace ipcmark::shm {
 namespace {
 
 using namespace std::chrono_literals;
-
-const std::string kName = "fan-test";
-
-// One region in an ordinary heap buffer, aligned like a mapping would be.
-class FanMemory {
- public:
-  FanMemory(std::uint64_t capacity, std::uint32_t max_message, int readers, std::uint32_t waits = kWaitsBlock)
-      : memory_(broadcast_bytes(capacity)) {
-    initialise_broadcast(span(), BroadcastParams{capacity, max_message, readers, 0, waits});
-  }
-  std::span<std::byte> span() const { return memory_.span(); }
-  BroadcastHeader& header() const { return *reinterpret_cast<BroadcastHeader*>(span().data()); }
-  BroadcastWriterBlock& writer_block() const {
-    return *reinterpret_cast<BroadcastWriterBlock*>(span().data() + BroadcastOffsets::writer);
-  }
-  std::uint64_t& attention() const {
-    return reinterpret_cast<BroadcastReadersBlock*>(span().data() + BroadcastOffsets::readers)->attention;
-  }
-  ReaderSlot& slot(int i) const { return reinterpret_cast<ReaderSlot*>(span().data() + BroadcastOffsets::slots)[i]; }
-  std::byte* data() const { return span().data() + BroadcastOffsets::data; }
-  std::uint64_t tail() const { return std::atomic_ref(writer_block().tail).load(std::memory_order_acquire); }
-
- private:
-  test_support::AlignedBytes memory_;
-};
-
 using namespace test_support;
-
-// Deterministic sizes: any reordering, loss or tear shows up (contents: test_support::pattern).
-std::size_t size_of(std::uint64_t seq, std::size_t max) { return 1 + (seq * 2654435761u) % max; }
-
-bool contains(const Error& e, const std::string& text) { return std::string(e.what()).find(text) != std::string::npos; }
-
-// Reads `count` messages (sequence numbers first..first+count-1) and checks each; returns a
-// description of the first problem, or "" when all arrived whole and in order.
-template <class Wait>
-std::string read_all(BroadcastReader& reader, std::uint64_t first, std::uint64_t count, std::size_t max) {
-  std::vector<std::byte> out(max);
-  for (std::uint64_t seq = first; seq < first + count; ++seq) {
-    std::size_t n = 0;
-    try {
-      n = reader.receive<Wait>(out, generous());
-    } catch (const Error& e) {
-      return "message " + std::to_string(seq) + ": " + e.what();
-    }
-    if (n != size_of(seq, max)) return "message " + std::to_string(seq) + " has " + std::to_string(n) + " bytes";
-    if (!has_contents(std::span(out).first(n), seq)) return "message " + std::to_string(seq) + " is torn";
-  }
-  return "";
-}
 
 // ---- every reader gets every message ----------------------------------------------------------
 
@@ -160,26 +112,6 @@ TEST(FanoutRing, WriterWaitsForTheSlowestReaderAndNothingIsLost) {
   EXPECT_EQ(writer.readers_lost(), 0);
 }
 
-// Sends `count` messages from `first`, letting `reader` catch up whenever the ring is full.
-void send_with_reader(BroadcastWriter& writer, BroadcastReader& reader, std::uint64_t first, std::uint64_t count,
-                      std::uint32_t max, std::uint64_t& read) {
-  for (std::uint64_t seq = first; seq < first + count; ++seq) {
-    for (int attempt = 0;; ++attempt) {
-      try {
-        writer.send<SpinWait>(message(seq, size_of(seq, max)), past());
-        break;
-      } catch (const Error& e) {
-        ASSERT_EQ(e.code(), Errc::Timeout) << e.what();
-        ASSERT_LT(attempt, 2) << "the writer stays stuck: " << e.what();
-        while (read < seq) {
-          ASSERT_EQ(read_all<SpinWait>(reader, read, 1, max), "");
-          ++read;
-        }
-      }
-    }
-  }
-}
-
 TEST(FanoutRing, ClosedReaderIsDroppedCountedAndTheWriterContinues) {
   constexpr std::uint32_t kMax = 100;
   FanMemory memory(1024, kMax, 2);
@@ -193,7 +125,7 @@ TEST(FanoutRing, ClosedReaderIsDroppedCountedAndTheWriterContinues) {
   send_with_reader(writer, live, 3, 200, kMax, read);  // many times the ring
   EXPECT_EQ(writer.readers_lost(), 1);
   EXPECT_EQ(writer.live_readers(), 1);
-  EXPECT_EQ(memory.slot(1).state, static_cast<std::uint32_t>(SlotState::Free)) << "the slot is released";
+  EXPECT_EQ(slot_state(memory.slot(1).state), SlotState::Free) << "the slot is released";
   ASSERT_EQ(read_all<SpinWait>(live, read, 203 - read, kMax), "");
 }
 
@@ -451,7 +383,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadRecord{"ZeroLength", 0, 1, "is outside 1..100"},
                       BadRecord{"PastTheTail", 100, 1, "extends past the tail"},
                       BadRecord{"UnknownKind", 8, 7, "unknown record kind 7"},
-                      BadRecord{"PaddingNotToTheWrap", 8, 2, "does not end at the wrap point"}),
+                      BadRecord{"PaddingNotToTheWrap", 8, 2, "does not end at the wrap point"},
+                      BadRecord{"PaddingPastTheTail", 1016, 2, "extends past the tail (48 bytes published)"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(FanoutRing, HostileTailIsCorruptForTheReader) {
@@ -464,6 +397,22 @@ TEST(FanoutRing, HostileTailIsCorruptForTheReader) {
     memory.writer_block().tail = tail;
     EXPECT_EQ(error_from([&] { reader.receive<SpinWait>(out, past()); }).code(), Errc::Corrupt) << tail;
   }
+}
+
+// The SPSC ring's rule, from the same codec: padding precedes only a record that did not fit, so
+// one from offset 0 to the wrap point (which would bring the reader round to itself) is corrupt.
+TEST(FanoutRing, PaddingWhereAnyRecordWouldHaveFittedIsCorrupt) {
+  FanMemory memory(1024, 100, 1);
+  BroadcastWriter writer(memory.span(), kName);
+  BroadcastReader reader(memory.span(), kName, 0, 0, WaitKind::Spin);
+  writer.accept(past());
+  const RecordHeader whole_ring{1024 - 8, static_cast<std::uint32_t>(RecordKind::Padding)};
+  std::memcpy(memory.data(), &whole_ring, sizeof whole_ring);
+  memory.writer_block().tail = 1024;  // a full ring published
+  std::vector<std::byte> out(100);
+  const Error e = error_from([&] { reader.receive<SpinWait>(out, past()); });
+  EXPECT_EQ(e.code(), Errc::Corrupt) << e.what();
+  EXPECT_TRUE(contains(e, "where any record would have fitted")) << e.what();
 }
 
 TEST(FanoutRing, HostileAttentionBitsAndSlotStatesDoNotStopTheWriter) {
@@ -507,7 +456,7 @@ TEST(FanoutRing, CorruptHeaderIsRejected) {
     return error_from([&] { BroadcastReader r(memory.span(), kName, 0, 0, WaitKind::Spin); });
   };
   EXPECT_EQ(corrupt_with([](BroadcastHeader& h) { h.magic = 1; }).code(), Errc::Corrupt);
-  EXPECT_EQ(corrupt_with([](BroadcastHeader& h) { h.version = 2; }).code(), Errc::Corrupt);
+  EXPECT_EQ(corrupt_with([](BroadcastHeader& h) { h.version = 1; }).code(), Errc::Corrupt);
   EXPECT_EQ(corrupt_with([](BroadcastHeader& h) { h.capacity = 2048; }).code(), Errc::Corrupt);
   EXPECT_EQ(corrupt_with([](BroadcastHeader& h) { h.max_message = 600; }).code(), Errc::Corrupt);
   EXPECT_EQ(corrupt_with([](BroadcastHeader& h) { h.readers = 0; }).code(), Errc::Corrupt);

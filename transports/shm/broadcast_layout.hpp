@@ -22,7 +22,7 @@
 namespace ipcmark::shm {
 
 inline constexpr std::uint64_t kBroadcastMagic = 0x314e4146'4d435049;  // "IPCMFAN1" read little-endian
-inline constexpr std::uint32_t kBroadcastVersion = 1;
+inline constexpr std::uint32_t kBroadcastVersion = 2;  // 2: slot states carry a generation
 inline constexpr int kBroadcastSlots = 16;  // == kMaxReaders; every region has all of them
 inline constexpr std::size_t kBroadcastHeaderBytes = (3 + kBroadcastSlots) * kBlockBytes;
 
@@ -66,8 +66,8 @@ struct BroadcastReadersBlock {
   std::byte pad1[60];
 };
 
-// ReaderSlot::state. Only a reader moves Free -> Joining (CAS) and Live -> Closed; only the writer
-// moves Joining -> Live (adoption, which sets the cursor) and anything -> Free (drop).
+// ReaderSlot::state. Only a reader moves Free -> Joining (CAS) and Joining/Live -> Closed; only the
+// writer moves Joining -> Live (adoption, which sets the cursor) and anything -> Free (drop).
 enum class SlotState : std::uint32_t {
   Free = 0,
   Joining = 1,  // claimed; pid and waits written; not yet part of the stream
@@ -75,10 +75,25 @@ enum class SlotState : std::uint32_t {
   Closed = 3,   // the reader has gone; `cursor` is final
 };
 
+// The state word holds the SlotState in its low 8 bits and the slot's generation above them. The
+// writer bumps the generation whenever it frees a slot, so every occupant of a slot has its own
+// words: a CAS, a look or a late doorbell of an earlier occupant can never act on the next one.
+// (The doorbells are bits, too small to carry it: they only say "look at the slot", and the word
+// decides.) 24 bits wrap after 16 million occupants of one slot, far beyond any doorbell's delay.
+inline constexpr std::uint32_t slot_word(SlotState state, std::uint32_t generation) {
+  return generation << 8 | static_cast<std::uint32_t>(state);
+}
+inline constexpr SlotState slot_state(std::uint32_t word) { return static_cast<SlotState>(word & 0xff); }
+inline constexpr std::uint32_t slot_generation(std::uint32_t word) { return word >> 8; }
+// The word that frees a slot whose occupant had `word`: the next generation.
+inline constexpr std::uint32_t next_free_word(std::uint32_t word) {
+  return slot_word(SlotState::Free, (slot_generation(word) + 1) & 0xffffff);
+}
+
 struct ReaderSlot {
   std::uint64_t cursor;  // total bytes this reader consumed; 8-aligned; set by the writer on adoption
   std::byte pad0[56];
-  std::uint32_t state;  // SlotState; also a futex word: a joining reader sleeps on it
+  std::uint32_t state;  // slot_word(SlotState, generation); also a futex word: a joiner sleeps on it
   std::int32_t pid;     // the reader's process, written before it asks to join
   std::uint32_t waits;  // kWaitsSpin / kWaitsBlock: whether the writer must check its sleeping bit
   std::uint32_t reserved;

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "transports/shm/spsc_ring.hpp"  // ring_fits
-#include "transports/shm/record_defect.hpp"
+#include "transports/shm/record_codec.hpp"
 
 namespace ipcmark::shm {
 namespace {
@@ -20,8 +20,6 @@ std::string hex(std::uint64_t value) {
 bool aligned(const std::byte* p) { return reinterpret_cast<std::uintptr_t>(p) % kBlockBytes == 0; }
 
 std::atomic_ref<std::uint32_t> state_of(ReaderSlot& slot) { return std::atomic_ref(slot.state); }
-
-constexpr std::uint32_t as_word(SlotState state) { return static_cast<std::uint32_t>(state); }
 
 // Calls f(i) for every set bit i of `bits`, lowest first.
 template <class F>
@@ -160,41 +158,51 @@ void BroadcastWriter::attend_doorbells(std::uint64_t bits, bool sending) noexcep
   // publish would pay a futex wake for nobody.
   const std::uint64_t handled = (bits & ~(kSlotMask << kSleepingBits)) | (bits & kSlotMask & ~std::uint64_t{live_mask_});
   if (handled != 0) attention().fetch_and(~handled, std::memory_order_acq_rel);
-  for_each_bit(closes & live_mask_, [&](int i) {
-    std::uint64_t cursor = 0;
-    if (!read_cursor(i, cursor)) return;  // dropped as corrupt already
-    drop(i, sending || cursor < tail_);
+  // Joins first: a slot freed below in this round may be claimed again at once, and a joining bit
+  // read above belongs to the occupant the slot has now (a free clears its bits first).
+  for_each_bit(joins & ~std::uint64_t{live_mask_}, [&](int i) {
+    const std::uint32_t word = state_of(slots_[i]).load(std::memory_order_acquire);
+    if (slot_state(word) == SlotState::Joining) adopt(i, word);
   });
-  for_each_bit((joins | closes) & ~std::uint64_t{live_mask_}, [&](int i) {
-    // acquire: pairs with the reader's release of its pid and wait mode (the doorbell's RMW too).
-    const std::uint32_t state = state_of(slots_[i]).load(std::memory_order_acquire);
-    if (state == as_word(SlotState::Joining)) {
-      adopt(i);
-    } else if (state == as_word(SlotState::Closed)) {
+  // A closed bit only says "look": it may be late, rung by an occupant we have dropped already
+  // (check_liveness saw its Closed first) for a slot that now has another. The word decides.
+  for_each_bit(closes, [&](int i) {
+    // acquire: a Closed word comes with that reader's final cursor.
+    const std::uint32_t word = state_of(slots_[i]).load(std::memory_order_acquire);
+    if ((live_mask_ & (1u << i)) != 0) {
+      if (word != slot_word(SlotState::Closed, slot_generation(words_[i]))) return;
+      std::uint64_t cursor = 0;
+      if (!read_cursor(i, cursor)) return;  // dropped as corrupt already
+      drop(i, sending || cursor < tail_);
+    } else if (slot_state(word) == SlotState::Closed) {
       // Left before it was adopted: nothing missed, the slot is free again.
-      std::uint32_t expected = state;
-      state_of(slots_[i]).compare_exchange_strong(expected, as_word(SlotState::Free), std::memory_order_acq_rel);
+      std::uint32_t expected = word;
+      state_of(slots_[i]).compare_exchange_strong(expected, next_free_word(word), std::memory_order_acq_rel);
+      futex_wake_all(&slots_[i].state);
     }
   });
 }
 
-void BroadcastWriter::adopt(int i) noexcept {
+void BroadcastWriter::adopt(int i, std::uint32_t word) noexcept {
   ReaderSlot& slot = slots_[i];
+  // Relaxed: the joining doorbell's RMW, which the caller acquired, was rung after these stores.
   const std::int32_t pid = std::atomic_ref(slot.pid).load(std::memory_order_relaxed);
   const std::uint32_t waits = std::atomic_ref(slot.waits).load(std::memory_order_relaxed);
-  std::uint32_t expected = as_word(SlotState::Joining);
+  std::uint32_t expected = word;
   if (pid < 0 || (waits != kWaitsSpin && waits != kWaitsBlock) || closed_) {
-    // Not a reader we can serve: refuse it; the joiner sees Free and gives up.
-    state_of(slot).compare_exchange_strong(expected, as_word(SlotState::Free), std::memory_order_acq_rel);
+    // Not a reader we can serve: refuse it; the joiner sees another word and gives up.
+    state_of(slot).compare_exchange_strong(expected, next_free_word(word), std::memory_order_acq_rel);
     futex_wake_all(&slot.state);
     return;
   }
   // The cursor first, then Live (release): the reader reads the cursor after acquiring Live. The
   // tail is published already, so the reader starts with the next message.
   std::atomic_ref(slot.cursor).store(tail_, std::memory_order_relaxed);
-  if (!state_of(slot).compare_exchange_strong(expected, as_word(SlotState::Live), std::memory_order_acq_rel))
+  const std::uint32_t live = slot_word(SlotState::Live, slot_generation(word));
+  if (!state_of(slot).compare_exchange_strong(expected, live, std::memory_order_acq_rel))
     return;  // it closed meanwhile; its closed doorbell frees the slot
   futex_wake_all(&slot.state);
+  words_[i] = live;
   live_mask_ |= 1u << i;
   if (waits == kWaitsBlock) sleepy_mask_ |= 1u << i;
   seen_[i] = tail_;
@@ -212,7 +220,10 @@ void BroadcastWriter::drop(int i, bool lost) noexcept {
                           attention_bit(kClosedBits, i)),
                         std::memory_order_acq_rel);
   // release: a reader that reclaims the slot starts after everything we did with it.
-  state_of(slots_[i]).store(as_word(SlotState::Free), std::memory_order_release);
+  state_of(slots_[i]).store(next_free_word(words_[i]), std::memory_order_release);
+  // The dropped reader may still be reading bytes we are now free to overwrite: our writes from
+  // here on stay after the free, so a reader that reads any of them sees it (confirm_kept()).
+  std::atomic_thread_fence(std::memory_order_release);
   futex_wake_all(&slots_[i].state);  // a reader waiting for adoption in this slot: look again
 }
 
@@ -262,9 +273,9 @@ void BroadcastWriter::check_liveness(Clock::time_point now, bool sending) noexce
   next_liveness_ = now + kLivenessPeriod;
   for_each_bit(live_mask_, [&](int i) {
     // acquire: a Closed state comes with the reader's final cursor.
-    const std::uint32_t state = state_of(slots_[i]).load(std::memory_order_acquire);
+    const std::uint32_t word = state_of(slots_[i]).load(std::memory_order_acquire);
     // Closed (its doorbell still on the way), overwritten, or a reader whose process has died.
-    if (state == as_word(SlotState::Live) && !process_is_gone(pids_[i])) return;
+    if (word == words_[i] && !process_is_gone(pids_[i])) return;
     const std::uint64_t cursor = std::atomic_ref(slots_[i].cursor).load(std::memory_order_acquire);
     drop(i, sending || cursor != tail_);
   });
@@ -280,8 +291,8 @@ void BroadcastWriter::no_readers() {
 int BroadcastWriter::readers_lost() const {
   int lost = lost_;
   for_each_bit(live_mask_, [&](int i) {
-    const std::uint32_t state = std::atomic_ref(slots_[i].state).load(std::memory_order_acquire);
-    if (state == as_word(SlotState::Live) && !process_is_gone(pids_[i])) return;
+    const std::uint32_t word = std::atomic_ref(slots_[i].state).load(std::memory_order_acquire);
+    if (word == words_[i] && !process_is_gone(pids_[i])) return;
     const std::uint64_t c = std::atomic_ref(slots_[i].cursor).load(std::memory_order_acquire);
     if (c != tail_) ++lost;  // left with messages unread (or a cursor that makes no sense)
   });
@@ -339,13 +350,18 @@ BroadcastReader::BroadcastReader(std::span<std::byte> region, std::string channe
     throw Error(Errc::PeerGone, "writer process " + std::to_string(writer_pid_) + " of channel '" + channel_ +
                                     "' is gone");
   mine_ = &slots_[slot];
-  std::uint32_t free = as_word(SlotState::Free);
-  if (!state_of(*mine_).compare_exchange_strong(free, as_word(SlotState::Joining), std::memory_order_acq_rel)) {
-    const std::int32_t other = std::atomic_ref(mine_->pid).load(std::memory_order_relaxed);
-    throw Error(Errc::AlreadyExists, "reader slot " + std::to_string(slot) + " of channel '" + channel_ +
-                                         "' is taken" +
-                                         (other > 0 ? " (by process " + std::to_string(other) + ")" : std::string()));
-  }
+  std::uint32_t word = state_of(*mine_).load(std::memory_order_relaxed);
+  do {
+    if (slot_state(word) != SlotState::Free) {
+      const std::int32_t other = std::atomic_ref(mine_->pid).load(std::memory_order_relaxed);
+      throw Error(Errc::AlreadyExists, "reader slot " + std::to_string(slot) + " of channel '" + channel_ +
+                                           "' is taken" +
+                                           (other > 0 ? " (by process " + std::to_string(other) + ")" : std::string()));
+    }
+    joining_word_ = slot_word(SlotState::Joining, slot_generation(word));
+    // acq_rel: we start after the writer's last use of the slot (its release when it freed it).
+  } while (!state_of(*mine_).compare_exchange_weak(word, joining_word_, std::memory_order_acq_rel));
+  live_word_ = slot_word(SlotState::Live, slot_generation(word));
   std::atomic_ref(mine_->pid).store(pid, std::memory_order_relaxed);
   std::atomic_ref(mine_->waits).store(wait == WaitKind::Spin ? kWaitsSpin : kWaitsBlock, std::memory_order_relaxed);
   // acq_rel: the writer, acquiring the doorbell, sees our pid and wait mode.
@@ -359,8 +375,8 @@ void BroadcastReader::accept(Deadline deadline) {
   for (;;) {
     // acquire: pairs with the writer's CAS to Live; the cursor it set first is visible.
     const std::uint32_t state = state_of(*mine_).load(std::memory_order_acquire);
-    if (state == as_word(SlotState::Live)) break;
-    if (state != as_word(SlotState::Joining))
+    if (state == live_word_) break;
+    if (state != joining_word_)
       throw Error(Errc::PeerGone, "the writer of channel '" + channel_ + "' refused " + who());
     const Clock::time_point now = Clock::now();
     if (!writer_there(now)) writer_gone();
@@ -384,22 +400,19 @@ bool BroadcastReader::writer_there(Clock::time_point now) {
     writer_closed_ = true;
     return false;
   }
-  if (live_) {
-    const std::uint32_t state = state_of(*mine_).load(std::memory_order_relaxed);
-    const std::int32_t pid = std::atomic_ref(mine_->pid).load(std::memory_order_relaxed);
-    // The writer no longer keeps our bytes: reading on could return torn records.
-    if (state != as_word(SlotState::Live) || pid != pid_)
-      throw Error(Errc::PeerGone, "the writer of channel '" + channel_ + "' dropped " + who());
-  }
+  // The writer no longer keeps our bytes: reading on could return torn records.
+  if (live_ && state_of(*mine_).load(std::memory_order_relaxed) != live_word_) dropped();
   if (now < next_liveness_) return true;
   next_liveness_ = now + kLivenessPeriod;
   return !process_is_gone(writer_pid_);
 }
 
+void BroadcastReader::dropped() const {
+  throw Error(Errc::PeerGone, "the writer of channel '" + channel_ + "' dropped " + who());
+}
+
 void BroadcastReader::reject_tail(std::uint64_t tail) const {
-  const std::uint32_t state = state_of(*mine_).load(std::memory_order_relaxed);
-  if (state != as_word(SlotState::Live) || std::atomic_ref(mine_->pid).load(std::memory_order_relaxed) != pid_)
-    throw Error(Errc::PeerGone, "the writer of channel '" + channel_ + "' dropped " + who());
+  confirm_kept();  // a tail a ring past us is what the writer does once it has dropped us
   corrupt("tail " + std::to_string(tail) + " is not within " + std::to_string(capacity_) + " bytes ahead of " + who() +
           "'s cursor " + std::to_string(head_) + ", or not 8-aligned");
 }
@@ -414,9 +427,11 @@ void BroadcastReader::close() noexcept {
   closed_ = true;
   std::uint32_t state = state_of(*mine_).load(std::memory_order_relaxed);
   for (;;) {
-    if (state != as_word(SlotState::Live) && state != as_word(SlotState::Joining)) return;  // dropped already
+    if (state != live_word_ && state != joining_word_) return;  // dropped or refused already
     // release: the writer, seeing Closed, sees our final cursor.
-    if (state_of(*mine_).compare_exchange_weak(state, as_word(SlotState::Closed), std::memory_order_acq_rel)) break;
+    if (state_of(*mine_).compare_exchange_weak(state, slot_word(SlotState::Closed, slot_generation(live_word_)),
+                                               std::memory_order_acq_rel))
+      break;
   }
   attention().fetch_or(attention_bit(kClosedBits, slot_), std::memory_order_acq_rel);
   bump_and_wake(space_seq());  // a writer waiting for our cursor: look again now
@@ -427,6 +442,7 @@ std::string BroadcastReader::who() const {
 }
 
 void BroadcastReader::reject_record(RecordHeader record, std::uint64_t offset, std::uint64_t available) const {
+  confirm_kept();  // a dropped reader reads whatever the writer wrote since: that is no defect
   corrupt(record_defect(record, offset, available, capacity_, max_message_));
 }
 

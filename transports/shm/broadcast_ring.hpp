@@ -12,21 +12,34 @@
 //    spinning writer polls the slowest reader's line rather than all of them.
 //  * Slots: a reader claims slot i by CAS Free -> Joining (a second claimant gets AlreadyExists),
 //    writes its pid and wait mode, and rings the "joining" doorbell. The writer adopts it (sets its
-//    cursor to the current tail, then CAS Joining -> Live): only the writer decides when a reader
-//    enters the stream, so a reader can never start at bytes the writer is already overwriting,
-//    even mid-stream. The writer notices doorbells with one load of the attention word after each
-//    publish (it pays that load anyway to see sleeping readers), in accept() and while waiting.
+//    cursor to the current tail, then CAS Joining -> Live) on that doorbell only: the doorbell's
+//    RMW, rung after the pid, is what makes the pid visible to the writer. Only the writer decides
+//    when a reader enters the stream, so a reader can never start at bytes the writer is already
+//    overwriting, even mid-stream. The writer notices doorbells with one load of the attention
+//    word after each publish (it pays that load anyway to see sleeping readers), in accept() and
+//    while waiting.
+//  * Generations: every state word carries the slot's generation, which the writer bumps when it
+//    frees the slot (broadcast_layout.hpp). The writer remembers the word it adopted each reader
+//    with and the reader the words of its own occupancy, and both compare whole words: a closing
+//    reader's late doorbell, or its CAS, can never touch the next occupant of its slot.
 //  * Readers that go: a closing reader sets its slot Closed and rings the "closed" doorbell; a
 //    reader that dies cannot, so the writer checks the pids of its live readers on its slow path
 //    only (while waiting for space or for joins, at most every kLivenessPeriod): a dead reader
 //    matters only once it holds the writer back. A dropped slot becomes Free again and counts in
 //    readers_lost() when that reader misses a message (a reader that read everything and closed
 //    is not lost). No live reader left: send() throws PeerGone "every reader has gone".
+//  * A dropped reader's bytes are the writer's again at once, and it may still hold a cached tail
+//    a whole ring ahead of it. So a reader accepts a record only after it has read it and then
+//    seen its slot still holding its Live word (the seqlock pattern: the writer frees the slot,
+//    then a release fence, then writes; the reader reads, then an acquire fence, then checks the
+//    word). A view is checked when taken and again when released: release() throws PeerGone when
+//    the bytes may have changed under the caller.
 //  * Untrusted memory: the header is validated once and copied into members. Every cursor the
 //    writer reads must be 8-aligned and lie in [tail - capacity, tail]; one that does not marks
 //    that reader corrupt: it is dropped and counted, and the writer carries on. Whatever readers
 //    write, the writer only ever writes inside the region and never trusts a value it has not
-//    checked. Readers validate the tail and every record header (Corrupt) as the SPSC reader does.
+//    checked. Readers validate the tail and every record header (Corrupt) with the SPSC reader's
+//    rules (record_codec.hpp), loading each header once as one atomic word.
 //  * Waits (SpinWait / BlockWait as tags, as in spsc_ring.hpp; the loop is broadcast_wait below):
 //    readers sleep on one shared data_seq word and announce it with their bit in `attention`
 //    (a bitmask, so the writer checks all of them with one load, and can clear the bit of a reader
@@ -36,7 +49,8 @@
 //    Dekker handshake of wait.hpp (flag; seq_cst fence; read the futex word; look; sleep).
 //  * No syscall, allocation or lock on the fast path: a send is a claim, a memcpy, a release
 //    store of tail and one relaxed load of `attention` (plus a fence when a reader may sleep); a
-//    receive is an acquire load of tail, a validated memcpy and a release store of the cursor.
+//    receive is an acquire load of tail, a validated memcpy, a load of the reader's own slot word
+//    (a line only the writer's slow path touches) and a release store of the cursor.
 #pragma once
 
 #include <sys/types.h>
@@ -52,6 +66,7 @@
 #include <utility>
 
 #include "transports/shm/broadcast_layout.hpp"
+#include "transports/shm/record_codec.hpp"
 #include "transports/shm/wait.hpp"
 #include "transports/transport.hpp"
 
@@ -190,7 +205,8 @@ class BroadcastWriter : public BroadcastView {
   // reader that leaves misses it. Clears the bits it handled.
   void attend_doorbells(std::uint64_t attention, bool sending) noexcept;
   void attend(std::uint64_t attention) noexcept;  // after a publish: wake sleepers, then doorbells
-  void adopt(int slot) noexcept;
+  // Makes the reader whose slot holds the Joining `word` live (or refuses it).
+  void adopt(int slot, std::uint32_t word) noexcept;
   void drop(int slot, bool lost) noexcept;
   // Reads and checks one live reader's cursor; drops it (lost) when it is out of range.
   bool read_cursor(int slot, std::uint64_t& cursor) noexcept;
@@ -205,9 +221,9 @@ class BroadcastWriter : public BroadcastView {
   [[noreturn]] void reject_size(std::size_t length) const;
   [[noreturn]] void reject_busy() const;
   [[noreturn]] void space_timeout(std::uint64_t wanted) const;
+  // Relaxed: the release store of tail publishes it.
   void write_record_header(std::uint64_t offset, std::uint64_t length, RecordKind kind) noexcept {
-    const RecordHeader header{static_cast<std::uint32_t>(length), static_cast<std::uint32_t>(kind)};
-    std::memcpy(data_ + offset, &header, sizeof header);
+    store_record_header(data_ + offset, length, kind, std::memory_order_relaxed);
   }
   void update_may_sleep() noexcept;
 
@@ -223,6 +239,7 @@ class BroadcastWriter : public BroadcastView {
   Clock::time_point next_liveness_{};
   std::array<std::uint64_t, kBroadcastSlots> seen_{};  // cursors as last read, <= the real ones
   std::array<std::int32_t, kBroadcastSlots> pids_{};   // copied at adoption: what we check later
+  std::array<std::uint32_t, kBroadcastSlots> words_{};  // each live slot's Live word, as adopted
 };
 
 class BroadcastReader : public BroadcastView {
@@ -244,7 +261,12 @@ class BroadcastReader : public BroadcastView {
   std::size_t receive(std::span<std::byte> out, Deadline deadline);
   template <class Wait>
   std::span<const std::byte> view(Deadline deadline);
-  void release() noexcept { advance(std::exchange(viewed_, 0)); }
+  // PeerGone when the writer dropped this reader while the view was out: its bytes may have been
+  // overwritten meanwhile, so whatever the caller made of them does not count.
+  void release() {
+    confirm_kept();
+    advance(std::exchange(viewed_, 0));
+  }
   bool has_view() const noexcept { return viewed_ != 0; }
 
   // BlockWait's polls before sleeping (0 when this process and the writer share one CPU).
@@ -260,6 +282,9 @@ class BroadcastReader : public BroadcastView {
   [[gnu::always_inline]] inline std::span<const std::byte> next_record(Deadline deadline);
   std::uint64_t refresh_tail();
   void advance(std::uint64_t bytes) noexcept;
+  // PeerGone unless our slot still holds our Live word, checked after the reads it vouches for.
+  void confirm_kept() const;
+  [[noreturn]] void dropped() const;
   // Slow path: whether the writer is still there; throws PeerGone when it dropped this reader.
   bool writer_there(Clock::time_point now);
   [[noreturn]] void writer_gone() const;
@@ -273,6 +298,8 @@ class BroadcastReader : public BroadcastView {
   int slot_;
   ReaderSlot* mine_;
   std::int32_t pid_;
+  std::uint32_t joining_word_;  // our slot's words in this occupancy (see "Generations" above)
+  std::uint32_t live_word_;
   std::uint64_t head_ = 0;        // ours: the only copy we trust
   std::uint64_t tail_cache_ = 0;  // the writer's, as last seen
   std::uint64_t viewed_ = 0;
@@ -376,6 +403,7 @@ std::size_t BroadcastReader::receive(std::span<std::byte> out, Deadline deadline
   const std::span<const std::byte> message = next_record<Wait>(deadline);
   if (message.size() > out.size()) reject_buffer(static_cast<std::uint32_t>(message.size()), out.size());
   std::memcpy(out.data(), message.data(), message.size());
+  confirm_kept();
   advance(record_bytes(message.size()));
   return message.size();
 }
@@ -384,6 +412,7 @@ template <class Wait>
 std::span<const std::byte> BroadcastReader::view(Deadline deadline) {
   if (viewed_ != 0) reject_busy();
   const std::span<const std::byte> message = next_record<Wait>(deadline);
+  confirm_kept();
   viewed_ = record_bytes(message.size());
   return message;
 }
@@ -421,20 +450,14 @@ std::span<const std::byte> BroadcastReader::next_record(Deadline deadline) {
       broadcast_wait<Wait>(ops, deadline, spin_polls_);
     }
     const std::uint64_t offset = head_ & mask_;
-    const std::uint64_t to_wrap = capacity_ - offset;
     const std::uint64_t available = tail_cache_ - head_;
-    RecordHeader record;
-    std::memcpy(&record, data_ + offset, sizeof record);  // one copy: what we check is what we use
-    if (record.kind == static_cast<std::uint32_t>(RecordKind::Data)) {
-      const std::uint64_t bytes = record_bytes(record.length);
-      if (record.length - 1u >= max_message_ || bytes > to_wrap || bytes > available)
-        reject_record(record, offset, available);
+    // One load: what we check is what we use. Relaxed: the acquire load of tail ordered it.
+    const RecordHeader record = load_record_header(data_ + offset, std::memory_order_relaxed);
+    const RecordVerdict verdict = check_record(record, offset, available, capacity_, max_message_);
+    if (verdict == RecordVerdict::Data) [[likely]]
       return {data_ + offset + sizeof record, record.length};
-    }
-    if (record.kind != static_cast<std::uint32_t>(RecordKind::Padding) ||
-        sizeof record + std::uint64_t{record.length} != to_wrap || to_wrap > available)
-      reject_record(record, offset, available);
-    advance(to_wrap);
+    if (verdict != RecordVerdict::Padding) reject_record(record, offset, available);
+    advance(capacity_ - offset);
   }
 }
 
@@ -444,6 +467,15 @@ inline std::uint64_t BroadcastReader::refresh_tail() {
   if (tail < head_ || tail - head_ > capacity_ || tail % kRecordAlign != 0) reject_tail(tail);
   tail_cache_ = tail;
   return tail;
+}
+
+inline void BroadcastReader::confirm_kept() const {
+  // acquire: the record reads above happen before this load. The writer frees our slot, then
+  // fences, then writes over our bytes: if we read any byte it wrote after dropping us, this load
+  // sees the new word (the fence pair of a seqlock, with our slot word as the sequence).
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (std::atomic_ref(mine_->state).load(std::memory_order_relaxed) != live_word_) [[unlikely]]
+    dropped();
 }
 
 inline void BroadcastReader::advance(std::uint64_t bytes) noexcept {

@@ -8,7 +8,7 @@
 #include <bit>
 #include <cstdio>
 
-#include "transports/shm/record_defect.hpp"
+#include "transports/shm/record_codec.hpp"
 
 namespace ipcmark::shm {
 namespace {
@@ -156,7 +156,7 @@ void RingWriter::reject_busy() const {
 }
 
 RingReader::RingReader(std::span<std::byte> ring, std::string name)
-    : RingView(ring, std::move(name)), largest_record_(record_bytes(max_message_)) {
+    : RingView(ring, std::move(name)) {
   head_ = given_back_ = std::atomic_ref(reader_->head).load(std::memory_order_acquire);
   // Checked once, at attach: a ring that is already inconsistent is refused before any wait.
   check_indices(head_, std::atomic_ref(writer_->tail).load(std::memory_order_acquire));

@@ -73,6 +73,7 @@
 #include <string>
 #include <utility>
 
+#include "transports/shm/record_codec.hpp"
 #include "transports/shm/record_copy.hpp"
 #include "transports/shm/ring_layout.hpp"
 #include "transports/shm/wait.hpp"
@@ -128,7 +129,7 @@ class RingView {
 
   // The 8-byte record header at `offset` of the data area, as one word (offsets are 8-aligned).
   std::atomic_ref<std::uint64_t> header_word(std::uint64_t offset) const noexcept {
-    return std::atomic_ref(*reinterpret_cast<std::uint64_t*>(data_ + offset));
+    return record_header_word(data_ + offset);
   }
 
   std::string name_;  // for error messages only
@@ -197,8 +198,7 @@ class RingWriter : public RingView {
   [[noreturn]] void reject_busy() const;
   // release: the payload written before is visible to a reader whose acquire load sees this header.
   void publish_header(std::uint64_t offset, std::uint64_t length, RecordKind kind) const noexcept {
-    const RecordHeader header{static_cast<std::uint32_t>(length), static_cast<std::uint32_t>(kind)};
-    header_word(offset).store(std::bit_cast<std::uint64_t>(header), std::memory_order_release);
+    store_record_header(data_ + offset, length, kind, std::memory_order_release);
   }
 
   std::uint64_t tail_;        // ours: the only copy we trust
@@ -244,7 +244,7 @@ class RingReader : public RingView {
   [[gnu::always_inline]] inline std::span<const std::byte> next_record(Deadline deadline, Peer peer);
   // The header at head_ (acquire: pairs with publish_header; the payload before it is complete).
   RecordHeader header_at(std::uint64_t offset) const noexcept {
-    return std::bit_cast<RecordHeader>(header_word(offset).load(std::memory_order_acquire));
+    return load_record_header(data_ + offset, std::memory_order_acquire);
   }
   void advance(std::uint64_t bytes) noexcept;
   // Gives the writer the room up to head_ (release: our reads of the records, copies or views,
@@ -256,7 +256,6 @@ class RingReader : public RingView {
 
   std::uint64_t head_;        // ours: the only copy we trust
   std::uint64_t given_back_;  // head as last stored for the writer; head_ - given_back_ is unstored
-  std::uint64_t largest_record_;  // record_bytes(max_message): padding is always shorter
   std::uint64_t viewed_ = 0;  // ring bytes of the record under view; 0: none (a record is >= 16)
 };
 
@@ -389,16 +388,12 @@ std::span<const std::byte> RingReader::next_record(Deadline deadline, Peer peer)
           },
           WaitSpec{deadline, peer, "data"}, data_slot()));
     }
+    // The header is the publication: everything up to the wrap point may be published.
     const std::uint64_t to_wrap = capacity_ - offset;
-    if (record.kind == static_cast<std::uint32_t>(RecordKind::Data)) {
-      if (record.length - 1u >= max_message_ || record_bytes(record.length) > to_wrap) reject_record(record, offset);
+    const RecordVerdict verdict = check_record(record, offset, to_wrap, capacity_, max_message_);
+    if (verdict == RecordVerdict::Data) [[likely]]
       return {data_ + offset + sizeof record, record.length};
-    }
-    // Padding only precedes a record that did not fit: one that spans the ring from offset 0 would
-    // bring the reader back to itself forever.
-    if (record.kind != static_cast<std::uint32_t>(RecordKind::Padding) ||
-        sizeof record + std::uint64_t{record.length} != to_wrap || to_wrap >= largest_record_)
-      reject_record(record, offset);
+    if (verdict != RecordVerdict::Padding) reject_record(record, offset);
     advance(to_wrap);
   }
 }
