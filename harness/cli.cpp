@@ -29,6 +29,7 @@
 #include "harness/usage_error.hpp"
 #include "harness/warnings.hpp"
 #include "transports/fanout.hpp"
+#include "transports/mq/mq_names.hpp"
 #include "transports/names.hpp"
 #include "transports/registry.hpp"
 
@@ -267,7 +268,9 @@ int command_read(const std::string& transport, const std::string& channel, int t
 }
 
 // Removes the names of `channel` on every transport, or with no channel, the names of
-// `ipcmark run`s whose process is gone (ipcmark-<pid>-*); never anything else.
+// `ipcmark run`s whose process is gone (ipcmark-<pid>-*); never anything else. A place it cannot
+// list (mq without an mqueue mount) is a one-line warning, not a failure: the rest is cleaned, and
+// on such a machine every clean would otherwise fail, mq used or not.
 int command_clean(const std::string& channel) {
   if (!channel.empty()) {
     validate_channel_name(channel);
@@ -278,10 +281,22 @@ int command_clean(const std::string& channel) {
     std::cout << "removed channel '" << channel << "' on every transport\n";
     return 0;
   }
+  std::vector<std::string> dirs{"/dev/shm", private_runtime_dir()};
+  const MqueueDir mqueue = find_mqueue_dir();
+  if (mqueue.path.empty())
+    std::cerr << "ipcmark: warning: cannot list POSIX message queues: " << mqueue.why_not << '\n';
+  else
+    dirs.push_back(mqueue.path);
   int removed = 0;
-  for (const std::string& dir : {std::string("/dev/shm"), std::string("/dev/mqueue"), private_runtime_dir()}) {
+  for (const std::string& dir : dirs) {
     std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::filesystem::directory_iterator entries(dir, ec);
+    if (ec) {
+      const std::string what = dir == mqueue.path ? "POSIX message queues" : "names in " + dir;
+      std::cerr << "ipcmark: warning: cannot list " << what << ": cannot read '" << dir << "': " << ec.message() << '\n';
+      continue;
+    }
+    for (const auto& entry : entries) {
       const std::string file = entry.path().filename().string();
       int pid = 0;
       char rest[256];
@@ -395,7 +410,9 @@ int run_cli(int argc, char** argv) {
   read->add_option("--timeout", read_timeout_s, "Seconds to wait for the message")->capture_default_str()->check(CLI::Range(1, 3600));
 
   std::string clean_channel;
-  auto* clean = app.add_subcommand("clean", "Remove names left by crashed ipcmark runs (or one channel's names)");
+  auto* clean = app.add_subcommand(
+      "clean", "Remove names left by crashed ipcmark runs (or one channel's names). Exit 0 also when mq names "
+               "cannot be listed (no mqueue mount; IPCMARK_MQUEUE_DIR overrides where): a warning says so");
   clean->add_option("--channel", clean_channel, "Remove this channel's names on every transport");
 
   PeerFlags pf;

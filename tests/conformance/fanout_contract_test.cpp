@@ -146,6 +146,7 @@ TEST_P(FanoutContract, TheWriterOnlySendsAndAReaderOnlyReceives) {
 }
 
 TEST_P(FanoutContract, NamesAreGoneAfterTheWriterAndAfterRemoveFanout) {
+  IPCMARK_REQUIRE_NAME_LISTING(transport().name);
   // A writer that crashes (no destructor runs) leaves its names for remove_fanout.
   ClientProcess crashed([&] {
     auto writer = serve_fanout(transport(), fanout(64, 4));

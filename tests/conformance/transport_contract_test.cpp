@@ -126,6 +126,7 @@ TEST_P(TransportContract, APeerThatDiesMidStreamIsReportedAsPeerGoneNotAHang) {
 }
 
 TEST_P(TransportContract, DestroyingTheServerRemovesEveryName) {
+  IPCMARK_REQUIRE_NAME_LISTING(transport().name);
   {
     ClientProcess client([&] {
       auto c = transport().connect(config(64));

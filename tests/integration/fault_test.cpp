@@ -286,6 +286,7 @@ void crash_a_server(const std::string& transport, const std::string& channel) {
 // fix; the fix works.
 TEST_P(Faults, StaleNamesFromACrashedServerGiveAlreadyExistsNamingThePathAndTheFix) {
   // Not an "ipcmark-<pid>-" name: a plain `ipcmark clean` in a test running alongside leaves it alone.
+  IPCMARK_REQUIRE_NAME_LISTING(transport());
   const std::string channel = "rel-stale-" + std::to_string(::getpid()) + "-" + transport_test_name({GetParam(), 0});
   crash_a_server(transport(), channel);
   const auto stale = testing::names_with_prefix(channel);
@@ -300,12 +301,13 @@ TEST_P(Faults, StaleNamesFromACrashedServerGiveAlreadyExistsNamingThePathAndTheF
   const std::string error = report["error"];
   EXPECT_THAT(error, ::testing::HasSubstr("already exists")) << error;
   EXPECT_THAT(error, ::testing::HasSubstr("`ipcmark clean --channel " + channel + "`")) << error;
-  // The path it names is one of the names left behind (mq names are "/<name>" under /dev/mqueue).
+  // The path it names is one of the names left behind (mq names are "/<name>" in the mqueue mount).
   bool names_a_path = false;
   for (const std::string& path : stale) {
     const std::string mq_name = "/" + path.substr(path.rfind('/') + 1);
+    const bool in_mqueue = transport() == "mq" && path.rfind(testing::mqueue_dir_or_empty() + "/", 0) == 0;
     names_a_path = names_a_path || error.find("(" + path + ")") != std::string::npos ||
-                   (path.rfind("/dev/mqueue/", 0) == 0 && error.find("(" + mq_name + ")") != std::string::npos);
+                   (in_mqueue && error.find("(" + mq_name + ")") != std::string::npos);
   }
   EXPECT_TRUE(names_a_path) << error;
 
@@ -339,8 +341,9 @@ INSTANTIATE_TEST_SUITE_P(EveryTransport, Faults, ::testing::ValuesIn(all_transpo
 INSTANTIATE_TEST_SUITE_P(EveryTransportButMq, CleanAfterCrash, ::testing::ValuesIn(transports_except_mq()),
                          transport_test_name);
 
-// A crashed mq run leaves its queues in /dev/mqueue; `ipcmark clean` removes them too.
+// A crashed mq run leaves its queues in the mqueue mount; `ipcmark clean` removes them too.
 TEST(FaultsMq, CleanRemovesTheNamesOfACrashedMqRun) {
+  IPCMARK_REQUIRE_NAME_LISTING("mq");
   const std::string channel = "ipcmark-" + std::to_string(dead_pid()) + "-crashed" + std::to_string(::getpid());
   crash_a_server("mq", channel);
   ASSERT_THAT(testing::names_with_prefix(channel), ::testing::Not(::testing::IsEmpty()));
@@ -370,6 +373,26 @@ TEST(Clean, LeavesOtherNamesAndLiveRunsAlone) {
       std::remove((dir + "/" + name).c_str());
     }
   std::remove(("/dev/shm/" + stale).c_str());
+}
+
+// Where no mqueue filesystem can be listed (a fresh machine: /dev/mqueue not mounted), plain
+// `ipcmark clean` still cleans the rest, and says in one line on stderr why mq was not looked at
+// and how to fix it; it never skips mq silently. IPCMARK_MQUEUE_DIR stands in for the mount.
+TEST(Clean, WithoutAnMqueueMountSaysWhyInOneLineAndCleansTheRest) {
+  const std::string stale = "/dev/shm/ipcmark-" + std::to_string(dead_pid()) + "-nomq" + std::to_string(::getpid());
+  const std::string missing = testing::temp_path("no-mqueue-here");
+  std::ofstream(stale) << "x";
+
+  Launched clean({"clean"}, {"IPCMARK_MQUEUE_DIR=" + missing});
+  const Outcome o = clean.finish(30s);
+  EXPECT_FALSE(o.hung);
+  EXPECT_EQ(o.exit_code, 0) << "the rest was cleaned: " << o.err;
+  EXPECT_EQ(testing::count_lines(o.err), 1) << o.err;
+  EXPECT_THAT(o.err, ::testing::StartsWith("ipcmark: warning: cannot list POSIX message queues: "));
+  EXPECT_THAT(o.err, ::testing::HasSubstr(missing));
+  EXPECT_THAT(o.err, ::testing::HasSubstr("mount -t mqueue mqueue")) << "the fix";
+  EXPECT_FALSE(testing::exists(stale)) << o.out;
+  std::remove(stale.c_str());
 }
 
 // A region larger than /dev/shm's free room: refused at create time with the sizes, never a SIGBUS.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/integration/command.hpp"
+#include "tests/mq_listing.hpp"
 #include "transports/names.hpp"
 
 extern char** environ;
@@ -97,11 +98,13 @@ class Launched {
   bool reaped_ = false;
 };
 
-// Names whose first characters are `prefix`, wherever a transport may create them.
+// Names whose first characters are `prefix`, wherever a transport may create them (mq names
+// only where they can be listed: a test about them starts with IPCMARK_REQUIRE_NAME_LISTING).
 inline std::vector<std::string> names_with_prefix(const std::string& prefix) {
   std::vector<std::string> found;
-  for (const std::string& dir : {std::string("/dev/shm"), std::string("/dev/mqueue"), private_runtime_dir()})
-    for (const std::string& name : entries_with_prefix(dir, prefix)) found.push_back(dir + "/" + name);
+  for (const std::string& dir : {std::string("/dev/shm"), mqueue_dir_or_empty(), private_runtime_dir()})
+    if (!dir.empty())
+      for (const std::string& name : entries_with_prefix(dir, prefix)) found.push_back(dir + "/" + name);
   return found;
 }
 
