@@ -22,6 +22,7 @@
 #include "harness/context.hpp"
 #include "harness/floor.hpp"
 #include "harness/floor_drift.hpp"
+#include "harness/list_options.hpp"
 #include "harness/peer.hpp"
 #include "harness/report.hpp"
 #include "harness/results.hpp"
@@ -465,6 +466,8 @@ int run_cli(int argc, char** argv) {
   }
 
   try {
+    for (const CLI::App* sub : app.get_subcommands())
+      if (sub->parsed()) refuse_empty_list_elements(*sub, argc, argv);
     if (*list) {
       for (const Transport* t : all_transports())
         std::printf("%-10s %s (messages up to %zu bytes)\n", std::string(t->name).c_str(),

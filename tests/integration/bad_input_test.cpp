@@ -100,6 +100,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{run_with({"--cpus", "0,x"}), "0,x"},
         BadInput{run_with({"--cpus", "0,0,0"}), "0,0,0"},
         BadInput{{"frobnicate"}, "frobnicate"},
+        // run: an empty element of a list (CLI11 would drop it and run the rest)
+        BadInput{run_with({"--transports", "shm,,pipe"}), "--transports 'shm,,pipe'"},
+        BadInput{run_with({"--transport=shm,"}), "--transport 'shm,'"},
+        BadInput{run_with({"--pattern", ",pingpong"}), "--pattern ',pingpong'"},
+        BadInput{run_with({"--sizes", "64,,4096"}), "--sizes '64,,4096'"},
+        BadInput{run_with({"--wait", "spin,"}), "--wait 'spin,'"},
+        BadInput{run_with({"--copy", "copy,,zero"}), "--copy 'copy,,zero'"},
+        BadInput{run_with({"--rate", "0,"}), "--rate '0,'"},
+        BadInput{run_with({"--pattern", "fanout", "--readers", "1,,2"}), "--readers '1,,2'"},
+        BadInput{run_with({"--cpus", "cross", "--cpus", ""}), "--cpus ''"},
+        BadInput{{"floor", "--cpus", ""}, "--cpus ''"},
         // run: scenario files
         BadInput{{"run", "--scenario", "/nonexistent/s.json"}, "/nonexistent/s.json"},
         BadInput{scenario("unknown-key.json"), "mesages"},
