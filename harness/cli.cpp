@@ -23,6 +23,7 @@
 #include "harness/floor.hpp"
 #include "harness/floor_drift.hpp"
 #include "harness/list_options.hpp"
+#include "harness/output_path.hpp"
 #include "harness/peer.hpp"
 #include "harness/report.hpp"
 #include "harness/results.hpp"
@@ -121,6 +122,7 @@ int command_run(const RunFlags& f) {
   const std::vector<int> allowed = allowed_cpus();
   std::vector<std::string> skipped;
   const std::vector<RunSpec> specs = expand(s, allowed, &skipped);
+  check_output_path("results", f.out, MissingDirectories::Create);  // before anything is measured
   RunOptions options;
   options.interleave = s.interleave;
   options.fail_fast = f.fail_fast;

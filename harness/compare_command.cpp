@@ -15,6 +15,7 @@
 
 #include "harness/command.hpp"
 #include "harness/compare.hpp"
+#include "harness/output_path.hpp"
 #include "harness/usage_error.hpp"
 
 namespace ipcmark {
@@ -59,6 +60,7 @@ std::string some_names(const std::vector<RowSample>& rows) {
 }
 
 int command_compare(CompareFlags f) {
+  if (!f.json_out.empty()) check_output_path("--json", f.json_out);
   f.options.correction = f.correction == "none" ? Correction::None : Correction::Holm;
   if (!(f.options.alpha > 0.0 && f.options.alpha < 1.0))
     throw UsageError("--alpha " + as_text(f.options.alpha) + ": expected a probability between 0 and 1");

@@ -11,6 +11,7 @@
 #include "harness/affinity.hpp"
 #include "harness/command.hpp"
 #include "harness/floor.hpp"
+#include "harness/output_path.hpp"
 #include "harness/usage_error.hpp"
 
 namespace ipcmark {
@@ -38,6 +39,7 @@ void print(const std::string& placement, CpuPair cpus, const Floor& f) {
 }
 
 int run_floor(const FloorFlags& flags) {
+  if (!flags.json_path.empty()) check_output_path("--json", flags.json_path);
   const std::vector<int> allowed = allowed_cpus();
   std::vector<std::string> texts = flags.cpus.empty() ? std::vector<std::string>{""} : flags.cpus;
   nlohmann::json out{{"timer_cost_ns", measure_timer_cost_ns()}, {"floor_by_placement", nlohmann::json::object()}};

@@ -30,6 +30,7 @@
 #include "harness/command.hpp"
 #include "harness/process.hpp"
 #include "harness/report.hpp"
+#include "harness/output_path.hpp"
 #include "harness/usage_error.hpp"
 #include "transports/transport.hpp"
 
@@ -226,6 +227,8 @@ int command_report(const ReportFlags& f) {
     std::cout << bmf_document(document).dump(2) << '\n';
     return 0;
   }
+  for (const auto& [flag, path] : {std::pair{"--markdown", f.markdown}, std::pair{"--html", f.html}})
+    if (!path.empty()) check_output_path(flag, path, MissingDirectories::Create);  // before anything is printed
   std::string text;
   try {
     text = report_text(document);

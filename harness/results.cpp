@@ -3,11 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
+#include "harness/output_path.hpp"
 #include "harness/stats.hpp"
 #include "harness/usage_error.hpp"
 
@@ -220,7 +223,12 @@ json results_document(const json& context, const std::vector<RunResult>& results
 void write_results_file(const std::string& path, const json& document) {
   const std::filesystem::path target(path);
   if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
-  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+  const std::string temporary = temporary_beside(path);
+  auto fail = [&](const std::string& why) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);  // never left beside the results
+    throw UsageError("cannot write results to '" + path + "': " + why);
+  };
   {
     // The context pretty-printed, then one row per line: readable, greppable, a third of
     // the size of indenting every histogram bucket.
@@ -229,9 +237,12 @@ void write_results_file(const std::string& path, const json& document) {
     const json& rows = document.at("benchmarks");
     for (std::size_t i = 0; i < rows.size(); ++i) out << (i ? ",\n" : "\n") << rows[i].dump();
     out << "\n]\n}\n";
-    if (!out) throw UsageError("cannot write results file '" + path + "'");
+    out.flush();
+    if (!out) fail(std::strerror(errno));
   }
-  std::filesystem::rename(temporary, target);
+  std::error_code ec;
+  std::filesystem::rename(temporary, target, ec);
+  if (ec) fail(ec.message());
 }
 
 }  // namespace ipcmark

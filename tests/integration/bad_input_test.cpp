@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/command.hpp"
@@ -111,6 +113,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{run_with({"--pattern", "fanout", "--readers", "1,,2"}), "--readers '1,,2'"},
         BadInput{run_with({"--cpus", "cross", "--cpus", ""}), "--cpus ''"},
         BadInput{{"floor", "--cpus", ""}, "--cpus ''"},
+        // run: a results file that cannot be written, refused before anything runs
+        BadInput{{"run", "--transports", "shm", "--sizes", "64", "--out", "/proc/nope/x.json"},
+                 "cannot write results to '/proc/nope/x.json'"},
+        BadInput{{"run", "--transports", "shm", "--sizes", "64", "--out", "/etc/hostname/x.json"},
+                 "cannot write results to '/etc/hostname/x.json'"},
+        BadInput{{"run", "--transports", "shm", "--sizes", "64", "--out", "/tmp"}, "cannot write results to '/tmp'"},
+        BadInput{{"floor", "--json", "/proc/nope/floor.json"}, "'/proc/nope/floor.json'"},
         // run: scenario files
         BadInput{{"run", "--scenario", "/nonexistent/s.json"}, "/nonexistent/s.json"},
         BadInput{scenario("unknown-key.json"), "mesages"},
@@ -222,6 +231,11 @@ INSTANTIATE_TEST_SUITE_P(
                  "twice"},
         BadInput{{"compare", "--alpha", "2", bad_results("ok.json"), bad_results("ok.json")}, "--alpha"},
         BadInput{{"compare", "--threshold", "-5", bad_results("ok.json"), bad_results("ok.json")}, "--threshold"},
+        // (checked before the files are read: the error is the output path, not schema 99)
+        BadInput{{"compare", bad_results("ok.json"), bad_results("schema99.json"), "--json", "/proc/nope/c.json"},
+                 "'/proc/nope/c.json'"},
+        BadInput{{"report", bad_results("ok.json"), "--markdown", "/proc/nope/r.md"}, "'/proc/nope/r.md'"},
+        BadInput{{"report", bad_results("ok.json"), "--html", "/proc/nope/r.html"}, "'/proc/nope/r.html'"},
         BadInput{{"recommend", "--size", "0", "--results", bad_results("ok.json")}, "--size"},
         BadInput{{"recommend", "--size", "abc", "--results", bad_results("ok.json")}, "abc"},
         BadInput{{"recommend", "--size", "64", "--results", "/nonexistent/r.json"}, "/nonexistent/r.json"},
@@ -237,6 +251,34 @@ INSTANTIATE_TEST_SUITE_P(
         if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
       return name;
     });
+
+// A results path that cannot be written is refused before anything is measured (no header on
+// stdout, no floor, no peer), with the reason, and no probe or temporary file is left beside it.
+TEST(BadOutPath, IsRefusedBeforeAnythingRunsWithTheReason) {
+  const std::string blocker = testing::temp_path("out-file");
+  std::ofstream(blocker) << "a file where a directory is needed";
+  const std::string out = blocker + "/made/x.json";
+  testing::Launched run({"run", "--transports", "shm", "--sizes", "64", "--out", out});
+  const testing::Outcome r = run.finish(30s);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "ipcmark: error: cannot write results to '" + out + "': '" + blocker + "' is not a directory\n");
+  EXPECT_EQ(r.out, "") << "nothing measured, nothing reported";
+  std::remove(blocker.c_str());
+}
+
+TEST(BadOutPath, ADirectoryIsRefusedAndNoTemporaryFileIsLeftBesideIt) {
+  const std::string dir = testing::temp_path("out-dir");
+  std::filesystem::create_directory(dir);
+  testing::Launched run({"run", "--transports", "shm", "--sizes", "64", "--no-floor", "--out", dir});
+  const testing::Outcome r = run.finish(30s);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "ipcmark: error: cannot write results to '" + dir + "': it is a directory\n");
+  const std::string name = std::filesystem::path(dir).filename().string();
+  EXPECT_THAT(testing::entries_with_prefix(::testing::TempDir(), name), ::testing::ElementsAre(name));
+  std::filesystem::remove_all(dir);
+  for (const std::string& left : testing::entries_with_prefix(::testing::TempDir(), name + ".tmp."))
+    std::remove((::testing::TempDir() + "/" + left).c_str());
+}
 
 // CLI11 would clamp a value past 64 bits to SIZE_MAX; the range check names it as given.
 TEST(BadInputsKnown, ServeSizeBeyond64BitsIsNamedAsGiven) {
