@@ -345,18 +345,38 @@ std::string pinning_text(const json& context) {
   return "server on CPU " + printf_text("%.0f", *server) + ", client on CPU " + printf_text("%.0f", *client);
 }
 
+// What the cache-line figure is the median of, each range beside the figures it belongs to. A run
+// samples the floor at its start, halfway and end (floor_drift.hpp) and the figure is the median
+// of those samples, while the line extremes are the first sample's (results/README.md): they are
+// printed as that sample's, next to it, never as the range of the figure.
+std::string cacheline_detail(const json& f) {
+  std::vector<std::string> notes;
+  std::vector<double> samples;
+  if (f.contains("cacheline_rtt_samples_ns") && f["cacheline_rtt_samples_ns"].is_array())
+    for (const json& s : f["cacheline_rtt_samples_ns"])
+      if (s.is_number()) samples.push_back(s.get<double>());
+  const auto fastest = context_number(f, "cacheline_rtt_fastest_line_ns");
+  const auto slowest = context_number(f, "cacheline_rtt_slowest_line_ns");
+  const std::string lines = fastest && slowest ? duration_text(fastest) + " to " + duration_text(slowest) : "";
+  if (samples.size() >= 2) {
+    std::string list;
+    for (double s : samples) list += (list.empty() ? "" : " / ") + duration_text(s);
+    notes.push_back("median of " + std::to_string(samples.size()) + " samples: " + list);
+    if (!lines.empty()) notes.push_back("the first one's lines " + lines);
+  } else if (!lines.empty()) {
+    notes.push_back("median of lines, " + lines);
+  }
+  if (auto timed = context_number(f, "cacheline_rtt_timed_ns")) notes.push_back(duration_text(timed) + " timed one by one");
+  std::string text;
+  for (const std::string& n : notes) text += (text.empty() ? "" : "; ") + n;
+  return text.empty() ? "" : " (" + text + ")";
+}
+
 std::string floor_text(const json& context) {
   if (!context.is_object() || !context.contains("floor") || !context["floor"].is_object()) return "";
   const json& f = context["floor"];
   std::vector<std::string> parts;
-  if (auto v = context_number(f, "cacheline_rtt_ns")) {
-    std::string text = "cache-line round trip " + duration_text(v);
-    const auto fastest = context_number(f, "cacheline_rtt_fastest_line_ns");
-    const auto slowest = context_number(f, "cacheline_rtt_slowest_line_ns");
-    if (fastest && slowest) text += " (median of lines, " + duration_text(fastest) + " to " + duration_text(slowest) + ")";
-    if (auto timed = context_number(f, "cacheline_rtt_timed_ns")) text += " (" + duration_text(timed) + " timed one by one)";
-    parts.push_back(text);
-  }
+  if (auto v = context_number(f, "cacheline_rtt_ns")) parts.push_back("cache-line round trip " + duration_text(v) + cacheline_detail(f));
   if (auto v = context_number(f, "futex_rtt_ns")) parts.push_back("futex round trip " + duration_text(v));
   if (auto v = context_number(f, "memcpy_l2_bytes_per_second"))
     parts.push_back("memcpy " + si_text(v, "B/s") + " (L2)");
