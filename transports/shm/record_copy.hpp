@@ -15,15 +15,12 @@ inline constexpr std::size_t kLineCopyBytes = 256;
 // starts 8 bytes past an 8-aligned record, often in the line whose header the reader is polling;
 // glibc's memcpy of a small message issues 32- or 64-byte stores from there, and one of them
 // usually straddles that line and the next, both to be taken from the reader's core. 8-byte
-// stores at 8-aligned addresses never do. Measured, copy mode, spin, two pinned vCPUs:
-//  * one memcpy: 64 B round trip 426-437 ns; split at the first line boundary into two memcpys
-//    385-390 ns (256 B 608-652 -> 599-621; 1024 B worse, hence the limit);
-//  * but GCC, knowing the second part is under 256 bytes, inlines it as `rep movsq` with head and
-//    tail moves, which cost the ring's own two-thread 64 B stream two thirds (75 -> 27 M msgs/s);
-//    two glibc calls instead made the harness's round trip 370 -> 420 ns;
-//  * 8-byte words: round trip 370-381 ns; with the reader giving room back every 1/64 of the ring
-//    (spsc_ring.hpp; neither change helped alone) the harness's 64 B stream 27-30 -> 44 M msgs/s
-//    and the ring's own 27 -> 52 M (2026-11-26, interleaved runs).
+// stores at 8-aligned addresses never do. Why not two memcpys split at the line boundary: GCC,
+// knowing the second part is under kLineCopyBytes, inlines it as `rep movsq` with head and tail
+// moves, which slowed a small-message stream, and two out-of-line glibc calls lengthened the round
+// trip. The limit: above it the split no longer paid (1 KiB measured worse). Words pay in a stream
+// only with spsc_ring.hpp's batched give-back (neither helped alone). Measured:
+// docs/performance-notes.md.
 inline void copy_into_record(std::byte* to, std::span<const std::byte> from) noexcept {
   const std::size_t size = from.size();
   constexpr std::size_t kLine = 64;

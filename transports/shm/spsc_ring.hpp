@@ -23,17 +23,15 @@
 //    store of head. No read-modify-write on the fast path.
 //  * The reader stores head once it has freed 1/64 of the ring since it last did, and always before
 //    it waits, not after every record. The writer reads head whenever its cache says the ring is
-//    full, and with a store per record the two kept taking that line from each other. With this
-//    and the word-by-word copy of record_copy.hpp (neither helped alone), harness stream, two
-//    pinned vCPUs, interleaved, 2026-11-26: 64 B copy mode spin 27-30 -> 44 M msgs/s, block 25 ->
-//    41-43 M; 128 B spin 26 -> 43-44 M; 256 B block 15-18 -> 29-30 M; block pingpong 64 B 393-396
-//    -> 376-380 ns; 1 KiB and up unchanged. One case is worse: zero-copy 64 B with --wait block,
-//    26-46 -> 28-31 M (eight repetitions each: steadier, median 40 -> 29): the reader, no longer
-//    slowed by a store and a fence per record, keeps up with the writer and reads the line the
-//    writer is filling in place. Records of 1/64 of the ring or more (64 KiB messages in their
-//    4 MiB ring) are still given back one by one. A writer can thus wait for room the reader has
-//    read but not given back yet, until the reader frees more or runs out of records: a reader
-//    that stops reading holds back up to 1/64 of the ring more than it would have.
+//    full, and with a store per record the two kept taking that line from each other. It pays
+//    together with the word-by-word copy of record_copy.hpp (neither helped alone). One case got
+//    worse, the zero-copy 64 B stream with --wait block: the reader, no longer slowed by a store
+//    and a fence per record, keeps up with the writer and reads the line the writer is filling
+//    in place (measured: docs/performance-notes.md). Records of 1/64 of the ring or more (64 KiB
+//    messages in their 4 MiB ring) are still given back one by one. A writer can thus wait for
+//    room the reader has read but not given back yet, until the reader frees more or runs out of
+//    records: a reader that stops reading holds back up to 1/64 of the ring more than it would
+//    have.
 //  * Everything read from the shared span is untrusted: the header is validated once and kept in
 //    members; the head read from the reader and every record header are checked before use; a record
 //    header is loaded once, so what was checked is what is used. Violations throw Errc::Corrupt.
@@ -48,20 +46,16 @@
 //  * After publishing, the writer asks for ownership (PREFETCHW) of the next two whole cache lines
 //    past the tail, where its next record will go, when they are free (the cached head says the
 //    reader is past them). Otherwise the next send's stores would take them from the reader's cache
-//    only then, on the round trip's critical path: shm/pingpong/64 copy mode, two pinned vCPUs,
-//    spin, median about 650 -> 530-580 ns, p99 about 1050 -> 820-910 ns. The line holding the
-//    tail itself is left alone: the reader may be reading the record that ends in it (prefetching
-//    it once the reply had come measured worse, 590-600 ns). A hint only: it never faults and
-//    changes no byte.
+//    only then, on the round trip's critical path. The line holding the tail itself is left
+//    alone: the reader may be reading the record that ends in it (prefetching it once the reply
+//    had come measured worse). A hint only: it never faults and changes no byte.
 //  * When its side is about to wait (the Connection's receive finds nothing), the writer pushes
 //    the lines of its last small record, end mark included, out to the shared last-level cache
 //    (CLDEMOTE), so the reader's misses are served there instead of by snooping this core.
-//    shm/pingpong/64, two pinned vCPUs, spin, median: tail-polling ring 512 ns; header polling
-//    488-500 ns; with CLDEMOTE 430-436 ns (block: 591 -> 540-556 -> 470-480 ns). CLDEMOTE after
-//    every publish gave the same round trip but cost the 64 B stream 25 M -> 4.4 M msgs/s (about
-//    10 ns per line here), hence only before a wait. Tried and dropped: prefetching a record's
-//    second line while polling (the reader then takes it from the writer mid-write: 670-680 ns),
-//    128-byte record alignment (480 ns, within noise of 8).
+//    CLDEMOTE after every publish gave the same round trip but cost a small-message stream most
+//    of its throughput, hence only before a wait. Tried and dropped: prefetching a record's
+//    second line while polling (the reader then takes it from the writer mid-write), 128-byte
+//    record alignment (no gain). Measured, with the PREFETCHW above: docs/performance-notes.md.
 #pragma once
 
 #include <atomic>
@@ -169,7 +163,7 @@ class RingWriter : public RingView {
   // Asks the CPU to push the lines of the last record published (if small, and not pushed
   // already) out of this core's caches into the shared last level (CLDEMOTE), where the reader's
   // miss finds them sooner than in another core's L1. For when this side is about to wait: after
-  // every send it costs a stream its throughput (measured 25 M -> 4.4 M msgs/s at 64 B).
+  // every send it costs a stream most of its throughput (measured: docs/performance-notes.md).
   void demote_last_record() noexcept;
 
  private:
@@ -380,7 +374,7 @@ std::span<const std::byte> RingReader::next_record(Deadline deadline, Peer peer)
       // The poll returns the header it saw (0 while nothing): storing it through a reference on
       // every poll kept the loop from holding anything in registers once BlockWait's sleeping half
       // went out of line, and loading it again after the wait costs another trip to a line the
-      // writer is busy with (two threads, 8 B stream: 87-90 -> 40-54 M msgs/s).
+      // writer is busy with (measured: docs/performance-notes.md).
       record = std::bit_cast<RecordHeader>(Wait::until(
           [this, offset]() -> std::uint64_t {
             const std::uint64_t word = header_word(offset).load(std::memory_order_acquire);
