@@ -57,7 +57,7 @@ std::vector<std::string> peer_args(const RunSpec& spec, const std::string& chann
 }
 
 // A peer process and what it has said so far.
-struct Peer {
+struct SpawnedPeer {
   std::string role;  // "server", "client", "reader 2"
   ChildProcess process;
   std::optional<json> report;
@@ -83,14 +83,14 @@ struct Peer {
 
 // Waits until every peer has exited (or the deadline, or Ctrl-C). A one-shot or fanout
 // server serves until told to stop; it gets SIGTERM once every client is done.
-void wait_for_peers(Peer& server, std::vector<Peer>& clients, Pattern pattern, Deadline deadline,
+void wait_for_peers(SpawnedPeer& server, std::vector<SpawnedPeer>& clients, Pattern pattern, Deadline deadline,
                     std::string& error) {
-  std::vector<Peer*> peers{&server};
-  for (Peer& c : clients) peers.push_back(&c);
+  std::vector<SpawnedPeer*> peers{&server};
+  for (SpawnedPeer& c : clients) peers.push_back(&c);
   const bool server_waits_for_stop = pattern == Pattern::Oneshot || pattern == Pattern::Fanout;
   bool stop_sent = false;
   for (;;) {
-    const bool clients_done = std::all_of(clients.begin(), clients.end(), [](const Peer& c) { return c.done(); });
+    const bool clients_done = std::all_of(clients.begin(), clients.end(), [](const SpawnedPeer& c) { return c.done(); });
     if (clients_done && server.done()) return;
     if (runs_interrupted()) {
       error = "interrupted";
@@ -98,7 +98,7 @@ void wait_for_peers(Peer& server, std::vector<Peer>& clients, Pattern pattern, D
     }
     const auto now = Clock::now();
     if (now >= deadline) {
-      const auto running = std::count_if(clients.begin(), clients.end(), [](const Peer& c) { return !c.done(); });
+      const auto running = std::count_if(clients.begin(), clients.end(), [](const SpawnedPeer& c) { return !c.done(); });
       error = std::string("timed out") + (server.done() ? "" : "; server still running") +
               (running == 0                  ? ""
                : clients.size() == 1         ? "; client still running"
@@ -110,12 +110,12 @@ void wait_for_peers(Peer& server, std::vector<Peer>& clients, Pattern pattern, D
       stop_sent = true;
     }
     // Once one side has failed, the others get a short grace to notice, not the whole run.
-    for (Peer* p : peers)
+    for (SpawnedPeer* p : peers)
       if (p->done() && !p->failure().empty()) deadline = std::min(deadline, now + kPeerGoneGrace);
 
     std::vector<pollfd> fds;
-    std::vector<Peer*> owners;
-    for (Peer* p : peers)
+    std::vector<SpawnedPeer*> owners;
+    for (SpawnedPeer* p : peers)
       if (!p->done()) {
         fds.push_back({p->process.stdout_fd(), POLLIN, 0});
         owners.push_back(p);
@@ -135,11 +135,11 @@ std::uint64_t field(const std::optional<json>& report, const char* key) {
 // Fanout: every reader's report into one row. Messages are deliveries (sent × readers who got
 // them); the window runs from the server's first measured send to the last reader's last
 // receive; latency is every reader's one-way latency merged, plus the worst reader's.
-void absorb_readers(RunResult& result, const json& server, const std::vector<Peer>& readers) {
+void absorb_readers(RunResult& result, const json& server, const std::vector<SpawnedPeer>& readers) {
   const std::uint64_t first_send = server.value("first_send_ns", std::uint64_t{0});
   result.readers_lost = server.value("readers_lost", 0);
   std::uint64_t last_receive = first_send;
-  for (const Peer& reader : readers) {
+  for (const SpawnedPeer& reader : readers) {
     const json& r = *reader.report;
     const std::uint64_t received = field(reader.report, "received");
     result.messages += received;
@@ -179,7 +179,7 @@ RunResult run_one(const RunSpec& spec, int repetition_index) {
   } remove_names{spec, channel};
 
   try {
-    Peer server{"server", ChildProcess::spawn(peer_args(spec, channel, true, spec.placement.cpus.server)), {}, {}};
+    SpawnedPeer server{"server", ChildProcess::spawn(peer_args(spec, channel, true, spec.placement.cpus.server)), {}, {}};
     bool timed_out = false;
     const auto ready = server.process.read_line(deadline, &timed_out);
     if (!ready || *ready != "ready") {
@@ -191,24 +191,24 @@ RunResult run_one(const RunSpec& spec, int repetition_index) {
       if (result.error.empty()) result.error = "server exited before it was ready";
       return result;
     }
-    std::vector<Peer> clients;
+    std::vector<SpawnedPeer> clients;
     const bool fanout = spec.pattern == Pattern::Fanout;
     for (int i = 0; i < (fanout ? spec.readers : 1); ++i)
-      clients.push_back(Peer{fanout ? "reader " + std::to_string(i) : "client",
-                             ChildProcess::spawn(peer_args(spec, channel, false, spec.placement.cpus.client, i)),
-                             {}, {}});
+      clients.push_back(SpawnedPeer{fanout ? "reader " + std::to_string(i) : "client",
+                                    ChildProcess::spawn(peer_args(spec, channel, false, spec.placement.cpus.client, i)),
+                                    {}, {}});
     wait_for_peers(server, clients, spec.pattern, deadline, result.error);
     // Prefer the root cause: a peer killed by a signal (named first even when the other then
     // timed out waiting for it), else a client (its "peer gone" is usually the echo of the
     // server's own error, which the server then names as well).
-    std::vector<const Peer*> peers{&server};
-    for (const Peer& c : clients) peers.push_back(&c);
-    for (const Peer* p : peers)
+    std::vector<const SpawnedPeer*> peers{&server};
+    for (const SpawnedPeer& c : clients) peers.push_back(&c);
+    for (const SpawnedPeer* p : peers)
       if (p->exit && p->exit->signal != 0) {
         result.error = result.error.empty() ? p->failure() : p->failure() + "; " + result.error;
         break;
       }
-    for (const Peer& c : clients)
+    for (const SpawnedPeer& c : clients)
       if (result.error.empty()) result.error = c.failure();
     if (result.error.empty()) result.error = server.failure();
     if (!result.ok()) return result;  // ChildProcess destructors kill and reap what still runs
