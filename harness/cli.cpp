@@ -316,24 +316,6 @@ int command_clean(const std::string& channel) {
   return 0;
 }
 
-// ---- peer (internal) ----------------------------------------------------------------
-
-struct PeerFlags {
-  std::string role, transport, pattern, wait = "block";
-  PeerOptions options;
-  int timeout_s = 30;
-};
-
-int command_peer(PeerFlags& f) {
-  PeerOptions& o = f.options;
-  o.role = f.role == "server" ? Role::Server : Role::Client;
-  o.spec.transport = &transport_named(f.transport);
-  o.spec.pattern = parse_pattern(f.pattern);
-  o.spec.wait = parse_wait(f.wait);
-  o.spec.timeout = std::chrono::seconds(f.timeout_s);
-  return run_peer(o);
-}
-
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -418,25 +400,10 @@ int run_cli(int argc, char** argv) {
                "cannot be listed (no mqueue mount; IPCMARK_MQUEUE_DIR overrides where): a warning says so");
   clean->add_option("--channel", clean_channel, "Remove this channel's names on every transport");
 
-  PeerFlags pf;
-  auto* peer = app.add_subcommand("peer", "internal: one side of a run");
+  PeerArgs peer_args;
+  auto* peer = app.add_subcommand(std::string(kPeerCommand), "internal: one side of a run");
   peer->group("");  // hidden from --help
-  peer->add_option("--role", pf.role)->required()->check(CLI::IsMember({"server", "client"}));
-  peer->add_option("--transport", pf.transport)->required();
-  peer->add_option("--channel", pf.options.channel)->required();
-  peer->add_option("--pattern", pf.pattern)->required();
-  peer->add_option("--size", pf.options.spec.message_size)->required();
-  peer->add_option("--messages", pf.options.spec.messages)->required();
-  peer->add_option("--warmup", pf.options.spec.warmup_messages)->required();
-  peer->add_option("--wait", pf.wait);
-  peer->add_option("--timeout", pf.timeout_s);
-  peer->add_option("--rate", pf.options.spec.rate);
-  peer->add_flag("--zero-copy", pf.options.spec.zero_copy);
-  peer->add_option("--warmup-ms", pf.options.spec.warmup_ms);
-  peer->add_option("--readers", pf.options.spec.readers);
-  peer->add_option("--reader", pf.options.reader);
-  peer->add_option("--cpu", pf.options.cpu);
-  peer->add_option("--parent-pid", pf.options.parent_pid);
+  peer_args.add_options(*peer);
 
   // Commands in their own files (harness/command.hpp): one line each.
   std::vector<Command> commands;
@@ -486,7 +453,7 @@ int run_cli(int argc, char** argv) {
       return command_read_broadcast(transport, channel, size, read_reader, read_timeout_s);
     if (*read) return command_read(transport, channel, read_timeout_s);
     if (*clean) return command_clean(clean_channel);
-    if (*peer) return command_peer(pf);
+    if (*peer) return run_peer(peer_args);
     for (const Command& c : commands)
       if (*c.app) return c.body();
   } catch (const UsageError& e) {

@@ -184,8 +184,14 @@ class Inbox {
   std::vector<std::byte> buffer_;
 };
 
+// What a role runs with: its arguments, and the run they describe.
+struct PeerOptions {
+  const PeerArgs& args;
+  RunSpec spec;
+};
+
 ChannelConfig channel_config(const PeerOptions& o) {
-  return ChannelConfig{o.channel, o.spec.message_size, o.spec.wait};
+  return ChannelConfig{o.args.channel, o.spec.message_size, o.spec.wait};
 }
 
 void say_ready() { std::cout << "ready" << std::endl; }
@@ -379,7 +385,7 @@ json run_fanout_server(const PeerOptions& o, Deadline deadline) {
 // reader also stops once nothing has come for a while, and reports what it received.
 json run_fanout_client(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
-  auto connection = connect_fanout(*spec.transport, channel_config(o), o.reader);
+  auto connection = connect_fanout(*spec.transport, channel_config(o), o.args.reader);
   connection->accept(deadline);
   std::vector<std::byte> buffer(spec.message_size);
   Tally tally(spec.message_size);
@@ -410,7 +416,7 @@ json run_fanout_client(const PeerOptions& o, Deadline deadline) {
     if (now != 0) last_receive = now;  // the first measured message is timed, and the last
   }
   cpu.stop();
-  json out{{"role", "client"}, {"reader", o.reader}, {"received", received}, {"last_receive_ns", last_receive}};
+  json out{{"role", "client"}, {"reader", o.args.reader}, {"received", received}, {"last_receive_ns", last_receive}};
   tally.report(out);
   cpu.report(out);
   return out;
@@ -418,7 +424,7 @@ json run_fanout_client(const PeerOptions& o, Deadline deadline) {
 
 json run_oneshot_server(const PeerOptions& o) {
   const std::string text = oneshot_text(o.spec.message_size);
-  auto publication = o.spec.transport->publish(o.channel, o.spec.message_size, std::as_bytes(std::span(text)),
+  auto publication = o.spec.transport->publish(o.args.channel, o.spec.message_size, std::as_bytes(std::span(text)),
                                                /*replace=*/false);
   say_ready();
   CpuWindow cpu;
@@ -443,7 +449,7 @@ json run_oneshot_client(const PeerOptions& o, Deadline deadline) {
       start = now_ns();
     }
     const std::uint64_t before = now_ns();
-    const std::string text = o.spec.transport->fetch(o.channel, deadline);
+    const std::string text = o.spec.transport->fetch(o.args.channel, deadline);
     const std::uint64_t after = now_ns();
     if (text != expected) ++corrupted;
     if (!warming) latency.record(after - before);
@@ -462,22 +468,23 @@ json run_oneshot_client(const PeerOptions& o, Deadline deadline) {
 void request_stop() noexcept { g_stop.store(true, std::memory_order_relaxed); }
 bool stop_requested() noexcept { return g_stop.load(std::memory_order_relaxed); }
 
-int run_peer(const PeerOptions& o) {
+int run_peer(const PeerArgs& args) {
+  const PeerOptions o{args, args.run_spec()};
   // Die with the harness: a peer must never outlive the run that started it.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (o.parent_pid != 0 && ::getppid() != o.parent_pid) return 1;
+  if (args.parent_pid != 0 && ::getppid() != args.parent_pid) return 1;
   std::signal(SIGTERM, [](int) { request_stop(); });
 
   const Deadline deadline = Clock::now() + o.spec.timeout;
   json report;
   int code = 0;
   try {
-    if (o.cpu >= 0) pin_to_cpu(o.cpu);
+    if (args.cpu >= 0) pin_to_cpu(args.cpu);
     // Timed sleeps end when asked, not up to 50 µs later (Linux's default slack): the pacer's and
     // the shm block reader's (transports/shm/arrival_forecast.hpp) both sleep until just before
     // a message is due.
     ::prctl(PR_SET_TIMERSLACK, 1UL);
-    const bool server = o.role == Role::Server;
+    const bool server = args.role == Role::Server;
     switch (o.spec.pattern) {
       case Pattern::Stream:
         report = server ? run_stream_server(o, deadline) : run_stream_client(o, deadline);

@@ -8,27 +8,13 @@
 // until SIGTERM (the runner sends it once every client is done), so no reader loses the end.
 #pragma once
 
-#include <chrono>
-#include <cstdint>
-#include <string>
-
-#include "harness/scenario.hpp"
+#include "harness/peer_args.hpp"
 
 namespace ipcmark {
 
-enum class Role { Server, Client };
-
-struct PeerOptions {
-  Role role = Role::Server;
-  RunSpec spec;
-  std::string channel;
-  int reader = 0;       // fanout client: which reader (0..spec.readers-1)
-  int cpu = -1;         // pin to this CPU, or -1
-  int parent_pid = 0;   // exit if this parent goes away
-};
-
-// Runs the role and prints its JSON line; returns the process exit code.
-int run_peer(const PeerOptions& options);
+// Runs the role and prints its JSON line; returns the process exit code. Throws UsageError
+// for an unknown transport, before anything runs.
+int run_peer(const PeerArgs& args);
 
 // Set from a signal handler: stop serving (one-shot servers) and leave cleanly.
 void request_stop() noexcept;

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/peer_args.hpp"
 #include "harness/process.hpp"
 #include "transports/fanout.hpp"
 
@@ -32,36 +33,25 @@ std::string unique_channel() {
   return "ipcmark-" + std::to_string(::getpid()) + "-" + suffix;
 }
 
-std::vector<std::string> peer_args(const RunSpec& spec, const std::string& channel, bool server, int cpu,
-                                   int reader = 0) {
-  std::vector<std::string> args{self_executable(),
-          "peer",
-          "--role", server ? "server" : "client",
-          "--transport", std::string(spec.transport->name),
-          "--channel", channel,
-          "--pattern", std::string(to_string(spec.pattern)),
-          "--size", std::to_string(spec.message_size),
-          "--messages", std::to_string(spec.messages),
-          "--warmup", std::to_string(spec.warmup_messages),
-          "--warmup-ms", std::to_string(spec.warmup_ms),
-          "--rate", std::to_string(spec.rate),
-          "--wait", std::string(to_string(spec.wait)),
-          "--timeout", std::to_string(spec.timeout.count()),
-          "--cpu", std::to_string(cpu),
-          "--parent-pid", std::to_string(::getpid())};
-  if (spec.zero_copy) args.push_back("--zero-copy");
-  if (spec.pattern == Pattern::Fanout) {
-    args.insert(args.end(), {"--readers", std::to_string(spec.readers), "--reader", std::to_string(reader)});
-  }
-  return args;
-}
-
-// A peer process and what it has said so far.
+// A peer process started with `args`, and what it has said so far.
 struct SpawnedPeer {
   std::string role;  // "server", "client", "reader 2"
+  PeerArgs args;
   ChildProcess process;
   std::optional<json> report;
   std::optional<ExitStatus> exit;
+
+  static SpawnedPeer spawn(std::string role, const RunSpec& spec, const std::string& channel, Role as, int cpu,
+                           int reader = 0) {
+    PeerArgs args = PeerArgs::of(spec, as, channel);
+    args.cpu = cpu;
+    args.reader = reader;
+    args.parent_pid = ::getpid();
+    std::vector<std::string> argv = args.to_argv();
+    argv.insert(argv.begin(), self_executable());
+    ChildProcess process = ChildProcess::spawn(argv);
+    return SpawnedPeer{std::move(role), std::move(args), std::move(process), {}, {}};
+  }
 
   void absorb_output() {
     const bool open = process.pump_stdout();
@@ -179,7 +169,7 @@ RunResult run_one(const RunSpec& spec, int repetition_index) {
   } remove_names{spec, channel};
 
   try {
-    SpawnedPeer server{"server", ChildProcess::spawn(peer_args(spec, channel, true, spec.placement.cpus.server)), {}, {}};
+    SpawnedPeer server = SpawnedPeer::spawn("server", spec, channel, Role::Server, spec.placement.cpus.server);
     bool timed_out = false;
     const auto ready = server.process.read_line(deadline, &timed_out);
     if (!ready || *ready != "ready") {
@@ -194,9 +184,8 @@ RunResult run_one(const RunSpec& spec, int repetition_index) {
     std::vector<SpawnedPeer> clients;
     const bool fanout = spec.pattern == Pattern::Fanout;
     for (int i = 0; i < (fanout ? spec.readers : 1); ++i)
-      clients.push_back(SpawnedPeer{fanout ? "reader " + std::to_string(i) : "client",
-                                    ChildProcess::spawn(peer_args(spec, channel, false, spec.placement.cpus.client, i)),
-                                    {}, {}});
+      clients.push_back(SpawnedPeer::spawn(fanout ? "reader " + std::to_string(i) : "client", spec, channel,
+                                           Role::Client, spec.placement.cpus.client, i));
     wait_for_peers(server, clients, spec.pattern, deadline, result.error);
     // Prefer the root cause: a peer killed by a signal (named first even when the other then
     // timed out waiting for it), else a client (its "peer gone" is usually the echo of the
