@@ -18,12 +18,11 @@
 #include "harness/histogram.hpp"
 #include "harness/pacer.hpp"
 #include "harness/payload.hpp"
+#include "harness/peer_report.hpp"
 #include "transports/fanout.hpp"
 
 namespace ipcmark {
 namespace {
-
-using nlohmann::json;
 
 std::atomic<bool> g_stop{false};
 
@@ -53,10 +52,10 @@ class CpuWindow {
  public:
   void start() { ::getrusage(RUSAGE_SELF, &begin_); }
   void stop() { ::getrusage(RUSAGE_SELF, &end_); }
-  void report(json& out) const {
-    out["cpu_ns"] = cpu_ns(end_) - cpu_ns(begin_);
-    out["context_switches"] =
-        (end_.ru_nvcsw - begin_.ru_nvcsw) + (end_.ru_nivcsw - begin_.ru_nivcsw);
+  void report(PeerReport& out) const {
+    out.cpu_ns = cpu_ns(end_) - cpu_ns(begin_);
+    out.context_switches =
+        static_cast<std::uint64_t>((end_.ru_nvcsw - begin_.ru_nvcsw) + (end_.ru_nivcsw - begin_.ru_nivcsw));
   }
 
  private:
@@ -94,11 +93,11 @@ class Tally {
   // Messages from sequence `last` - 1 on are timed whatever they carry: the window closes there.
   void set_last(std::uint64_t last) { last_ = last; }
 
-  void report(json& out) const {
-    out["lost"] = lost_;
-    out["reordered"] = reordered_;
-    out["corrupted"] = corrupted_;
-    out["histogram"] = latency_.to_json();
+  void report(PeerReport& out) const {
+    out.lost = lost_;
+    out.reordered = reordered_;
+    out.corrupted = corrupted_;
+    out.histogram = latency_;
   }
 
  private:
@@ -190,6 +189,16 @@ struct PeerOptions {
   RunSpec spec;
 };
 
+// What a stream or pingpong client reports: its window over `messages` measured messages.
+PeerReport client_report(std::uint64_t messages, std::uint64_t elapsed_ns, const Tally& tally, const CpuWindow& cpu) {
+  PeerReport out;
+  out.messages = messages;
+  out.elapsed_ns = elapsed_ns;
+  tally.report(out);
+  cpu.report(out);
+  return out;
+}
+
 ChannelConfig channel_config(const PeerOptions& o) {
   return ChannelConfig{o.args.channel, o.spec.message_size, o.spec.wait};
 }
@@ -200,7 +209,7 @@ void say_ready() { std::cout << "ready" << std::endl; }
 // one, then one in spec.timed_every()) are stamped just before they are sent, the others carry
 // kUntimedStamp. Open loop (spec.rate): each is stamped with the time it was due
 // (harness/pacer.hpp). Returns the sender's part of the report.
-json send_stream(Connection& connection, const RunSpec& spec, std::uint64_t initial_margin, Deadline deadline) {
+PeerReport send_stream(Connection& connection, const RunSpec& spec, std::uint64_t initial_margin, Deadline deadline) {
   Outbox outbox(connection, spec);
   CpuWindow cpu;
   Warmup warmup(spec);
@@ -231,30 +240,31 @@ json send_stream(Connection& connection, const RunSpec& spec, std::uint64_t init
     outbox.send(message, deadline);
   }
   cpu.stop();
-  json out{{"role", "server"}, {"first_send_ns", first_send}};
+  PeerReport out;
+  out.first_send_ns = first_send;
   if (spec.rate != 0) {
-    out["achieved_rate"] = achieved_rate(spec.messages, first_send, last_send);
-    out["pacing_ns"] = pacing_ns;
-    out["sleep_margin_ns"] = margin.ns();  // as learnt by the end
+    out.achieved_rate = achieved_rate(spec.messages, first_send, last_send);
+    out.pacing_ns = pacing_ns;
+    out.sleep_margin_ns = margin.ns();  // as learnt by the end
   }
   cpu.report(out);
   return out;
 }
 
-json run_stream_server(const PeerOptions& o, Deadline deadline) {
+PeerReport run_stream_server(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
   auto connection = spec.transport->serve(channel_config(o));
   const std::uint64_t margin = spec.rate != 0 ? calibrate_sleep_margin_ns() : 0;
   say_ready();
   connection->accept(deadline);
-  json out = send_stream(*connection, spec, margin, deadline);
+  PeerReport out = send_stream(*connection, spec, margin, deadline);
   // The client's acknowledgement: everything arrived, so the channel may now go away.
   std::vector<std::byte> ack(spec.message_size);
   connection->receive(ack, deadline);
   return out;
 }
 
-json run_stream_client(const PeerOptions& o, Deadline deadline) {
+PeerReport run_stream_client(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
   auto connection = spec.transport->connect(channel_config(o));
   connection->accept(deadline);
@@ -281,13 +291,10 @@ json run_stream_client(const PeerOptions& o, Deadline deadline) {
   std::vector<std::byte> ack(spec.message_size);
   fill_payload(ack, last, now_ns());
   connection->send(ack, deadline);
-  json out{{"role", "client"}, {"messages", spec.messages}, {"elapsed_ns", end - start}};
-  tally.report(out);
-  cpu.report(out);
-  return out;
+  return client_report(spec.messages, end - start, tally, cpu);
 }
 
-json run_pingpong_server(const PeerOptions& o, Deadline deadline) {
+PeerReport run_pingpong_server(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
   auto connection = spec.transport->serve(channel_config(o));
   say_ready();
@@ -310,12 +317,12 @@ json run_pingpong_server(const PeerOptions& o, Deadline deadline) {
     connection->send(std::span(message).first(n), deadline);
   }
   cpu.stop();
-  json out{{"role", "server"}};
+  PeerReport out;
   cpu.report(out);
   return out;
 }
 
-json run_pingpong_client(const PeerOptions& o, Deadline deadline) {
+PeerReport run_pingpong_client(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
   auto connection = spec.transport->connect(channel_config(o));
   connection->accept(deadline);
@@ -358,32 +365,29 @@ json run_pingpong_client(const PeerOptions& o, Deadline deadline) {
   if (!in_place) tally.arrived_at(echo, echo_at);
   const std::uint64_t end = echo_at;
   cpu.stop();
-  json report{{"role", "client"}, {"messages", spec.messages}, {"elapsed_ns", end - start}};
-  tally.report(report);
-  cpu.report(report);
-  return report;
+  return client_report(spec.messages, end - start, tally, cpu);
 }
 
 // Fanout: the stream sender over a FanoutWriter. Closed loop stamps its timed messages just
 // before they go to the first reader, so later readers' latency includes the writer's sends to the
 // ones before them: that is what a fanout costs.
-json run_fanout_server(const PeerOptions& o, Deadline deadline) {
+PeerReport run_fanout_server(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
   auto writer = serve_fanout(*spec.transport, FanoutConfig{channel_config(o), spec.readers, spec.rate != 0});
   const std::uint64_t margin = spec.rate != 0 ? calibrate_sleep_margin_ns() : 0;
   say_ready();
   writer->accept(deadline);
-  json out = send_stream(*writer, spec, margin, deadline);
+  PeerReport out = send_stream(*writer, spec, margin, deadline);
   // Keep the channel until the runner says every reader is done (SIGTERM), or the deadline.
   while (!stop_requested() && Clock::now() < deadline) ::usleep(1000);
-  out["readers_lost"] = writer->readers_lost();
+  out.readers_lost = writer->readers_lost();
   return out;
 }
 
 // A fanout reader: checks order and every byte like a stream client. Closed loop: exactly
 // spec.messages measured messages. Open loop, where a transport may drop (zmq PUB), the
 // reader also stops once nothing has come for a while, and reports what it received.
-json run_fanout_client(const PeerOptions& o, Deadline deadline) {
+PeerReport run_fanout_client(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
   auto connection = connect_fanout(*spec.transport, channel_config(o), o.args.reader);
   connection->accept(deadline);
@@ -416,13 +420,16 @@ json run_fanout_client(const PeerOptions& o, Deadline deadline) {
     if (now != 0) last_receive = now;  // the first measured message is timed, and the last
   }
   cpu.stop();
-  json out{{"role", "client"}, {"reader", o.args.reader}, {"received", received}, {"last_receive_ns", last_receive}};
+  PeerReport out;
+  out.reader = o.args.reader;
+  out.received = received;
+  out.last_receive_ns = last_receive;
   tally.report(out);
   cpu.report(out);
   return out;
 }
 
-json run_oneshot_server(const PeerOptions& o) {
+PeerReport run_oneshot_server(const PeerOptions& o) {
   const std::string text = oneshot_text(o.spec.message_size);
   auto publication = o.spec.transport->publish(o.args.channel, o.spec.message_size, std::as_bytes(std::span(text)),
                                                /*replace=*/false);
@@ -431,12 +438,12 @@ json run_oneshot_server(const PeerOptions& o) {
   cpu.start();
   publication->serve_readers(&stop_requested);
   cpu.stop();
-  json out{{"role", "server"}};
+  PeerReport out;
   cpu.report(out);
   return out;
 }
 
-json run_oneshot_client(const PeerOptions& o, Deadline deadline) {
+PeerReport run_oneshot_client(const PeerOptions& o, Deadline deadline) {
   const std::string expected = oneshot_text(o.spec.message_size);
   LatencyHistogram latency;
   std::uint64_t corrupted = 0, start = 0;
@@ -456,9 +463,11 @@ json run_oneshot_client(const PeerOptions& o, Deadline deadline) {
   }
   const std::uint64_t end = now_ns();
   cpu.stop();
-  json out{{"role", "client"}, {"messages", o.spec.messages}, {"elapsed_ns", end - start},
-           {"lost", 0},       {"reordered", 0},                {"corrupted", corrupted},
-           {"histogram", latency.to_json()}};
+  PeerReport out;
+  out.messages = o.spec.messages;
+  out.elapsed_ns = end - start;
+  out.corrupted = corrupted;
+  out.histogram = std::move(latency);
   cpu.report(out);
   return out;
 }
@@ -476,7 +485,7 @@ int run_peer(const PeerArgs& args) {
   std::signal(SIGTERM, [](int) { request_stop(); });
 
   const Deadline deadline = Clock::now() + o.spec.timeout;
-  json report;
+  PeerReport report;
   int code = 0;
   try {
     if (args.cpu >= 0) pin_to_cpu(args.cpu);
@@ -500,13 +509,13 @@ int run_peer(const PeerArgs& args) {
         break;
     }
   } catch (const Error& e) {
-    report = {{"error", e.what()}, {"code", errc_name(e.code())}};
+    report = PeerReport::failure(e.what(), std::string(errc_name(e.code())));
     code = 1;
   } catch (const std::exception& e) {
-    report = {{"error", e.what()}, {"code", "System"}};
+    report = PeerReport::failure(e.what(), "System");
     code = 1;
   }
-  std::cout << report.dump() << std::endl;
+  std::cout << report.to_json(args).dump() << std::endl;
   return code;
 }
 

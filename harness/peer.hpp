@@ -3,8 +3,8 @@
 // The server creates the channel, prints "ready" on stdout, then runs the pattern; the
 // client connects after "ready". Measurement lives here, never in a transport: the sender
 // stamps CLOCK_MONOTONIC into each message, the reader checks sequence and every payload
-// byte and records latency. Each role ends by printing one JSON line on stdout: its report,
-// or {"error": ..., "code": ...}. A fanout server and a one-shot server keep their channel
+// byte and records latency. Each role ends by printing its PeerReport on stdout: one JSON
+// line, or {"error": ..., "code": ...}. A fanout server and a one-shot server keep their channel
 // until SIGTERM (the runner sends it once every client is done), so no reader loses the end.
 #pragma once
 
@@ -12,8 +12,8 @@
 
 namespace ipcmark {
 
-// Runs the role and prints its JSON line; returns the process exit code. Throws UsageError
-// for an unknown transport, before anything runs.
+// Runs the role and prints its report (harness/peer_report.hpp) as one JSON line; returns the
+// process exit code. Throws UsageError for an unknown transport, before anything runs.
 int run_peer(const PeerArgs& args);
 
 // Set from a signal handler: stop serving (one-shot servers) and leave cleanly.

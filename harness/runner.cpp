@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/peer_args.hpp"
+#include "harness/peer_report.hpp"
 #include "harness/process.hpp"
 #include "transports/fanout.hpp"
 
@@ -38,7 +38,8 @@ struct SpawnedPeer {
   std::string role;  // "server", "client", "reader 2"
   PeerArgs args;
   ChildProcess process;
-  std::optional<json> report;
+  std::optional<PeerReport> report;
+  std::string bad_report;  // why its report could not be read
   std::optional<ExitStatus> exit;
 
   static SpawnedPeer spawn(std::string role, const RunSpec& spec, const std::string& channel, Role as, int cpu,
@@ -50,22 +51,31 @@ struct SpawnedPeer {
     std::vector<std::string> argv = args.to_argv();
     argv.insert(argv.begin(), self_executable());
     ChildProcess process = ChildProcess::spawn(argv);
-    return SpawnedPeer{std::move(role), std::move(args), std::move(process), {}, {}};
+    return SpawnedPeer{std::move(role), std::move(args), std::move(process), {}, {}, {}};
   }
 
+  // A line of its stdout: a JSON object is its report; anything else ("ready") is not.
+  void read_line(const std::string& line) {
+    const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) return;
+    try {
+      report = PeerReport::from_json(j, args);
+    } catch (const Error& e) {
+      report.reset();
+      bad_report = e.what();
+    }
+  }
   void absorb_output() {
     const bool open = process.pump_stdout();
-    while (auto line = process.take_line()) {
-      json j = json::parse(*line, nullptr, /*allow_exceptions=*/false);
-      if (j.is_object()) report = std::move(j);
-    }
+    while (auto line = process.take_line()) read_line(*line);
     if (!open) exit = process.wait_or_kill(Clock::now() + kPeerGoneGrace);
   }
   bool done() const { return exit.has_value(); }
   // Why this peer failed, or "" when it succeeded.
   std::string failure() const {
-    if (report && report->contains("error")) return role + ": " + (*report)["error"].get<std::string>();
+    if (report && report->failed()) return role + ": " + report->error;
     if (exit && !exit->ok()) return role + " " + exit->describe();
+    if (!bad_report.empty()) return role + ": " + bad_report;
     if (exit && !report) return role + " exited without a report";
     return "";
   }
@@ -117,34 +127,27 @@ void wait_for_peers(SpawnedPeer& server, std::vector<SpawnedPeer>& clients, Patt
   }
 }
 
-std::uint64_t field(const std::optional<json>& report, const char* key) {
-  if (!report || !report->contains(key) || !(*report)[key].is_number_unsigned()) return 0;
-  return (*report)[key].get<std::uint64_t>();
-}
-
 // Fanout: every reader's report into one row. Messages are deliveries (sent × readers who got
 // them); the window runs from the server's first measured send to the last reader's last
 // receive; latency is every reader's one-way latency merged, plus the worst reader's.
-void absorb_readers(RunResult& result, const json& server, const std::vector<SpawnedPeer>& readers) {
-  const std::uint64_t first_send = server.value("first_send_ns", std::uint64_t{0});
-  result.readers_lost = server.value("readers_lost", 0);
-  std::uint64_t last_receive = first_send;
+void absorb_readers(RunResult& result, const PeerReport& server, const std::vector<SpawnedPeer>& readers) {
+  result.readers_lost = server.readers_lost;
+  std::uint64_t last_receive = server.first_send_ns;
   for (const SpawnedPeer& reader : readers) {
-    const json& r = *reader.report;
-    const std::uint64_t received = field(reader.report, "received");
-    result.messages += received;
-    result.lost += result.spec.messages > received ? result.spec.messages - received : 0;
-    result.reordered += field(reader.report, "reordered");
-    result.corrupted += field(reader.report, "corrupted");
-    result.client_cpu_ns += field(reader.report, "cpu_ns");
-    result.client_context_switches += field(reader.report, "context_switches");
-    last_receive = std::max(last_receive, field(reader.report, "last_receive_ns"));
-    const LatencyHistogram latency = LatencyHistogram::from_json(r.at("histogram"));
+    const PeerReport& r = *reader.report;
+    result.messages += r.received;
+    result.lost += result.spec.messages > r.received ? result.spec.messages - r.received : 0;
+    result.reordered += r.reordered;
+    result.corrupted += r.corrupted;
+    result.client_cpu_ns += r.cpu_ns;
+    result.client_context_switches += r.context_switches;
+    last_receive = std::max(last_receive, r.last_receive_ns);
+    const LatencyHistogram& latency = r.histogram;
     result.worst_reader_p50_ns = std::max(result.worst_reader_p50_ns, latency.percentile(50));
     result.worst_reader_p99_ns = std::max(result.worst_reader_p99_ns, latency.percentile(99));
     result.latency.merge(latency);
   }
-  result.elapsed_ns = last_receive - first_send;
+  result.elapsed_ns = last_receive - server.first_send_ns;
 }
 
 }  // namespace
@@ -173,8 +176,7 @@ RunResult run_one(const RunSpec& spec, int repetition_index) {
     bool timed_out = false;
     const auto ready = server.process.read_line(deadline, &timed_out);
     if (!ready || *ready != "ready") {
-      if (ready) server.report = json::parse(*ready, nullptr, false);
-      if (!server.report || !server.report->is_object()) server.report.reset();
+      if (ready) server.read_line(*ready);
       server.exit = server.process.wait_or_kill(Clock::now() + kPeerGoneGrace);
       result.error = timed_out ? "server did not become ready within " + std::to_string(spec.timeout.count()) + " s"
                                : server.failure();
@@ -202,22 +204,23 @@ RunResult run_one(const RunSpec& spec, int repetition_index) {
     if (result.error.empty()) result.error = server.failure();
     if (!result.ok()) return result;  // ChildProcess destructors kill and reap what still runs
 
-    result.server_cpu_ns = field(server.report, "cpu_ns");
-    result.server_context_switches = field(server.report, "context_switches");
-    if (server.report->contains("achieved_rate")) result.achieved_rate = (*server.report)["achieved_rate"].get<double>();
-    result.pacing_ns = field(server.report, "pacing_ns");
+    const PeerReport& s = *server.report;
+    result.server_cpu_ns = s.cpu_ns;
+    result.server_context_switches = s.context_switches;
+    result.achieved_rate = s.achieved_rate;  // 0 in closed loop, as pacing_ns
+    result.pacing_ns = s.pacing_ns;
     if (fanout) {
-      absorb_readers(result, *server.report, clients);
+      absorb_readers(result, s, clients);
     } else {
-      const json& c = *clients.front().report;
-      result.messages = field(clients.front().report, "messages");
-      result.elapsed_ns = field(clients.front().report, "elapsed_ns");
-      result.lost = field(clients.front().report, "lost");
-      result.reordered = field(clients.front().report, "reordered");
-      result.corrupted = field(clients.front().report, "corrupted");
-      result.client_cpu_ns = field(clients.front().report, "cpu_ns");
-      result.client_context_switches = field(clients.front().report, "context_switches");
-      result.latency = LatencyHistogram::from_json(c.at("histogram"));
+      PeerReport& c = *clients.front().report;
+      result.messages = c.messages;
+      result.elapsed_ns = c.elapsed_ns;
+      result.lost = c.lost;
+      result.reordered = c.reordered;
+      result.corrupted = c.corrupted;
+      result.client_cpu_ns = c.cpu_ns;
+      result.client_context_switches = c.context_switches;
+      result.latency = std::move(c.histogram);
     }
     // An open-loop fanout counts drops (zmq PUB drops for a lagging reader); anywhere else
     // a lost message is a broken channel.
