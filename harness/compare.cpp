@@ -3,13 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
-#include "harness/results.hpp"
 #include "harness/stats.hpp"
 #include "harness/usage_error.hpp"
 
@@ -17,18 +14,6 @@ namespace ipcmark {
 namespace {
 
 using nlohmann::json;
-
-bool is_number(const json& j) { return j.is_number() && !j.is_boolean(); }
-
-double ns_per_unit(const json& row, const std::string& source, std::size_t index) {
-  const auto unit = row.find("time_unit");
-  if (unit == row.end()) return 1.0;  // ipcmark always writes "ns"
-  static const std::map<std::string, double> kScale{{"ns", 1.0}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
-  if (unit->is_string())
-    if (const auto it = kScale.find(unit->get<std::string>()); it != kScale.end()) return it->second;
-  throw UsageError(source + ": benchmarks[" + std::to_string(index) + "] has an unknown time_unit " + unit->dump() +
-                   " (expected ns, us, ms or s)");
-}
 
 // Standard normal upper tail.
 double upper_tail(double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }
@@ -82,12 +67,12 @@ std::string join(const std::vector<std::string>& items) {
 
 }  // namespace
 
-// ---- reading ---------------------------------------------------------------------------
+// ---- reading rows leniently --------------------------------------------------------------
 
 std::optional<double> number_at(const json& object, const char* key) {
   if (!object.is_object()) return std::nullopt;
   const auto it = object.find(key);
-  if (it == object.end() || !is_number(*it)) return std::nullopt;
+  if (it == object.end() || !it->is_number()) return std::nullopt;
   return it->get<double>();
 }
 
@@ -105,82 +90,30 @@ bool row_failed(const json& row) {
   return occurred != row.end() && occurred->is_boolean() && occurred->get<bool>();
 }
 
-ResultsFile check_results(json document, const std::string& source) {
-  if (!document.is_object() || !document.contains("benchmarks") || !document["benchmarks"].is_array())
-    throw UsageError(source + " is not an ipcmark results file (no 'benchmarks' array)");
-  const json* context = document.contains("context") && document["context"].is_object() ? &document["context"] : nullptr;
-  if (context == nullptr || !context->contains("json_schema_version"))
-    throw UsageError(source + " has no context.json_schema_version (not an ipcmark results file?)");
-  const json& version = (*context)["json_schema_version"];
-  if (!version.is_number_integer() || version.get<int>() < 1 || version.get<int>() > kJsonSchemaVersion)
-    throw UsageError(source + ": unsupported json_schema_version " + version.dump() + " (this ipcmark reads 1 to " +
-                     std::to_string(kJsonSchemaVersion) + ")");
-  ResultsFile file;
-  file.source = source;
-  file.schema_version = version.get<int>();
-  file.document = std::move(document);
-  return file;
-}
+// ---- pooling ---------------------------------------------------------------------------
 
-ResultsFile load_results_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw UsageError("results file '" + path + "' is a directory");
-  std::ifstream in(path);
-  if (!in) throw UsageError("cannot read results file '" + path + "' (missing or unreadable)");
-  json document;
-  try {
-    document = json::parse(in);
-  } catch (const json::parse_error& e) {
-    // e.what() is "[json.exception.parse_error.101] parse error at line 3, column 1: ..."
-    std::string what = e.what();
-    if (const auto at = what.find("parse error"); at != std::string::npos) what = what.substr(at);
-    throw UsageError(path + " is not valid JSON: " + what);
-  }
-  return check_results(std::move(document), path);
-}
-
-void require_same_schema(const std::vector<ResultsFile>& files) {
+void require_same_schema(const std::vector<ResultsDocument>& files) {
   if (files.empty()) return;
-  for (const ResultsFile& f : files)
-    if (f.schema_version != files.front().schema_version)
-      throw UsageError("json_schema_version differs: " + files.front().source + " has " +
-                       std::to_string(files.front().schema_version) + ", " + f.source + " has " +
-                       std::to_string(f.schema_version) + " (compare files written by the same schema)");
+  const int first = files.front().context.schema_version;
+  for (const ResultsDocument& f : files)
+    if (f.context.schema_version != first)
+      throw UsageError("json_schema_version differs: " + files.front().source + " has " + std::to_string(first) +
+                       ", " + f.source + " has " + std::to_string(f.context.schema_version) +
+                       " (compare files written by the same schema)");
 }
 
-std::vector<RowSample> pool_rows(const std::vector<ResultsFile>& files) {
+std::vector<RowSample> pool_rows(const std::vector<ResultsDocument>& files) {
   std::vector<RowSample> rows;
   std::map<std::string, std::size_t> index_of;
-  for (const ResultsFile& file : files) {
-    const json& benchmarks = file.document["benchmarks"];
-    for (std::size_t i = 0; i < benchmarks.size(); ++i) {
-      const json& row = benchmarks[i];
-      const std::string where = file.source + ": benchmarks[" + std::to_string(i) + "]";
-      if (!row.is_object()) throw UsageError(where + " is not an object");
-      if (text_at(row, "run_type", "iteration") != "iteration") continue;
-      if (!row.contains("name") || !row["name"].is_string() || row["name"].get<std::string>().empty())
-        throw UsageError(where + " has no name");
-      const std::string name = row["name"].get<std::string>();
-      const bool open_loop = row.contains("target_rate") && is_number(row["target_rate"]);
-      auto [it, added] = index_of.try_emplace(name, rows.size());
-      if (added) rows.push_back({name, open_loop ? "latency_p50" : "real_time", {}, 0});
+  for (const ResultsDocument& file : files)
+    for (const Row& row : file.rows) {
+      if (row.run_type != RunType::Iteration) continue;
+      auto [it, added] = index_of.try_emplace(row.name, rows.size());
+      if (added) rows.push_back({row.name, row.open_loop() ? "latency_p50" : "real_time", {}, 0});
       RowSample& sample = rows[it->second];
-      if (row_failed(row)) {
-        ++sample.failed;
-        continue;
-      }
-      if (open_loop) {
-        const json* p50 = row.contains("latency_ns") && row["latency_ns"].is_object() && row["latency_ns"].contains("p50")
-                              ? &row["latency_ns"]["p50"] : nullptr;
-        if (p50 == nullptr || !is_number(*p50)) throw UsageError(where + " (" + name + ") has no numeric latency_ns.p50");
-        sample.values.push_back(p50->get<double>());
-      } else {
-        if (!row.contains("real_time") || !is_number(row["real_time"]))
-          throw UsageError(where + " (" + name + ") has no numeric real_time");
-        sample.values.push_back(row["real_time"].get<double>() * ns_per_unit(row, file.source, i));
-      }
+      if (row.failed()) ++sample.failed;
+      else sample.values.push_back(row.open_loop() ? row.latency_ns->p50 : row.real_time_ns);  // the reader checked
     }
-  }
   return rows;
 }
 

@@ -1,5 +1,5 @@
 // harness/compare.hpp — `ipcmark compare`: is NEW slower than BASE? Pure functions over
-// result documents (files are read in compare_command.cpp), so every decision is tested
+// result documents (files are read by results_reader.hpp), so every decision is tested
 // without running anything.
 //
 // The test. Rows are matched by exact name. Each side's sample is its successful
@@ -45,12 +45,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/results_reader.hpp"
+
 namespace ipcmark {
 
 inline constexpr std::size_t kExactLimit = 50;
 
-// ---- reading result documents ---------------------------------------------------------
-// (also used by recommend.cpp and bmf.cpp)
+// ---- reading rows leniently (used by recommend.cpp and bmf.cpp) ------------------------
 
 // object[key] when it is a number (not a bool); nullopt when absent or another type.
 std::optional<double> number_at(const nlohmann::json& object, const char* key);
@@ -59,20 +60,10 @@ std::string text_at(const nlohmann::json& object, const char* key, const std::st
 // A repetition that failed: `error` set (a non-empty string) or `error_occurred` true.
 bool row_failed(const nlohmann::json& row);
 
-// One parsed result file. `source` names it in messages (usually the path).
-struct ResultsFile {
-  std::string source;
-  int schema_version = 0;
-  nlohmann::json document;
-};
+// ---- pooling repetitions -----------------------------------------------------------------
 
-// Checks the shape (`benchmarks` array, `context.json_schema_version` a supported
-// version); throws UsageError with one line naming `source` otherwise.
-ResultsFile check_results(nlohmann::json document, const std::string& source);
-// Reads and checks a file: missing, unreadable or malformed JSON is a UsageError.
-ResultsFile load_results_file(const std::string& path);
 // Throws UsageError unless every file carries the same schema version.
-void require_same_schema(const std::vector<ResultsFile>& files);
+void require_same_schema(const std::vector<ResultsDocument>& files);
 
 // The successful repetitions of one row name, pooled over files, in ns.
 struct RowSample {
@@ -82,9 +73,8 @@ struct RowSample {
   int failed = 0;  // repetitions skipped because they failed
 };
 
-// Rows in first-seen order. Throws UsageError for an iteration row without a name or
-// without a numeric metric (unless it failed), or with an unknown time_unit.
-std::vector<RowSample> pool_rows(const std::vector<ResultsFile>& files);
+// Iteration rows by name, in first-seen order.
+std::vector<RowSample> pool_rows(const std::vector<ResultsDocument>& files);
 
 // ---- the statistics --------------------------------------------------------------------
 

@@ -41,9 +41,9 @@ void refuse_repeats(const std::vector<std::string>& base, const std::vector<std:
     }
 }
 
-std::vector<ResultsFile> load_all(const std::vector<std::string>& paths) {
-  std::vector<ResultsFile> files;
-  for (const std::string& path : paths) files.push_back(load_results_file(path));
+std::vector<ResultsDocument> load_all(const std::vector<std::string>& paths) {
+  std::vector<ResultsDocument> files;
+  for (const std::string& path : paths) files.push_back(read_results(path));
   return files;
 }
 
@@ -79,8 +79,8 @@ int command_compare(CompareFlags f) {
     throw UsageError("nothing to compare: give BASE.json NEW.json, or at least one --base and one --new file");
 
   refuse_repeats(base_paths, new_paths);
-  const std::vector<ResultsFile> base = load_all(base_paths), next = load_all(new_paths);
-  std::vector<ResultsFile> all(base);
+  const std::vector<ResultsDocument> base = load_all(base_paths), next = load_all(new_paths);
+  std::vector<ResultsDocument> all(base);
   all.insert(all.end(), next.begin(), next.end());
   require_same_schema(all);
 

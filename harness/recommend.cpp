@@ -15,14 +15,8 @@
 namespace ipcmark {
 namespace {
 
-using nlohmann::json;
-
-bool usable(const json& row) {
-  if (!row.is_object() || text_at(row, "run_type", "iteration") != "iteration") return false;
-  if (row_failed(row)) return false;
-  if (number_at(row, "target_rate")) return false;  // open loop: paced, not capacity
-  return row.contains("transport") && row["transport"].is_string() && number_at(row, "message_size").has_value();
-}
+// Open-loop rows are paced, so they say nothing of capacity.
+bool usable(const Row& row) { return row.run_type == RunType::Iteration && !row.failed() && !row.open_loop(); }
 
 std::string si(double value, const char* unit) {  // 1.59e9 → "1.59 GB/s" (unit "B/s")
   static const char* prefixes[] = {"", "k", "M", "G", "T"};
@@ -65,24 +59,21 @@ struct Rows {  // one candidate's repetitions at the chosen size
 
 }  // namespace
 
-Recommendation recommend(const json& results, const RecommendRequest& request) {
+Recommendation recommend(const ResultsDocument& results, const RecommendRequest& request) {
   if (request.size == 0) throw UsageError("--size must be at least 1 byte");
   if (request.cpu_budget_percent && !request.throughput_mbps)
     throw UsageError("--cpu-budget-percent needs --throughput-mbps: CPU is counted at that message rate");
-  if (!results.is_object() || !results.contains("benchmarks") || !results["benchmarks"].is_array())
-    throw UsageError("not a results document (no 'benchmarks' array)");
 
   const bool fanout = request.readers > 1;
   const std::set<std::string> patterns = fanout ? std::set<std::string>{"fanout"}
                                                 : std::set<std::string>{"pingpong", "stream"};
-  std::vector<const json*> rows;
+  std::vector<const Row*> rows;
   bool any_fanout = false;
-  for (const json& row : results["benchmarks"]) {
+  for (const Row& row : results.rows) {
     if (!usable(row)) continue;
-    const std::string pattern = text_at(row, "pattern");
-    any_fanout = any_fanout || pattern == "fanout";
-    if (!patterns.contains(pattern)) continue;
-    if (fanout && number_at(row, "readers") != std::optional<double>(request.readers)) continue;
+    any_fanout = any_fanout || row.pattern == "fanout";
+    if (!patterns.contains(row.pattern)) continue;
+    if (fanout && row.readers != request.readers) continue;
     rows.push_back(&row);
   }
   if (fanout && rows.empty())
@@ -94,7 +85,7 @@ Recommendation recommend(const json& results, const RecommendRequest& request) {
   r.requested_size = request.size;
   r.latency_kind = fanout ? "one-way" : "round trip";
   std::set<std::size_t> sizes;
-  for (const json* row : rows) sizes.insert(static_cast<std::size_t>(*number_at(*row, "message_size")));
+  for (const Row* row : rows) sizes.insert(row->message_size);
   r.sizes_present.assign(sizes.begin(), sizes.end());
   // Nearest by ratio; on a tie the larger size, whose per-message figures are the harsher.
   r.used_size = r.sizes_present.front();
@@ -108,25 +99,23 @@ Recommendation recommend(const json& results, const RecommendRequest& request) {
   std::map<std::tuple<std::string, std::string, std::string>, Rows> by_candidate;
   std::map<std::string, std::set<std::string>> waits_of;
   std::set<std::string> placements;
-  for (const json* row : rows) {
-    if (static_cast<std::size_t>(*number_at(*row, "message_size")) != r.used_size) continue;
-    const auto key = std::make_tuple(text_at(*row, "transport"), text_at(*row, "wait"), text_at(*row, "placement"));
+  for (const Row* row : rows) {
+    if (row->message_size != r.used_size) continue;
+    const auto key = std::make_tuple(row->transport, row->wait.value_or(""), row->placement.value_or(""));
     if (!by_candidate.contains(key)) order.push_back(key);
     waits_of[std::get<0>(key)].insert(std::get<1>(key));
     placements.insert(std::get<2>(key));
     Rows& c = by_candidate[key];
-    const std::string pattern = text_at(*row, "pattern");
-    const json& latency = row->contains("latency_ns") ? (*row)["latency_ns"] : json();
+    const std::string& pattern = row->pattern;
     if (pattern == "pingpong" || pattern == "fanout")
-      if (auto p99 = number_at(latency, "p99")) c.p99.push_back(*p99);
+      if (row->latency_ns) c.p99.push_back(row->latency_ns->p99);
     if (pattern == "stream" || pattern == "fanout") {
       // A fanout row counts deliveries to all its readers: what each reader gets is 1/readers of it.
-      const double share = pattern == "fanout" ? 1.0 / number_at(*row, "readers").value_or(1.0) : 1.0;
-      if (auto v = number_at(*row, "items_per_second")) c.items.push_back(*v * share);
-      if (auto v = number_at(*row, "bytes_per_second")) c.bytes.push_back(*v * share);
-      if (auto v = number_at(*row, "cpu_time")) c.cpu.push_back(*v);
-      const json& per = row->contains("cpu_ns_per_message") ? (*row)["cpu_ns_per_message"] : json();
-      if (auto v = number_at(per, "server")) c.server_cpu.push_back(*v);
+      const double share = pattern == "fanout" ? 1.0 / double(row->readers.value_or(1)) : 1.0;
+      if (auto v = row->items_per_second) c.items.push_back(*v * share);
+      if (auto v = row->bytes_per_second) c.bytes.push_back(*v * share);
+      c.cpu.push_back(row->cpu_time_ns);
+      if (row->cpu_ns_per_message) c.server_cpu.push_back(row->cpu_ns_per_message->server);
     }
   }
 

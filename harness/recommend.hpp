@@ -1,6 +1,6 @@
 // harness/recommend.hpp — `ipcmark recommend`: which transport meets my constraints at my
-// message size? Pure functions over a results document; recommend_command.cpp reads the
-// file or measures one first.
+// message size? Pure functions over a results document (read by results_reader.hpp);
+// recommend_command.cpp reads the file or measures one first.
 //
 // A candidate is one (transport, wait, placement) in the file, judged on its successful
 // repetitions at one message size (medians over repetitions; closed-loop rows only):
@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "harness/results_reader.hpp"
 
 namespace ipcmark {
 
@@ -56,9 +56,9 @@ struct Recommendation {
 };
 
 // Throws UsageError when the request is inconsistent (--cpu-budget-percent without
-// --throughput-mbps, size 0) or the document has no successful row to judge.
+// --throughput-mbps, size 0) or the results have no successful row to judge.
 // Throws NoFanoutRows when readers > 1 and the document has no fanout rows for it.
-Recommendation recommend(const nlohmann::json& results, const RecommendRequest& request);
+Recommendation recommend(const ResultsDocument& results, const RecommendRequest& request);
 
 struct NoFanoutRows : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "harness/command.hpp"
-#include "harness/compare.hpp"
 #include "harness/recommend.hpp"
+#include "harness/results_reader.hpp"
 #include "harness/usage_error.hpp"
 #include "transports/registry.hpp"
 
@@ -95,7 +95,7 @@ int run_child(const std::vector<std::string>& args) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-ResultsFile measure(std::size_t size, int readers) {
+ResultsDocument measure(std::size_t size, int readers) {
   std::string transports;
   int count = 0;
   for (const Transport* t : all_transports())
@@ -117,7 +117,7 @@ ResultsFile measure(std::size_t size, int readers) {
   if (code == 2) throw UsageError("the measuring run rejected --size " + std::to_string(size) + " (see above)");
   if (code != 0 && code != 1) throw UsageError("the measuring run failed (exit code " + std::to_string(code) + ")");
   if (code == 1) std::cerr << "ipcmark: some measuring runs failed (see above); judging the rest" << std::endl;
-  return load_results_file(out.path());
+  return read_results(out.path());
 }
 
 int command_recommend(const RecommendFlags& f) {
@@ -129,10 +129,10 @@ int command_recommend(const RecommendFlags& f) {
   if (f.cpu->count()) request.cpu_budget_percent = f.cpu_budget_percent;
   if (request.cpu_budget_percent && !request.throughput_mbps)
     throw UsageError("--cpu-budget-percent needs --throughput-mbps: CPU is counted at that message rate");
-  const ResultsFile file = f.results.empty() ? measure(f.size, request.readers) : load_results_file(f.results);
+  const ResultsDocument results = f.results.empty() ? measure(f.size, request.readers) : read_results(f.results);
   const std::string source = f.results.empty() ? "a quick run just now" : f.results;
   try {
-    const Recommendation r = recommend(file.document, request);
+    const Recommendation r = recommend(results, request);
     std::cout << render_recommendation(r, request, source);
     return r.meeting.empty() ? 1 : 0;
   } catch (const NoFanoutRows& e) {

@@ -1,8 +1,9 @@
 // tests/fuzz/results_fuzz.cpp — result files are read back (the histogram of every row, by
-// compare/report and by the runner from a peer's report; the rows by compare, recommend and
-// report through harness/compare.hpp): any bytes must give a histogram or
+// compare/report and by the runner from a peer's report; the rows by report, compare,
+// recommend and bmf through harness/results_reader.hpp): any bytes must give a histogram or
 // std::invalid_argument, and a histogram that loads must be self-consistent and survive a
-// round trip exactly; the row reader must accept the document or refuse it with a UsageError.
+// round trip exactly; the results reader must accept the document or refuse it with a
+// UsageError, and compare must pool what it accepts.
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -10,11 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/histogram.hpp"
-#if __has_include("harness/compare.hpp")
-#define IPCMARK_FUZZ_ROW_READER 1
 #include "harness/compare.hpp"
+#include "harness/results_reader.hpp"
 #include "harness/usage_error.hpp"
-#endif
 
 namespace {
 
@@ -35,17 +34,13 @@ void load(const nlohmann::json& j) {
 }
 
 void read_rows(const nlohmann::json& document) {
-#ifdef IPCMARK_FUZZ_ROW_READER
   try {
-    const ipcmark::ResultsFile file = ipcmark::check_results(document, "fuzz.json");
+    const ipcmark::ResultsDocument file = ipcmark::read_results(document, "fuzz.json");
     for (const ipcmark::RowSample& row : ipcmark::pool_rows({file}))
       if (row.name.empty()) __builtin_trap();
   } catch (const ipcmark::UsageError&) {
     // The documented way to refuse a results file (one line, exit code 2).
   }
-#else
-  (void)document;
-#endif
 }
 
 }  // namespace

@@ -222,7 +222,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"compare", kSeedScenario, bad_results("ok.json")}, "seed.json"},
         BadInput{{"compare", bad_results("truncated.json"), bad_results("ok.json")}, "truncated.json"},
         BadInput{{"compare", bad_results("schema99.json"), bad_results("ok.json")}, "99"},
-        BadInput{{"compare", bad_results("no-name.json"), bad_results("ok.json")}, "no name"},
+        BadInput{{"compare", bad_results("no-name.json"), bad_results("ok.json")}, "benchmarks[0]: 'name' is missing"},
         BadInput{{"compare", bad_results("unit.json"), bad_results("ok.json")}, "fortnights"},
         BadInput{{"compare", bad_results("not-an-array.json"), bad_results("ok.json")}, "benchmarks"},
         BadInput{{"compare", "/tmp", bad_results("ok.json")}, "'/tmp'"},

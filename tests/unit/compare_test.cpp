@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "harness/usage_error.hpp"
+#include "tests/unit/results_support.hpp"
 
 namespace ipcmark {
 namespace {
@@ -32,8 +33,8 @@ std::string read_text(const std::string& path) {
   return text.str();
 }
 
-std::vector<ResultsFile> fixture(const std::string& name) {
-  return {load_results_file(kData + "/results/" + name + ".json")};
+std::vector<ResultsDocument> fixture(const std::string& name) {
+  return {read_results(kData + "/results/" + name + ".json")};
 }
 
 Comparison compare_fixtures(const std::string& base, const std::string& next, CompareOptions options = {}) {
@@ -59,13 +60,14 @@ void expect_golden(const std::string& actual, const std::string& golden_name) {
 json document_of(const std::string& name, const std::vector<double>& values, int schema = 1) {
   json rows = json::array();
   for (std::size_t i = 0; i < values.size(); ++i)
-    rows.push_back({{"name", name}, {"run_type", "iteration"}, {"repetition_index", i}, {"real_time", values[i]},
-                    {"cpu_time", values[i]}, {"time_unit", "ns"}, {"error", nullptr}});
-  return {{"context", {{"json_schema_version", schema}}}, {"benchmarks", rows}};
+    rows.push_back(testing::valid_row({{"name", name}, {"run_name", name}, {"repetitions", values.size()},
+                                       {"repetition_index", i}, {"real_time", values[i]}, {"cpu_time", values[i]},
+                                       {"error", nullptr}}));
+  return testing::valid_document(rows, schema);
 }
 
 std::vector<RowSample> samples(const std::string& name, const std::vector<double>& values) {
-  return pool_rows({check_results(document_of(name, values), "test")});
+  return pool_rows({read_results(document_of(name, values), "test")});
 }
 
 // ---- the test itself ---------------------------------------------------------------------
@@ -189,16 +191,19 @@ TEST(CompareVerdict, RowsOnOneSideAreListedNotCompared) {
 TEST(ComparePool, SkipsFailedAndAggregateRowsAndCountsFailures) {
   json doc = document_of("x", {100, 200, 300});
   doc["benchmarks"][1]["error"] = "peer died";
-  doc["benchmarks"].push_back({{"name", "x"}, {"run_type", "iteration"}, {"error_occurred", true}, {"real_time", 9}});
-  doc["benchmarks"].push_back({{"name", "x_median"}, {"run_type", "aggregate"}, {"real_time", 200}});
-  const auto rows = pool_rows({check_results(doc, "t")});
+  doc["benchmarks"].push_back(testing::valid_row(
+      {{"name", "x"}, {"error_occurred", true}, {"error_message", "peer died"}, {"real_time", 9}}));
+  doc["benchmarks"].push_back(testing::valid_row(
+      {{"name", "x_median"}, {"run_type", "aggregate"}, {"aggregate_name", "median"}, {"real_time", 200}}));
+  const auto rows = pool_rows({read_results(doc, "t")});
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_THAT(rows[0].values, ::testing::ElementsAre(100, 300));
   EXPECT_EQ(rows[0].failed, 2);
 }
 
 TEST(ComparePool, PoolsRepetitionsOfEveryFileOnASide) {
-  const auto rows = pool_rows({check_results(document_of("x", {1, 2}), "a"), check_results(document_of("x", {3}), "b")});
+  const auto rows =
+      pool_rows({read_results(document_of("x", {1, 2}), "a"), read_results(document_of("x", {3}), "b")});
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_THAT(rows[0].values, ::testing::ElementsAre(1, 2, 3));
 }
@@ -206,12 +211,12 @@ TEST(ComparePool, PoolsRepetitionsOfEveryFileOnASide) {
 TEST(ComparePool, ConvertsTimeUnitsToNanoseconds) {
   json doc = document_of("x", {1.5});
   doc["benchmarks"][0]["time_unit"] = "us";
-  EXPECT_THAT(pool_rows({check_results(doc, "t")})[0].values, ::testing::ElementsAre(1500));
+  EXPECT_THAT(pool_rows({read_results(doc, "t")})[0].values, ::testing::ElementsAre(1500));
   doc["benchmarks"][0]["time_unit"] = "fortnights";
   EXPECT_THROW(
       {
         try {
-          pool_rows({check_results(doc, "t.json")});
+          pool_rows({read_results(doc, "t.json")});
         } catch (const UsageError& e) {
           EXPECT_THAT(e.what(), HasSubstr("fortnights"));
           throw;
@@ -223,8 +228,9 @@ TEST(ComparePool, ConvertsTimeUnitsToNanoseconds) {
 TEST(ComparePool, OpenLoopRowsAreComparedOnMedianLatency) {
   json doc = document_of("shm/stream/64/spin/cross/rate=100000", {10000});
   doc["benchmarks"][0]["target_rate"] = 100000;
-  doc["benchmarks"][0]["latency_ns"] = {{"p50", 850}, {"p99", 2000}};
-  const auto rows = pool_rows({check_results(doc, "t")});
+  doc["benchmarks"][0]["achieved_rate"] = 99000;
+  doc["benchmarks"][0]["latency_ns"] = testing::latency_ns(850, 2000);
+  const auto rows = pool_rows({read_results(doc, "t")});
   EXPECT_EQ(rows[0].metric, "latency_p50");
   EXPECT_THAT(rows[0].values, ::testing::ElementsAre(850));
 }
@@ -233,42 +239,46 @@ TEST(ComparePool, ARowWithoutRealTimeIsBadInputNamingIt) {
   json doc = document_of("x", {1});
   doc["benchmarks"][0].erase("real_time");
   try {
-    pool_rows({check_results(doc, "b.json")});
+    pool_rows({read_results(doc, "b.json")});
     FAIL() << "no error";
   } catch (const UsageError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("b.json: benchmarks[0] (x) has no numeric real_time"));
+    EXPECT_THAT(e.what(), HasSubstr("b.json: benchmarks[0] 'x': 'real_time' is missing"));
   }
 }
 
 // ---- schema ------------------------------------------------------------------------------
 
 TEST(CompareSchema, RejectsFilesThatAreNotResults) {
-  EXPECT_THROW(check_results(json::array(), "a.json"), UsageError);
-  EXPECT_THROW(check_results({{"benchmarks", json::array()}}, "a.json"), UsageError);  // no schema version
-  EXPECT_THROW(check_results(document_of("x", {1}, 99), "a.json"), UsageError);
-  EXPECT_THROW(check_results(document_of("x", {1}, 0), "a.json"), UsageError);
+  EXPECT_THROW(read_results(json::array(), "a.json"), UsageError);
+  EXPECT_THROW(read_results({{"benchmarks", json::array()}}, "a.json"), UsageError);  // no schema version
+  EXPECT_THROW(read_results(document_of("x", {1}, 99), "a.json"), UsageError);
+  EXPECT_THROW(read_results(document_of("x", {1}, 0), "a.json"), UsageError);
   try {
-    check_results(document_of("x", {1}, 99), "a.json");
+    read_results(document_of("x", {1}, 99), "a.json");
   } catch (const UsageError& e) {
     EXPECT_THAT(e.what(), HasSubstr("a.json: unsupported json_schema_version 99"));
   }
 }
 
 TEST(CompareSchema, DifferentVersionsBetweenFilesAreRejected) {
-  std::vector<ResultsFile> files{{"a.json", 1, {}}, {"b.json", 2, {}}};
+  std::vector<ResultsDocument> files(2);
+  files[0].source = "a.json";
+  files[0].context.schema_version = 1;
+  files[1].source = "b.json";
+  files[1].context.schema_version = 2;
   try {
     require_same_schema(files);
     FAIL() << "no error";
   } catch (const UsageError& e) {
     EXPECT_THAT(e.what(), HasSubstr("a.json has 1, b.json has 2"));
   }
-  files[1].schema_version = 1;
+  files[1].context.schema_version = 1;
   EXPECT_NO_THROW(require_same_schema(files));
 }
 
 TEST(CompareSchema, MissingAndMalformedFilesAreOneLineErrors) {
   try {
-    load_results_file("/nonexistent/base.json");
+    read_results("/nonexistent/base.json");
     FAIL();
   } catch (const UsageError& e) {
     EXPECT_THAT(e.what(), HasSubstr("/nonexistent/base.json"));

@@ -7,10 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "harness/usage_error.hpp"
+#include "tests/unit/results_support.hpp"
 
 namespace ipcmark {
 namespace {
@@ -19,10 +17,8 @@ using nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-json aa() {
-  std::ifstream in(std::string(IPCMARK_TEST_DATA) + "/results/compare-aa-1.json");
-  return json::parse(in);
-}
+ResultsDocument aa() { return read_results(std::string(IPCMARK_TEST_DATA) + "/results/compare-aa-1.json"); }
+ResultsDocument read(const json& rows) { return read_results(testing::valid_document(rows), "t.json"); }
 
 std::vector<std::string> labels(const std::vector<Candidate>& candidates) {
   std::vector<std::string> out;
@@ -38,10 +34,11 @@ const Candidate& find(const std::vector<Candidate>& candidates, const std::strin
 
 json row(const std::string& transport, const std::string& pattern, double size, double p99, double items,
          double cpu, const std::string& wait = "block") {
-  return {{"name", transport + "/" + pattern}, {"run_type", "iteration"}, {"transport", transport},
-          {"pattern", pattern},               {"message_size", size},    {"wait", wait},
-          {"error", nullptr},                 {"latency_ns", {{"p99", p99}}}, {"items_per_second", items},
-          {"bytes_per_second", items * size}, {"cpu_time", cpu}, {"cpu_ns_per_message", {{"server", cpu / 2}}}};
+  return testing::valid_row({{"name", transport + "/" + pattern}, {"run_name", transport + "/" + pattern},
+                             {"transport", transport}, {"pattern", pattern}, {"message_size", size}, {"wait", wait},
+                             {"error", nullptr}, {"latency_ns", testing::latency_ns(p99 / 2, p99)},
+                             {"items_per_second", items}, {"bytes_per_second", items * size}, {"cpu_time", cpu},
+                             {"cpu_ns_per_message", {{"server", cpu / 2}, {"client", cpu / 2}}}});
 }
 
 TEST(Recommend, LatencyBoundKeepsSharedMemoryAndSaysWhyTheOthersFail) {
@@ -104,8 +101,8 @@ TEST(Recommend, FailedAndOpenLoopRowsAreIgnored) {
   failed["error"] = "peer died";
   json paced = row("shm", "stream", 64, 5, 1000, 10);
   paced["target_rate"] = 1000;
-  const json doc{{"benchmarks", {row("shm", "pingpong", 64, 900, 1e6, 1500), failed, paced}}};
-  const Recommendation r = recommend(doc, {.size = 64});
+  paced["achieved_rate"] = 990;
+  const Recommendation r = recommend(read({row("shm", "pingpong", 64, 900, 1e6, 1500), failed, paced}), {.size = 64});
   EXPECT_THAT(labels(r.meeting), ElementsAre("shm"));
   EXPECT_FALSE(r.meeting[0].messages_per_second.has_value());  // the only stream row was paced
 }
@@ -114,7 +111,7 @@ TEST(Recommend, SeveralPlacementsAreNamedInTheLabel) {
   json cross = row("pipe", "pingpong", 64, 100000, 1e4, 5e4), same = row("pipe", "pingpong", 64, 5000, 1e5, 8e3);
   cross["placement"] = "cross";
   same["placement"] = "same";
-  const Recommendation r = recommend({{"benchmarks", {cross, same}}}, {.size = 64});
+  const Recommendation r = recommend(read({cross, same}), {.size = 64});
   EXPECT_THAT(labels(r.meeting), ElementsAre("pipe/same", "pipe/cross"));
 }
 
@@ -123,7 +120,7 @@ TEST(Recommend, ReadersNeedFanoutRows) {
   json two = row("shm", "fanout", 64, 2000, 1e6, 300), four = row("pipe", "fanout", 64, 90000, 1e5, 5000);
   two["readers"] = 2;
   four["readers"] = 4;
-  const json doc{{"benchmarks", {two, four, row("unix", "pingpong", 64, 1e5, 1e4, 1e4)}}};
+  const ResultsDocument doc = read({two, four, row("unix", "pingpong", 64, 1e5, 1e4, 1e4)});
   const Recommendation r = recommend(doc, {.size = 64, .latency_p99_us = 10.0, .readers = 2});
   EXPECT_THAT(labels(r.meeting), ElementsAre("shm"));
   EXPECT_TRUE(r.failing.empty());
@@ -137,8 +134,8 @@ TEST(Recommend, ReadersNeedFanoutRows) {
 TEST(Recommend, BadRequestsAreUsageErrors) {
   EXPECT_THROW(recommend(aa(), {.size = 0}), UsageError);
   EXPECT_THROW(recommend(aa(), {.size = 64, .cpu_budget_percent = 50.0}), UsageError);
-  EXPECT_THROW(recommend(json::object(), {.size = 64}), UsageError);
-  EXPECT_THROW(recommend({{"benchmarks", json::array()}}, {.size = 64}), UsageError);
+  EXPECT_THROW(recommend(read_results(json::object(), "t.json"), {.size = 64}), UsageError);
+  EXPECT_THROW(recommend(read(json::array()), {.size = 64}), UsageError);
 }
 
 }  // namespace
