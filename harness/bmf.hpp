@@ -20,9 +20,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/results_reader.hpp"
+
 namespace ipcmark {
 
-// Pure: reads a results document (see results/README.md), returns the BMF object.
-nlohmann::json bmf_document(const nlohmann::json& results);
+// Pure: a results document in, the BMF object out.
+nlohmann::json bmf_document(const ResultsDocument& results);
 
 }  // namespace ipcmark

@@ -27,6 +27,7 @@
 #include "harness/peer.hpp"
 #include "harness/report.hpp"
 #include "harness/results.hpp"
+#include "harness/results_reader.hpp"
 #include "harness/runner.hpp"
 #include "harness/usage_error.hpp"
 #include "harness/warnings.hpp"
@@ -191,7 +192,7 @@ int command_run(const RunFlags& f) {
   context["warnings"] = warnings;
   const nlohmann::json document = results_document(context, results);
   write_results_file(f.out, document);
-  print_report(std::cout, document);
+  print_report(std::cout, read_results(document, f.out));
   std::cout << "results: " << f.out << '\n';
   if (runs_interrupted()) {
     std::cerr << "ipcmark: interrupted; " << results.size() << " completed runs are in " << f.out << '\n';

@@ -67,29 +67,6 @@ std::string join(const std::vector<std::string>& items) {
 
 }  // namespace
 
-// ---- reading rows leniently --------------------------------------------------------------
-
-std::optional<double> number_at(const json& object, const char* key) {
-  if (!object.is_object()) return std::nullopt;
-  const auto it = object.find(key);
-  if (it == object.end() || !it->is_number()) return std::nullopt;
-  return it->get<double>();
-}
-
-std::string text_at(const json& object, const char* key, const std::string& otherwise) {
-  if (!object.is_object()) return otherwise;
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : otherwise;
-}
-
-bool row_failed(const json& row) {
-  const auto error = row.find("error");
-  if (error != row.end() && !error->is_null() && !(error->is_string() && error->get<std::string>().empty()))
-    return true;
-  const auto occurred = row.find("error_occurred");
-  return occurred != row.end() && occurred->is_boolean() && occurred->get<bool>();
-}
-
 // ---- pooling ---------------------------------------------------------------------------
 
 void require_same_schema(const std::vector<ResultsDocument>& files) {

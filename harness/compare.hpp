@@ -51,15 +51,6 @@ namespace ipcmark {
 
 inline constexpr std::size_t kExactLimit = 50;
 
-// ---- reading rows leniently (used by recommend.cpp and bmf.cpp) ------------------------
-
-// object[key] when it is a number (not a bool); nullopt when absent or another type.
-std::optional<double> number_at(const nlohmann::json& object, const char* key);
-// object[key] when it is a string; `otherwise` when absent or another type.
-std::string text_at(const nlohmann::json& object, const char* key, const std::string& otherwise = "");
-// A repetition that failed: `error` set (a non-empty string) or `error_occurred` true.
-bool row_failed(const nlohmann::json& row);
-
 // ---- pooling repetitions -----------------------------------------------------------------
 
 // Throws UsageError unless every file carries the same schema version.

@@ -17,7 +17,7 @@ namespace {
 
 using nlohmann::json;
 
-// ---- reading rows ---------------------------------------------------------------------
+// ---- grouping rows ---------------------------------------------------------------------
 
 struct Repetition {
   bool ok = true;
@@ -34,90 +34,40 @@ struct GroupKey {
   auto operator<=>(const GroupKey&) const = default;
 };
 
-class RowReader {
- public:
-  RowReader(const json& row, std::size_t index) : row_(row), index_(index) {}
-
-  [[noreturn]] void fail(const std::string& what) const {
-    std::string where = "benchmarks[" + std::to_string(index_) + "]";
-    if (row_.contains("name") && row_["name"].is_string()) where += " ('" + row_["name"].get<std::string>() + "')";
-    throw UsageError(where + ": " + what);
-  }
-
-  std::string text(const char* key, bool required) const {
-    if (!row_.contains(key) || row_[key].is_null()) {
-      if (required) fail(std::string("no '") + key + "' (not an ipcmark result row?)");
-      return "";
-    }
-    if (!row_[key].is_string()) fail(std::string("'") + key + "' is not a string");
-    return row_[key].get<std::string>();
-  }
-
-  // Missing or null is "not measured"; any other non-number is a broken file.
-  std::optional<double> number(const json& object, const char* key) const {
-    if (!object.is_object() || !object.contains(key) || object[key].is_null()) return std::nullopt;
-    if (!object[key].is_number()) fail(std::string("'") + key + "' is not a number");
-    return object[key].get<double>();
-  }
-  std::optional<double> number(const char* key) const { return number(row_, key); }
-
-  const json& object(const char* key) const {
-    static const json none = json::object();
-    if (!row_.contains(key) || row_[key].is_null()) return none;
-    if (!row_[key].is_object()) fail(std::string("'") + key + "' is not an object");
-    return row_[key];
-  }
-
- private:
-  const json& row_;
-  std::size_t index_;
-};
-
 struct Collected {
   std::map<GroupKey, std::vector<Repetition>> groups;
   std::map<std::string, std::set<std::string>> waits_of;  // transport -> waits seen
   std::set<std::string> placements;
 };
 
-Collected collect(const json& document) {
-  if (!document.is_object() || !document.contains("benchmarks") || !document["benchmarks"].is_array())
-    throw UsageError("not an ipcmark result file (no 'benchmarks' array)");
+Collected collect(const ResultsDocument& document) {
   Collected c;
-  const json& rows = document["benchmarks"];
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const json& row = rows[i];
-    if (!row.is_object()) throw UsageError("benchmarks[" + std::to_string(i) + "] is not an object");
-    const RowReader r(row, i);
-    if (r.text("run_type", false) == "aggregate") continue;
+  for (const Row& row : document.rows) {
+    if (row.run_type == RunType::Aggregate) continue;
     GroupKey key;
-    key.transport = r.text("transport", true);
-    key.pattern = r.text("pattern", true);
-    const std::optional<double> size = r.number("message_size");
-    if (!size || *size < 1 || *size != std::floor(*size)) r.fail("no positive integer 'message_size'");
-    key.size = static_cast<std::size_t>(*size);
-    key.wait = r.text("wait", false);
-    key.placement = r.text("placement", false);
-    key.copy = r.text("copy", false);  // "zero" rows are their own configuration
-    key.rate = r.number("target_rate");
-    key.readers = r.number("readers");
+    key.transport = row.transport;
+    key.pattern = row.pattern;
+    key.size = row.message_size;
+    key.wait = row.wait.value_or("");
+    key.placement = row.placement.value_or("");
+    key.copy = row.copy.value_or("");  // "zero" rows are their own configuration
+    key.rate = row.target_rate;
+    if (row.readers) key.readers = double(*row.readers);
 
     Repetition rep;
-    const std::string error = r.text("error", false);
-    const bool gb_error = row.contains("error_occurred") && row["error_occurred"] == true;
-    if (!error.empty() || gb_error) {
-      rep.ok = false;
-      rep.error = !error.empty() ? error : r.text("error_message", false);
+    rep.ok = !row.failed();
+    rep.error = row.error.value_or("");
+    if (row.latency_ns) {
+      rep.p50 = row.latency_ns->p50;
+      rep.p99 = row.latency_ns->p99;
     }
-    const json& latency = r.object("latency_ns");
-    rep.p50 = r.number(latency, "p50");
-    rep.p99 = r.number(latency, "p99");
-    rep.cpu = r.number("cpu_time");
-    rep.msgs = r.number("items_per_second");
-    rep.bytes = r.number("bytes_per_second");
-    rep.real_time = r.number("real_time");
-    rep.achieved = r.number("achieved_rate");
-    rep.x_floor = r.number("x_floor");
-    rep.x_memcpy = r.number("x_memcpy");
+    rep.cpu = row.cpu_time_ns;
+    rep.msgs = row.items_per_second;
+    rep.bytes = row.bytes_per_second;
+    rep.real_time = row.real_time_ns;
+    rep.achieved = row.achieved_rate;
+    rep.x_floor = row.x_floor;
+    rep.x_memcpy = row.x_memcpy;
 
     c.waits_of[key.transport].insert(key.wait);
     c.placements.insert(key.placement);
@@ -324,39 +274,26 @@ std::string footnote(const std::vector<Section>& sections) {
 
 // ---- the machine ------------------------------------------------------------------------
 
-std::string context_text(const json& context, const char* key) {
-  if (!context.is_object() || !context.contains(key)) return "";
-  const json& v = context[key];
-  return v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump();
-}
+std::string text_of(const std::optional<std::string>& value) { return value.value_or(""); }
+std::string text_of(const std::optional<std::int64_t>& value) { return value ? std::to_string(*value) : ""; }
 
-std::optional<double> context_number(const json& object, const char* key) {
-  if (!object.is_object() || !object.contains(key) || !object[key].is_number()) return std::nullopt;
-  return object[key].get<double>();
-}
-
-std::string pinning_text(const json& context) {
-  if (!context.is_object() || !context.contains("pinning") || !context["pinning"].is_object()) return "";
-  const auto server = context_number(context["pinning"], "server");
-  const auto client = context_number(context["pinning"], "client");
-  if (!server || !client) return "";
-  if (*server < 0 && *client < 0) return "server and client unpinned";
-  if (*server == *client) return "server and client both on CPU " + printf_text("%.0f", *server);
-  return "server on CPU " + printf_text("%.0f", *server) + ", client on CPU " + printf_text("%.0f", *client);
+std::string pinning_text(const Context& context) {
+  if (!context.pinning) return "";
+  const double server = context.pinning->server, client = context.pinning->client;
+  if (server < 0 && client < 0) return "server and client unpinned";
+  if (server == client) return "server and client both on CPU " + printf_text("%.0f", server);
+  return "server on CPU " + printf_text("%.0f", server) + ", client on CPU " + printf_text("%.0f", client);
 }
 
 // What the cache-line figure is the median of, each range beside the figures it belongs to. A run
 // samples the floor at its start, halfway and end (floor_drift.hpp) and the figure is the median
 // of those samples, while the line extremes are the first sample's (results/README.md): they are
 // printed as that sample's, next to it, never as the range of the figure.
-std::string cacheline_detail(const json& f) {
+std::string cacheline_detail(const Context& c) {
   std::vector<std::string> notes;
-  std::vector<double> samples;
-  if (f.contains("cacheline_rtt_samples_ns") && f["cacheline_rtt_samples_ns"].is_array())
-    for (const json& s : f["cacheline_rtt_samples_ns"])
-      if (s.is_number()) samples.push_back(s.get<double>());
-  const auto fastest = context_number(f, "cacheline_rtt_fastest_line_ns");
-  const auto slowest = context_number(f, "cacheline_rtt_slowest_line_ns");
+  const std::vector<double> samples = c.floor_samples("cacheline_rtt_samples_ns");
+  const auto fastest = c.floor_figure("cacheline_rtt_fastest_line_ns");
+  const auto slowest = c.floor_figure("cacheline_rtt_slowest_line_ns");
   const std::string lines = fastest && slowest ? duration_text(fastest) + " to " + duration_text(slowest) : "";
   if (samples.size() >= 2) {
     std::string list;
@@ -366,60 +303,51 @@ std::string cacheline_detail(const json& f) {
   } else if (!lines.empty()) {
     notes.push_back("median of lines, " + lines);
   }
-  if (auto timed = context_number(f, "cacheline_rtt_timed_ns")) notes.push_back(duration_text(timed) + " timed one by one");
+  if (auto timed = c.floor_figure("cacheline_rtt_timed_ns")) notes.push_back(duration_text(timed) + " timed one by one");
   std::string text;
   for (const std::string& n : notes) text += (text.empty() ? "" : "; ") + n;
   return text.empty() ? "" : " (" + text + ")";
 }
 
-std::string floor_text(const json& context) {
-  if (!context.is_object() || !context.contains("floor") || !context["floor"].is_object()) return "";
-  const json& f = context["floor"];
+std::string floor_text(const Context& c) {
   std::vector<std::string> parts;
-  if (auto v = context_number(f, "cacheline_rtt_ns")) parts.push_back("cache-line round trip " + duration_text(v) + cacheline_detail(f));
-  if (auto v = context_number(f, "futex_rtt_ns")) parts.push_back("futex round trip " + duration_text(v));
-  if (auto v = context_number(f, "memcpy_l2_bytes_per_second"))
+  if (auto v = c.floor_figure("cacheline_rtt_ns"))
+    parts.push_back("cache-line round trip " + duration_text(v) + cacheline_detail(c));
+  if (auto v = c.floor_figure("futex_rtt_ns")) parts.push_back("futex round trip " + duration_text(v));
+  if (auto v = c.floor_figure("memcpy_l2_bytes_per_second"))
     parts.push_back("memcpy " + si_text(v, "B/s") + " (L2)");
-  if (auto v = context_number(f, "memcpy_dram_bytes_per_second"))
+  if (auto v = c.floor_figure("memcpy_dram_bytes_per_second"))
     parts.push_back("memcpy " + si_text(v, "B/s") + " (DRAM)");
   std::string text;
   for (const std::string& p : parts) text += (text.empty() ? "" : ", ") + p;
   return text;
 }
 
-std::vector<std::string> warnings_of(const json& context) {
-  std::vector<std::string> out;
-  if (context.is_object() && context.contains("warnings") && context["warnings"].is_array())
-    for (const json& w : context["warnings"]) out.push_back(w.is_string() ? w.get<std::string>() : w.dump());
-  return out;
-}
-
 // (name, text) lines above the tables in the text and Markdown reports.
-std::vector<std::pair<std::string, std::string>> summary_lines(const json& document) {
-  const json context = document.is_object() && document.contains("context") ? document["context"] : json::object();
+std::vector<std::pair<std::string, std::string>> summary_lines(const Context& context) {
   std::vector<std::pair<std::string, std::string>> lines;
   std::vector<std::string> parts;
   auto add = [&](const std::string& prefix, const std::string& value, const std::string& suffix) {
     if (!value.empty()) parts.push_back(prefix + value + suffix);
   };
-  add("", context_text(context, "cpu_model"), "");
-  add("", context_text(context, "num_cpus"), " CPUs");
-  add("", context_text(context, "kernel"), "");
-  add("clocksource ", context_text(context, "clocksource"), "");
+  add("", text_of(context.cpu_model), "");
+  add("", text_of(context.num_cpus), " CPUs");
+  add("", text_of(context.kernel), "");
+  add("clocksource ", text_of(context.clocksource), "");
   std::string machine;
   for (const std::string& p : parts) machine += (machine.empty() ? "" : ", ") + p;
   if (const std::string pin = pinning_text(context); !pin.empty()) machine += (machine.empty() ? "" : "; ") + pin;
   if (!machine.empty()) lines.emplace_back("machine", machine);
   std::string run;
-  if (const std::string s = context_text(context, "scenario"); !s.empty()) run = "scenario '" + s + "'";
-  if (const std::string d = context_text(context, "date"); !d.empty()) run += (run.empty() ? "" : ", ") + d;
-  if (const std::string v = context_text(context, "ipcmark_version"); !v.empty()) {
+  if (const std::string s = text_of(context.scenario); !s.empty()) run = "scenario '" + s + "'";
+  if (const std::string d = text_of(context.date); !d.empty()) run += (run.empty() ? "" : ", ") + d;
+  if (const std::string v = text_of(context.ipcmark_version); !v.empty()) {
     run += (run.empty() ? "" : ", ") + std::string("ipcmark ") + v;
-    if (const std::string g = context_text(context, "git_commit"); !g.empty()) run += " (" + g + ")";
+    if (const std::string g = text_of(context.git_commit); !g.empty()) run += " (" + g + ")";
   }
   if (!run.empty()) lines.emplace_back("run", run);
   if (const std::string f = floor_text(context); !f.empty()) lines.emplace_back("floor", f);
-  for (const std::string& w : warnings_of(context)) lines.emplace_back("warning", w);
+  for (const std::string& w : context.warnings) lines.emplace_back("warning", w);
   return lines;
 }
 
@@ -466,7 +394,7 @@ figure svg { max-width: 100%; height: auto; }
 
 // ---- public -------------------------------------------------------------------------------
 
-std::vector<RankedTable> rank_results(const json& document) {
+std::vector<RankedTable> rank_results(const ResultsDocument& document) {
   const Collected c = collect(document);
   std::map<std::tuple<int, std::string, std::optional<double>, std::optional<double>, std::size_t>, RankedTable> tables;
   for (const auto& [key, reps] : c.groups) {
@@ -519,10 +447,10 @@ std::vector<RankedTable> rank_results(const json& document) {
   return out;
 }
 
-std::string report_text(const json& document) {
+std::string report_text(const ResultsDocument& document) {
   const std::vector<Section> sections = sections_of(rank_results(document));
   std::ostringstream out;
-  for (const auto& [name, text] : summary_lines(document)) out << name << ": " << text << '\n';
+  for (const auto& [name, text] : summary_lines(document.context)) out << name << ": " << text << '\n';
   if (sections.empty()) out << "\nno benchmark rows\n";
   for (const Section& s : sections) {
     out << '\n' << s.title << '\n';
@@ -549,7 +477,7 @@ std::string report_text(const json& document) {
   return out.str();
 }
 
-std::string report_markdown(const json& document) {
+std::string report_markdown(const ResultsDocument& document) {
   const std::vector<Section> sections = sections_of(rank_results(document));
   auto cell = [](std::string s) {  // a '|' would end the cell
     for (std::size_t at = s.find('|'); at != std::string::npos; at = s.find('|', at + 2)) s.replace(at, 1, "\\|");
@@ -557,7 +485,8 @@ std::string report_markdown(const json& document) {
   };
   std::ostringstream out;
   out << "## ipcmark report\n\n";
-  for (const auto& [name, text] : summary_lines(document)) out << "- **" << name << "**: " << cell(text) << '\n';
+  for (const auto& [name, text] : summary_lines(document.context))
+    out << "- **" << name << "**: " << cell(text) << '\n';
   for (const Section& s : sections) {
     out << "\n### " << s.title << "\n\n|";
     for (const Column& c : s.columns) out << ' ' << c.head << " |";
@@ -590,55 +519,49 @@ std::string svg_for_inlining(const std::string& text) {
   return svg;
 }
 
-std::string report_html(const json& document, const std::string& source, const std::vector<ReportFigure>& figures,
-                        const std::string& figures_note) {
+std::string report_html(const ResultsDocument& document, const std::string& source,
+                        const std::vector<ReportFigure>& figures, const std::string& figures_note) {
   const std::vector<Section> sections = sections_of(rank_results(document));
-  const json context = document.is_object() && document.contains("context") && document["context"].is_object()
-                           ? document["context"]
-                           : json::object();
+  const Context& context = document.context;
   std::string title = "ipcmark report";
-  if (const std::string s = context_text(context, "scenario"); !s.empty()) title += ": " + s;
-  if (const std::string m = context_text(context, "cpu_model"); !m.empty()) title += " on " + m;
+  if (const std::string s = text_of(context.scenario); !s.empty()) title += ": " + s;
+  if (const std::string m = text_of(context.cpu_model); !m.empty()) title += " on " + m;
 
   std::ostringstream out;
   out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       << "<title>" << escape_html(title) << "</title>\n<style>" << kStyle << "</style>\n</head>\n<body>\n"
       << "<h1>" << escape_html(title) << "</h1>\n<p class=\"source\">" << escape_html(source);
-  if (const std::string d = context_text(context, "date"); !d.empty()) out << " &middot; " << escape_html(d);
+  if (const std::string d = text_of(context.date); !d.empty()) out << " &middot; " << escape_html(d);
   out << "</p>\n";
 
   out << "<section id=\"machine\">\n<h2>Machine</h2>\n<table class=\"facts\">\n";
   auto fact = [&](const std::string& name, const std::string& value) {
     if (!value.empty()) out << "<tr><th>" << escape_html(name) << "</th><td>" << escape_html(value) << "</td></tr>\n";
   };
-  fact("CPU", context_text(context, "cpu_model"));
-  fact("CPUs", context_text(context, "num_cpus"));
-  fact("MHz per CPU", context_text(context, "mhz_per_cpu"));
-  fact("kernel", context_text(context, "kernel"));
-  fact("clocksource", context_text(context, "clocksource"));
+  fact("CPU", text_of(context.cpu_model));
+  fact("CPUs", text_of(context.num_cpus));
+  fact("MHz per CPU", text_of(context.mhz_per_cpu));
+  fact("kernel", text_of(context.kernel));
+  fact("clocksource", text_of(context.clocksource));
   fact("placement", pinning_text(context));
-  if (context.contains("cpu_scaling_enabled") && context["cpu_scaling_enabled"].is_boolean())
-    fact("CPU frequency scaling", context["cpu_scaling_enabled"].get<bool>() ? "enabled" : "off");
-  if (context.contains("load_avg") && context["load_avg"].is_array()) {
-    std::string loads;
-    for (const json& l : context["load_avg"])
-      if (l.is_number()) loads += (loads.empty() ? "" : ", ") + printf_text("%.2f", l.get<double>());
-    fact("load average (1, 5, 15 min)", loads);
-  }
-  fact("host", context_text(context, "host_name"));
-  fact("scenario", context_text(context, "scenario"));
+  if (context.cpu_scaling_enabled) fact("CPU frequency scaling", *context.cpu_scaling_enabled ? "enabled" : "off");
+  std::string loads;
+  for (double l : context.load_avg) loads += (loads.empty() ? "" : ", ") + printf_text("%.2f", l);
+  fact("load average (1, 5, 15 min)", loads);
+  fact("host", text_of(context.host_name));
+  fact("scenario", text_of(context.scenario));
   std::string build;
-  for (const char* key : {"ipcmark_version", "git_commit", "library_build_type"})
-    if (const std::string v = context_text(context, key); !v.empty()) build += (build.empty() ? "" : " ") + v;
+  for (const auto* field : {&context.ipcmark_version, &context.git_commit, &context.library_build_type})
+    if (const std::string v = text_of(*field); !v.empty()) build += (build.empty() ? "" : " ") + v;
   fact("ipcmark", build);
-  if (auto t = context_number(context, "timer_cost_ns")) fact("timer cost", duration_text(t));
-  if (context.contains("floor") && context["floor"].is_object())
-    for (const auto& [key, value] : context["floor"].items()) fact("floor: " + key, fact_value(key, value));
+  if (context.timer_cost_ns) fact("timer cost", duration_text(context.timer_cost_ns));
+  if (context.floor)
+    for (const auto& [key, value] : context.floor->items()) fact("floor: " + key, fact_value(key, value));
   out << "</table>\n";
-  if (const auto warnings = warnings_of(context); !warnings.empty()) {
+  if (!context.warnings.empty()) {
     out << "<div class=\"warnings\"><p>Warnings about this machine:</p>\n<ul>\n";
-    for (const std::string& w : warnings) out << "<li>" << escape_html(w) << "</li>\n";
+    for (const std::string& w : context.warnings) out << "<li>" << escape_html(w) << "</li>\n";
     out << "</ul></div>\n";
   }
   out << "</section>\n";
@@ -676,6 +599,6 @@ std::string report_html(const json& document, const std::string& source, const s
   return out.str();
 }
 
-void print_report(std::ostream& out, const json& document) { out << report_text(document); }
+void print_report(std::ostream& out, const ResultsDocument& document) { out << report_text(document); }
 
 }  // namespace ipcmark

@@ -4,8 +4,8 @@
 // message and how many times slower than the best each one is; rendered as plain text,
 // Markdown, or one self-contained HTML page.
 //
-// Pure: a parsed document in, text out, so golden files test it. The `report` command
-// (report_command.cpp) reads the files, runs scripts/plot and writes the pages.
+// Pure: a document read by results_reader.hpp in, text out, so golden files test it. The
+// `report` command (report_command.cpp) reads the file, runs scripts/plot and writes the pages.
 // Figures are medians over each configuration's successful iteration rows, grouped by
 // their fields (transport, pattern, message_size, wait, placement, target_rate), never
 // by parsing names; fields of schema 2 (placement, x_floor, x_memcpy, target_rate,
@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "harness/results_reader.hpp"
 
 namespace ipcmark {
 
@@ -42,11 +42,10 @@ struct RankedTable {
   std::vector<RankedEntry> entries;
 };
 
-// Throws UsageError naming the row when an iteration row lacks or mistypes a field.
-std::vector<RankedTable> rank_results(const nlohmann::json& document);
+std::vector<RankedTable> rank_results(const ResultsDocument& document);
 
-std::string report_text(const nlohmann::json& document);
-std::string report_markdown(const nlohmann::json& document);
+std::string report_text(const ResultsDocument& document);
+std::string report_markdown(const ResultsDocument& document);
 
 // A plot to inline in the HTML page: a caption and the SVG file's text.
 struct ReportFigure {
@@ -61,10 +60,10 @@ std::string svg_for_inlining(const std::string& svg_file_text);
 // One page with no scripts, fonts or links to fetch: the machine (and its floor and
 // warnings when present), the ranked tables, and `figures` (or `figures_note` instead,
 // saying why there are none). `source` names the results file in the page.
-std::string report_html(const nlohmann::json& document, const std::string& source,
+std::string report_html(const ResultsDocument& document, const std::string& source,
                         const std::vector<ReportFigure>& figures, const std::string& figures_note = "");
 
 // The text report; `ipcmark run` prints it at its end.
-void print_report(std::ostream& out, const nlohmann::json& document);
+void print_report(std::ostream& out, const ResultsDocument& document);
 
 }  // namespace ipcmark

@@ -29,8 +29,9 @@
 #include "harness/bmf.hpp"
 #include "harness/command.hpp"
 #include "harness/process.hpp"
-#include "harness/report.hpp"
 #include "harness/output_path.hpp"
+#include "harness/report.hpp"
+#include "harness/results_reader.hpp"
 #include "harness/usage_error.hpp"
 #include "transports/transport.hpp"
 
@@ -52,21 +53,6 @@ std::string read_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-nlohmann::json load_results(const std::string& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw UsageError("results file '" + path + "' does not exist");
-  if (fs::is_directory(path, ec)) throw UsageError("results file '" + path + "' is a directory");
-  std::ifstream in(path);
-  if (!in) throw UsageError("cannot read results file '" + path + "': " + std::strerror(errno));
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    std::string what = e.what();  // "[json.exception.parse_error.101] parse error at line 1, ..."
-    if (const auto end = what.find("] "); end != std::string::npos) what.erase(0, end + 2);
-    throw UsageError("results file '" + path + "' is not JSON: " + what);
-  }
 }
 
 void write_file(const std::string& flag, const std::string& path, const std::string& text) {
@@ -192,14 +178,14 @@ void run_plot_script(const std::string& script, const std::string& results, cons
   throw Error(Errc::System, "plotting failed: " + why);
 }
 
-bool any_successful_row(const nlohmann::json& document) {
+bool any_successful_row(const ResultsDocument& document) {
   for (const RankedTable& t : rank_results(document))
     for (const RankedEntry& e : t.entries)
       if (e.ok > 0) return true;
   return false;
 }
 
-std::string html_page(const ReportFlags& f, const nlohmann::json& document) {
+std::string html_page(const ReportFlags& f, const ResultsDocument& document) {
   const std::string script = find_plot_script(f.plot_script);  // a bad --plot-script is an error either way
   if (!any_successful_row(document))
     return report_html(document, f.results, {}, "No plots: no run in this file succeeded.");
@@ -222,20 +208,14 @@ std::string html_page(const ReportFlags& f, const nlohmann::json& document) {
 }
 
 int command_report(const ReportFlags& f) {
-  const nlohmann::json document = load_results(f.results);
+  const ResultsDocument document = read_results(f.results);
   if (f.format == "bmf") {  // Bencher Metric Format on stdout, for `bencher run --adapter json`
     std::cout << bmf_document(document).dump(2) << '\n';
     return 0;
   }
   for (const auto& [flag, path] : {std::pair{"--markdown", f.markdown}, std::pair{"--html", f.html}})
     if (!path.empty()) check_output_path(flag, path, MissingDirectories::Create);  // before anything is printed
-  std::string text;
-  try {
-    text = report_text(document);
-  } catch (const UsageError& e) {
-    throw UsageError("results file '" + f.results + "': " + e.what());
-  }
-  std::cout << text;
+  std::cout << report_text(document);
   if (!f.markdown.empty()) {
     write_file("--markdown", f.markdown, report_markdown(document));
     std::cout << "markdown: " << f.markdown << '\n';

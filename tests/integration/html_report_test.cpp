@@ -88,11 +88,13 @@ TEST(ReportCommand, BadInputIsOneLineAndExitTwo) {
   const Scratch s;
   expect_one_line_error(ipcmark({"report", "/nonexistent/results.json"}), 2,
                         "results file '/nonexistent/results.json' does not exist");
-  expect_one_line_error(ipcmark({"report", s.file("t.json", "{\"benchmarks\": [")}), 2, "is not JSON");
+  expect_one_line_error(ipcmark({"report", s.file("t.json", "{\"benchmarks\": [")}), 2, "is not valid JSON");
   expect_one_line_error(ipcmark({"report", s.file("a.json", "[1]")}), 2, "no 'benchmarks' array");
   expect_one_line_error(
-      ipcmark({"report", s.file("r.json", R"({"benchmarks": [{"name": "x", "pattern": "stream"}]})")}), 2,
-      "benchmarks[0] ('x'): no 'transport'");
+      ipcmark({"report", s.file("r.json", R"({"context": {"json_schema_version": 2}, "benchmarks": [{"name": "x",
+          "run_name": "x", "run_type": "iteration", "repetitions": 1, "repetition_index": 0, "iterations": 10,
+          "real_time": 1, "cpu_time": 1, "time_unit": "ns", "pattern": "stream", "message_size": 64}]})")}),
+      2, "r.json: benchmarks[0] 'x': 'transport' is missing");
   expect_one_line_error(ipcmark({"report"}), 2, "results");
   expect_one_line_error(ipcmark({"report", kBasic, "--html", s.file("p.html"), "--plot-script", "/nonexistent/plot"}),
                         2, "--plot-script '/nonexistent/plot' does not exist");
@@ -121,9 +123,10 @@ TEST(ReportCommand, MissingMatplotlibIsOneLineAndExitOne) {
 
 TEST(ReportCommand, HtmlOfAFileWithoutSuccessfulRunsSaysWhyThereAreNoPlots) {
   const Scratch s;
-  const std::string results = s.file("failed.json", R"({"context": {}, "benchmarks": [
-      {"name": "shm/stream/64/spin", "run_type": "iteration", "transport": "shm", "pattern": "stream",
-       "message_size": 64, "wait": "spin", "error": "client: timed out"}]})");
+  const std::string results = s.file("failed.json", R"({"context": {"json_schema_version": 2}, "benchmarks": [
+      {"name": "shm/stream/64/spin", "run_name": "shm/stream/64/spin", "run_type": "iteration", "repetitions": 1,
+       "repetition_index": 0, "iterations": 0, "real_time": 0, "cpu_time": 0, "time_unit": "ns", "transport": "shm",
+       "pattern": "stream", "message_size": 64, "wait": "spin", "error": "client: timed out"}]})");
   const CommandResult r = ipcmark({"report", results, "--html", s.file("page.html")});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const std::string page = slurp(s.file("page.html"));
@@ -188,7 +191,7 @@ TEST(HtmlReport, RendersInHeadlessChromiumWithEveryTransportAndPlot) {
   std::cout << "chromium: screenshot " << shot.seconds << " s, DOM " << dom.seconds << " s\n";
   EXPECT_THAT(dom.out, HasSubstr("<title>ipcmark report: fixture-v2 on Fixture CPU v2</title>"));
   std::set<std::string> labels;
-  for (const RankedTable& t : rank_results(nlohmann::json::parse(slurp(kV2))))
+  for (const RankedTable& t : rank_results(read_results(kV2)))
     for (const RankedEntry& e : t.entries) labels.insert(e.label);
   ASSERT_EQ(labels.size(), 5u);
   for (const std::string& label : labels)

@@ -12,6 +12,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "harness/usage_error.hpp"
+#include "tests/unit/results_support.hpp"
+
 namespace ipcmark {
 namespace {
 
@@ -26,19 +29,21 @@ std::string read_text(const std::string& path) {
   return text.str();
 }
 
-json fixture(const std::string& name) { return json::parse(read_text(kData + "/results/" + name + ".json")); }
+ResultsDocument fixture(const std::string& name) { return read_results(kData + "/results/" + name + ".json"); }
+json bmf_of(const json& document) { return bmf_document(read_results(document, "t.json")); }
 
 json iteration(const std::string& name, double real_time, double p99, const json& error = nullptr) {
-  return {{"name", name},          {"run_name", name},       {"run_type", "iteration"},
-          {"real_time", real_time}, {"cpu_time", 2 * real_time}, {"time_unit", "ns"},
-          {"items_per_second", 1e9 / real_time}, {"latency_ns", {{"p50", real_time / 2}, {"p99", p99}}},
-          {"error", error}};
+  return testing::valid_row({{"name", name}, {"run_name", name}, {"real_time", real_time},
+                             {"cpu_time", 2 * real_time}, {"items_per_second", 1e9 / real_time},
+                             {"latency_ns", testing::latency_ns(real_time / 2, p99)}, {"error", error}});
 }
 
 json median_row(const std::string& name, double real_time, double p99) {
-  return {{"name", name + "_median"}, {"run_name", name}, {"run_type", "aggregate"}, {"aggregate_name", "median"},
-          {"real_time", real_time}, {"cpu_time", 2 * real_time}, {"time_unit", "ns"},
-          {"items_per_second", 1e9 / real_time}, {"latency_ns", {{"p50", real_time / 2}, {"p99", p99}}}};
+  json row = iteration(name, real_time, p99);
+  row.erase("error");
+  row.erase("repetition_index");
+  row.update({{"name", name + "_median"}, {"run_type", "aggregate"}, {"aggregate_name", "median"}});
+  return row;
 }
 
 TEST(Bmf, EveryMeasureHasANumericValueAndOrderedBoundsOnARealFile) {
@@ -72,11 +77,11 @@ TEST(Bmf, MatchesTheGoldenFile) {
 }
 
 TEST(Bmf, BoundsAreTheRangeOfSuccessfulRepetitionsWithoutCi) {
-  const json doc{{"context", {{"json_schema_version", 1}}},
-                 {"benchmarks",
-                  {iteration("x", 100, 300), iteration("x", 120, 500), iteration("x", 1, 1, "peer died"),
-                   iteration("x", 110, 400), median_row("x", 110, 400)}}};
-  const json bmf = bmf_document(doc);
+  const json doc = testing::valid_document({iteration("x", 100, 300), iteration("x", 120, 500),
+                                            iteration("x", 1, 1, "peer died"), iteration("x", 110, 400),
+                                            median_row("x", 110, 400)},
+                                           1);
+  const json bmf = bmf_of(doc);
   EXPECT_EQ(bmf["x"]["latency"], (json{{"value", 110.0}, {"lower_value", 100.0}, {"upper_value", 120.0}}));
   EXPECT_EQ(bmf["x"]["latency-p99"], (json{{"value", 400.0}, {"lower_value", 300.0}, {"upper_value", 500.0}}));
   EXPECT_DOUBLE_EQ(bmf["x"]["throughput"]["lower_value"].get<double>(), 1e9 / 120);
@@ -89,9 +94,8 @@ TEST(Bmf, Ci95FieldsGiveTheBoundsWhenPresent) {
   median["ci95_high"] = 125;
   median["p99_ci95_low"] = 350;
   median["p99_ci95_high"] = 480;
-  const json doc{{"context", {{"json_schema_version", 2}}},
-                 {"benchmarks", {iteration("x", 100, 300), iteration("x", 130, 500), median}}};
-  const json bmf = bmf_document(doc);
+  const json doc = testing::valid_document({iteration("x", 100, 300), iteration("x", 130, 500), median});
+  const json bmf = bmf_of(doc);
   EXPECT_EQ(bmf["x"]["latency"], (json{{"value", 110.0}, {"lower_value", 105.0}, {"upper_value", 125.0}}));
   EXPECT_EQ(bmf["x"]["latency-p99"], (json{{"value", 400.0}, {"lower_value", 350.0}, {"upper_value", 480.0}}));
   EXPECT_DOUBLE_EQ(bmf["x"]["throughput"]["lower_value"].get<double>(), 1e9 / 125);  // slowest end of the interval
@@ -101,16 +105,16 @@ TEST(Bmf, Ci95FieldsGiveTheBoundsWhenPresent) {
 TEST(Bmf, NamesWithoutAMedianRowAndOtherAggregatesAreLeftOut) {
   json mean = median_row("x", 111, 400);
   mean["aggregate_name"] = "mean";
-  const json doc{{"context", {{"json_schema_version", 1}}},
-                 {"benchmarks", {iteration("failed", 1, 1, "timeout"), iteration("x", 100, 300), mean}}};
-  EXPECT_EQ(bmf_document(doc), json::object());
-  EXPECT_EQ(bmf_document(json::array()), json::object());
+  const json doc =
+      testing::valid_document({iteration("failed", 1, 1, "timeout"), iteration("x", 100, 300), mean}, 1);
+  EXPECT_EQ(bmf_of(doc), json::object());
+  EXPECT_THROW(bmf_of(json::array()), UsageError);  // not a results document: the reader says so
 }
 
 TEST(Bmf, TimesInOtherUnitsBecomeNanoseconds) {
   json it = iteration("x", 2, 3000), median = median_row("x", 2, 3000);
   it["time_unit"] = median["time_unit"] = "us";
-  const json bmf = bmf_document({{"benchmarks", {it, median}}});
+  const json bmf = bmf_of(testing::valid_document({it, median}));
   EXPECT_DOUBLE_EQ(bmf["x"]["latency"]["value"].get<double>(), 2000.0);
   EXPECT_DOUBLE_EQ(bmf["x"]["latency"]["lower_value"].get<double>(), 2000.0);
 }

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "harness/usage_error.hpp"
+#include "tests/unit/results_support.hpp"
 
 namespace ipcmark {
 namespace {
@@ -30,7 +31,9 @@ std::string slurp(const std::string& path) {
   return text.str();
 }
 
-json fixture(const std::string& name) { return json::parse(slurp(kData + "/results/" + name + ".json")); }
+json fixture_json(const std::string& name) { return json::parse(slurp(kData + "/results/" + name + ".json")); }
+ResultsDocument fixture(const std::string& name) { return read_results(kData + "/results/" + name + ".json"); }
+ResultsDocument read(const json& document) { return read_results(document, "t.json"); }
 
 void expect_golden(const std::string& actual, const std::string& golden_name) {
   const std::string path = kData + "/golden/" + golden_name;
@@ -58,7 +61,7 @@ std::vector<std::string> labels(const RankedTable& t) {
 
 std::string rank_error(const json& document) {
   try {
-    rank_results(document);
+    rank_results(read(document));
   } catch (const UsageError& e) {
     return e.what();
   }
@@ -66,11 +69,9 @@ std::string rank_error(const json& document) {
 }
 
 json one_row(const json& fields = json::object()) {
-  json row = {{"name", "shm/pingpong/64/spin"}, {"run_type", "iteration"}, {"transport", "shm"},
-              {"pattern", "pingpong"}, {"message_size", 64}, {"wait", "spin"}, {"error", nullptr},
-              {"real_time", 700.0}, {"cpu_time", 1400.0}, {"latency_ns", {{"p50", 640}, {"p99", 990}}}};
+  json row = testing::valid_row({{"wait", "spin"}, {"error", nullptr}, {"latency_ns", testing::latency_ns(640, 990)}});
   if (fields.is_object()) row.update(fields);
-  return {{"context", json::object()}, {"benchmarks", json::array({row})}};
+  return testing::valid_document(json::array({row}));
 }
 
 TEST(Report, TextTableMatchesGoldenFile) { expect_golden(report_text(fixture("report-basic")), "report-basic.txt"); }
@@ -159,7 +160,7 @@ TEST(Report, SchemaTwoFloorWarningsAndRatiosAreShown) {
 std::string floor_line(const json& floor) {
   json doc = one_row();
   doc["context"]["floor"] = floor;
-  const std::string text = report_text(doc);
+  const std::string text = report_text(read(doc));
   const auto start = text.find("floor: ");
   return start == std::string::npos ? "" : text.substr(start, text.find('\n', start) - start);
 }
@@ -185,28 +186,32 @@ TEST(Report, CachelineFloorOfOneSampleShowsItsOwnLines) {
 TEST(Report, RowWithoutTransportIsRejectedNamingTheRow) {
   json doc = one_row();
   doc["benchmarks"][0].erase("transport");
-  EXPECT_EQ(rank_error(doc), "benchmarks[0] ('shm/pingpong/64/spin'): no 'transport' (not an ipcmark result row?)");
+  EXPECT_EQ(rank_error(doc), "t.json: benchmarks[0] 'shm/pingpong/64/spin': 'transport' is missing");
 }
 
 TEST(Report, MistypedFieldsAreRejected) {
-  EXPECT_THAT(rank_error(one_row({{"message_size", "64"}})), HasSubstr("'message_size' is not a number"));
-  EXPECT_THAT(rank_error(one_row({{"message_size", 0}})), HasSubstr("no positive integer 'message_size'"));
-  EXPECT_THAT(rank_error(one_row({{"latency_ns", {{"p50", "fast"}}}})), HasSubstr("'p50' is not a number"));
+  json slow = testing::latency_ns(640, 990);
+  slow["p50"] = "fast";
+  EXPECT_THAT(rank_error(one_row({{"message_size", "64"}})),
+              HasSubstr("'message_size' is not a positive integer (got \"64\")"));
+  EXPECT_THAT(rank_error(one_row({{"message_size", 0}})),
+              HasSubstr("'message_size' is not a positive integer (got 0)"));
+  EXPECT_THAT(rank_error(one_row({{"latency_ns", slow}})), HasSubstr("'latency_ns.p50' is not a number"));
   EXPECT_THAT(rank_error(one_row({{"latency_ns", 5}})), HasSubstr("'latency_ns' is not an object"));
-  EXPECT_EQ(rank_error(json::object()), "not an ipcmark result file (no 'benchmarks' array)");
-  EXPECT_EQ(rank_error(json::array()), "not an ipcmark result file (no 'benchmarks' array)");
+  EXPECT_EQ(rank_error(json::object()), "t.json is not an ipcmark results file (no 'benchmarks' array)");
+  EXPECT_EQ(rank_error(json::array()), "t.json is not an ipcmark results file (no 'benchmarks' array)");
 }
 
 TEST(Report, RowWithoutHistogramRanksByRealTime) {
   json doc = one_row();
   doc["benchmarks"][0].erase("latency_ns");
-  const auto tables = rank_results(doc);
+  const auto tables = rank_results(read(doc));
   EXPECT_DOUBLE_EQ(*tables.at(0).entries.at(0).p50_ns, 700.0);
   EXPECT_FALSE(tables.at(0).entries.at(0).p99_ns.has_value());
 }
 
 TEST(Report, EmptyDocumentSaysSo) {
-  EXPECT_THAT(report_text({{"benchmarks", json::array()}}), HasSubstr("no benchmark rows"));
+  EXPECT_THAT(report_text(read(testing::valid_document(json::array()))), HasSubstr("no benchmark rows"));
 }
 
 TEST(Report, PrintReportWritesTheTextReport) {
@@ -224,9 +229,9 @@ TEST(ReportHtml, SvgIsInlinedWithoutPrologOrMetadata) {
 }
 
 TEST(ReportHtml, PageHasTitleMachineTablesAndFiguresAndNothingToFetch) {
-  json doc = fixture("report-v2");
+  json doc = fixture_json("report-v2");
   doc["context"]["cpu_model"] = "Fixture <CPU> & \"co\"";
-  const std::string page = report_html(doc, "results/x.json", {{"Latency", "<svg id=\"a\"><g/></svg>"}});
+  const std::string page = report_html(read(doc), "results/x.json", {{"Latency", "<svg id=\"a\"><g/></svg>"}});
   EXPECT_THAT(page, HasSubstr("<title>ipcmark report: fixture-v2 on Fixture &lt;CPU&gt; &amp; &quot;co&quot;</title>"));
   EXPECT_THAT(page, Not(HasSubstr("<CPU>")));
   EXPECT_THAT(page, HasSubstr("results/x.json"));
