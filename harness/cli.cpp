@@ -20,8 +20,6 @@
 #include "harness/affinity.hpp"
 #include "harness/command.hpp"
 #include "harness/context.hpp"
-#include "harness/floor.hpp"
-#include "harness/floor_drift.hpp"
 #include "harness/list_options.hpp"
 #include "harness/output_path.hpp"
 #include "harness/peer.hpp"
@@ -30,7 +28,6 @@
 #include "harness/results_reader.hpp"
 #include "harness/runner.hpp"
 #include "harness/usage_error.hpp"
-#include "harness/warnings.hpp"
 #include "transports/fanout.hpp"
 #include "transports/mq/mq_names.hpp"
 #include "transports/names.hpp"
@@ -96,23 +93,6 @@ Scenario scenario_with_flags(const RunFlags& f) {
   return s;
 }
 
-// The floor of every placement the runs use, measured on the same CPUs (ipcmark floor).
-// A floor that cannot be measured is a warning, not a failed suite: rows then carry no x_floor.
-nlohmann::json measure_floors(const std::vector<RunSpec>& specs, std::vector<std::string>& warnings) {
-  nlohmann::json by_placement = nlohmann::json::object();
-  for (const RunSpec& spec : specs) {
-    const std::string key(to_string(spec.placement.placement));
-    if (by_placement.contains(key)) continue;
-    try {
-      by_placement[key] = to_json(measure_floor(spec.placement.cpus));
-    } catch (const std::exception& e) {
-      by_placement[key] = nullptr;
-      warnings.push_back("the floor of placement " + key + " could not be measured: " + e.what());
-    }
-  }
-  return by_placement;
-}
-
 std::string duration_text(double seconds) {
   const long s = std::lround(seconds);
   return s >= 60 ? std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s" : std::to_string(s) + "s";
@@ -129,32 +109,13 @@ int command_run(const RunFlags& f) {
   options.fail_fast = f.fail_fast;
   options.seed = f.seed != 0 ? f.seed : std::random_device{}();
 
-  nlohmann::json context = machine_context();
-  context["scenario"] = s.name;
-  const CpuPair first = specs.front().placement.cpus;
-  context["pinning"] = {{"server", first.server}, {"client", first.client}};
-  nlohmann::json placements = nlohmann::json::object();
-  for (const RunSpec& spec : specs)
-    placements[std::string(to_string(spec.placement.placement))] = {{"server", spec.placement.cpus.server},
-                                                                      {"client", spec.placement.cpus.client}};
-  context["placements"] = placements;
-  context["interleave"] = options.interleave;
-  context["shuffle_seed"] = options.seed;
-  context["timer_cost_ns"] = measure_timer_cost_ns();
-  std::vector<std::string> floor_warnings;
-  std::map<std::string, CpuPair> floor_cpus;  // where each placement's floor is re-sampled
-  const std::string first_placement(to_string(specs.front().placement.placement));
-  if (!f.no_floor) {
-    context["floor_by_placement"] = measure_floors(specs, floor_warnings);
-    for (const RunSpec& spec : specs) floor_cpus.emplace(to_string(spec.placement.placement), spec.placement.cpus);
-    // The floor of the first placement (cross by default), where tools look for one.
-    context["floor"] = context["floor_by_placement"][first_placement];
-  }
-  // Said once, in the report at the end (and kept in the results file).
-  std::vector<std::string> warnings = environment_warnings(context, static_cast<int>(allowed.size()));
-  warnings.insert(warnings.end(), skipped.begin(), skipped.end());
-  warnings.insert(warnings.end(), floor_warnings.begin(), floor_warnings.end());
-  context["warnings"] = warnings;
+  nlohmann::json context = run_context({.scenario = s.name,
+                                        .specs = specs,
+                                        .interleave = options.interleave,
+                                        .shuffle_seed = options.seed,
+                                        .measure_floor = !f.no_floor,
+                                        .allowed_cpu_count = static_cast<int>(allowed.size()),
+                                        .warnings = skipped});
 
   std::signal(SIGINT, [](int) { interrupt_runs(); });
   std::signal(SIGTERM, [](int) { interrupt_runs(); });
@@ -165,8 +126,7 @@ int command_run(const RunFlags& f) {
   auto next_write = Clock::now();
   const auto results = run_all(specs, options, [&](const RunResult& r, std::size_t done, std::size_t total) {
     so_far.push_back(r);
-    if (!floor_cpus.empty() && total >= 2 && done == total / 2)  // halfway (floor_drift.hpp)
-      sample_cacheline_floor(context["floor_by_placement"], floor_cpus);
+    if (total >= 2 && done == total / 2) sample_floors(context, specs);  // halfway (floor_drift.hpp)
     // A valid file all along (a killed harness loses at most the last seconds), but not
     // rewritten after every run: with histograms a full suite's file is megabytes.
     if (Clock::now() >= next_write) {
@@ -183,13 +143,7 @@ int command_run(const RunFlags& f) {
                               r.spec.name().c_str(), r.repetition_index, r.error.c_str());
   });
   if (progress) std::fprintf(stderr, "\r\033[K");
-  if (!floor_cpus.empty() && !runs_interrupted()) {
-    sample_cacheline_floor(context["floor_by_placement"], floor_cpus);
-    for (const std::string& w : settle_cacheline_floor(context["floor_by_placement"])) warnings.push_back(w);
-    context["floor"] = context["floor_by_placement"][first_placement];
-  }
-  for (const std::string& w : result_warnings(results)) warnings.push_back(w);
-  context["warnings"] = warnings;
+  finish_context(context, specs, results, runs_interrupted());
   const nlohmann::json document = results_document(context, results);
   write_results_file(f.out, document);
   print_report(std::cout, read_results(document, f.out));

@@ -6,12 +6,16 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
 #include "harness/environment.hpp"
+#include "harness/floor.hpp"
+#include "harness/floor_drift.hpp"
 #include "harness/process.hpp"
 #include "harness/results.hpp"
+#include "harness/warnings.hpp"
 #include "ipcmark_version.hpp"
 
 namespace ipcmark {
@@ -71,8 +75,6 @@ std::string compiler() {
 #endif
 }
 
-}  // namespace
-
 json machine_context() {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
@@ -110,6 +112,76 @@ json machine_context() {
       {"dev_shm", {{"size_bytes", shm.total_bytes}, {"free_bytes", shm.free_bytes}}},
       {"compiler", compiler()},
   };
+}
+
+// Where each placement's floor is sampled again: the CPUs of its first run.
+std::map<std::string, CpuPair> placement_cpus(std::span<const RunSpec> specs) {
+  std::map<std::string, CpuPair> cpus;
+  for (const RunSpec& spec : specs) cpus.emplace(to_string(spec.placement.placement), spec.placement.cpus);
+  return cpus;
+}
+
+// The floor of every placement the runs use, measured on the CPUs of its first run (ipcmark floor).
+json measure_floors(std::span<const RunSpec> specs, std::vector<std::string>& warnings) {
+  json by_placement = json::object();
+  for (const RunSpec& spec : specs) {
+    const std::string key(to_string(spec.placement.placement));
+    if (by_placement.contains(key)) continue;
+    try {
+      by_placement[key] = to_json(measure_floor(spec.placement.cpus));
+    } catch (const std::exception& e) {
+      by_placement[key] = nullptr;
+      warnings.push_back("the floor of placement " + key + " could not be measured: " + e.what());
+    }
+  }
+  return by_placement;
+}
+
+// The floor of the first placement (cross by default), where tools look for one.
+void copy_first_floor(json& context, std::span<const RunSpec> specs) {
+  context["floor"] = context["floor_by_placement"][std::string(to_string(specs.front().placement.placement))];
+}
+
+}  // namespace
+
+json run_context(const RunFacts& run) {
+  json context = machine_context();
+  context["scenario"] = run.scenario;
+  const CpuPair first = run.specs.front().placement.cpus;
+  context["pinning"] = {{"server", first.server}, {"client", first.client}};
+  json placements = json::object();
+  for (const RunSpec& spec : run.specs)
+    placements[std::string(to_string(spec.placement.placement))] = {{"server", spec.placement.cpus.server},
+                                                                      {"client", spec.placement.cpus.client}};
+  context["placements"] = placements;
+  context["interleave"] = run.interleave;
+  context["shuffle_seed"] = run.shuffle_seed;
+  context["timer_cost_ns"] = measure_timer_cost_ns();
+  std::vector<std::string> floor_warnings;
+  if (run.measure_floor) {
+    context["floor_by_placement"] = measure_floors(run.specs, floor_warnings);
+    copy_first_floor(context, run.specs);
+  }
+  std::vector<std::string> warnings = environment_warnings(context, run.allowed_cpu_count);
+  warnings.insert(warnings.end(), run.warnings.begin(), run.warnings.end());
+  warnings.insert(warnings.end(), floor_warnings.begin(), floor_warnings.end());
+  context["warnings"] = warnings;
+  return context;
+}
+
+void sample_floors(json& context, std::span<const RunSpec> specs) {
+  if (context.contains("floor_by_placement"))
+    sample_cacheline_floor(context["floor_by_placement"], placement_cpus(specs));
+}
+
+void finish_context(json& context, std::span<const RunSpec> specs, const std::vector<RunResult>& results,
+                    bool interrupted) {
+  if (context.contains("floor_by_placement") && !interrupted) {
+    sample_floors(context, specs);
+    for (const std::string& w : settle_cacheline_floor(context["floor_by_placement"])) context["warnings"].push_back(w);
+    copy_first_floor(context, specs);
+  }
+  for (const std::string& w : result_warnings(results)) context["warnings"].push_back(w);
 }
 
 }  // namespace ipcmark
