@@ -76,7 +76,8 @@ class Fields {
   }
 
   std::int64_t at_least_one(const std::string& key, const json& v) const {
-    if (!integral(v) || v.get<double>() < 1) fail(key, "is not a positive integer (got " + shown(v) + ")");
+    if (!integral(v) || v.get<double>() < 1 || v.get<double>() > 9.2e18)  // within int64_t
+      fail(key, "is not a positive integer (got " + shown(v) + ")");
     return v.get<std::int64_t>();
   }
 
