@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -47,6 +48,29 @@ void check_room(const std::string& name, std::size_t size) {
     throw Error(Errc::System, "cannot create shared memory channel '" + name + "' of " + std::to_string(size) +
                                   " bytes: /dev/shm has only " + std::to_string(free_bytes) +
                                   " bytes free (see `df -h /dev/shm`; a container may need a larger --shm-size)");
+}
+
+std::string octal_mode(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+// Refuses an object we did not make for ourselves: another user's (they could rewrite it under us
+// at any moment, or read what we write), or ours but open to others. `st` comes from the fd we
+// would map (fstat, so nobody can swap the object between the check and the mmap), or from the
+// path when the kernel refused to open it at all (nothing gets mapped then anyway).
+void check_owner(const std::string& name, const struct stat& st) {
+  const uid_t us = ::geteuid();
+  if (st.st_uid == us && (st.st_mode & 077) == 0) return;
+  // Removing it takes its owner or root (/dev/shm is sticky): say so when that is not us.
+  const std::string clean = "`ipcmark clean --channel " + name + "`";
+  throw Error(Errc::Corrupt, "shared memory channel '" + name + "' (/dev/shm/" + name + ") is owned by uid " +
+                                 std::to_string(st.st_uid) + " with mode " + octal_mode(st.st_mode) +
+                                 ", not by us (uid " + std::to_string(us) +
+                                 ") with mode 0600: refusing to map it; " +
+                                 (st.st_uid == us || us == 0 ? "remove it with " + clean
+                                                             : "its owner or root must remove it: " + clean));
 }
 
 }  // namespace
@@ -92,10 +116,15 @@ SharedRegion SharedRegion::open(const std::string& name) {
   if (d.fd < 0) {
     if (errno == ENOENT)
       throw Error(Errc::DoesNotExist, "shared memory channel '" + name + "' does not exist (is the server running?)");
+    const int err = errno;
+    struct stat st {};
+    if (err == EACCES && ::stat(("/dev/shm/" + name).c_str(), &st) == 0) check_owner(name, st);
+    errno = err;
     throw_system_error("cannot open shared memory channel '" + name + "'");
   }
   struct stat st {};
   if (::fstat(d.fd, &st) != 0) throw_system_error("cannot inspect shared memory channel '" + name + "'");
+  check_owner(name, st);
   const auto size = static_cast<std::size_t>(st.st_size);
   return SharedRegion(name, map(d.fd, size, name), size, /*owner=*/false, st.st_dev, st.st_ino);
 }

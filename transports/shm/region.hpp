@@ -21,7 +21,9 @@ class SharedRegion {
   // existing object first), System (e.g. not enough room in /dev/shm).
   static SharedRegion create(const std::string& name, std::size_t size, bool replace = false);
   // Maps an existing "/<name>" read-write, whatever its size (an empty object maps to no bytes).
-  // Errors: InvalidArgument, DoesNotExist, System.
+  // Only an object owned by our effective uid with no group/other access is mapped: anything else
+  // (another user's, or ours open to others) is Corrupt, one line naming its owner and mode.
+  // Errors: InvalidArgument, DoesNotExist, Corrupt, System.
   static SharedRegion open(const std::string& name);
   // Unlinks "/<name>"; no error if it does not exist.
   static void remove(const std::string& name);

@@ -1,0 +1,186 @@
+// Regions someone else put in /dev/shm first: another user's object, ours left open to others.
+// An opener maps only an object owned by its effective uid with no group/other access, and
+// says who owns what it refused. Every test removes what it planted.
+//
+// Run as root, the tests plant objects of uid 65534 (nobody) by fchown: root bypasses permission
+// checks, so the refusal must come from the owner check itself.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "transports/shm/region.hpp"
+#include "transports/shm/shm.hpp"
+
+namespace ipcmark::shm {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr uid_t kNobody = 65534;
+
+std::string unique_name() {
+  static std::atomic<unsigned> counter{0};
+  return "ipcmark-test-" + std::to_string(::getpid()) + "-foreign-" + std::to_string(counter++);
+}
+
+template <class F>
+Error error_from(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no ipcmark::Error was thrown";
+  return Error(Errc::System, "");
+}
+
+// Unlinks the name on the way out, whoever made it.
+struct Planted {
+  std::string name;
+  ~Planted() { ::shm_unlink(("/" + name).c_str()); }
+};
+
+// Makes /dev/shm/<name> as another process would, with this owner and mode.
+void plant(const std::string& name, uid_t uid, mode_t mode, off_t size) {
+  const int fd = ::shm_open(("/" + name).c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  EXPECT_EQ(::ftruncate(fd, size), 0);
+  EXPECT_EQ(::fchown(fd, uid, static_cast<gid_t>(-1)), 0) << std::strerror(errno);
+  EXPECT_EQ(::fchmod(fd, mode), 0);
+  ::close(fd);
+}
+
+// Gives an existing object another owner and mode.
+void hand_over(const std::string& name, uid_t uid, mode_t mode) {
+  const int fd = ::shm_open(("/" + name).c_str(), O_RDWR | O_CLOEXEC, 0);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  EXPECT_EQ(::fchown(fd, uid, static_cast<gid_t>(-1)), 0) << std::strerror(errno);
+  EXPECT_EQ(::fchmod(fd, mode), 0);
+  ::close(fd);
+}
+
+std::string refusal(const std::string& name, uid_t owner, const char* mode) {
+  return "shared memory channel '" + name + "' (/dev/shm/" + name + ") is owned by uid " + std::to_string(owner) +
+         " with mode " + mode + ", not by us (uid " + std::to_string(::geteuid()) +
+         ") with mode 0600: refusing to map it; remove it with `ipcmark clean --channel " + name + "`";
+}
+
+ChannelConfig config(const std::string& name) { return ChannelConfig{name, 1000, WaitKind::Block}; }
+
+TEST(ForeignRegion, ObjectOfAnotherUserIsRefusedNamingItsOwnerAndMode) {
+  if (::geteuid() == kNobody) GTEST_SKIP() << "runs as uid 65534 itself";
+  const Planted planted{unique_name()};
+  plant(planted.name, kNobody, 0644, 4096);
+  const Error e = error_from([&] { SharedRegion::open(planted.name); });
+  EXPECT_EQ(e.code(), Errc::Corrupt);
+  EXPECT_EQ(std::string(e.what()), refusal(planted.name, kNobody, "0644"));
+}
+
+TEST(ForeignRegion, ObjectOfAnotherUserIsRefusedEvenWithModeSixHundred) {
+  if (::geteuid() == kNobody) GTEST_SKIP() << "runs as uid 65534 itself";
+  const Planted planted{unique_name()};
+  plant(planted.name, kNobody, 0600, 4096);
+  const Error e = error_from([&] { SharedRegion::open(planted.name); });
+  EXPECT_EQ(e.code(), Errc::Corrupt);
+  EXPECT_EQ(std::string(e.what()), refusal(planted.name, kNobody, "0600"));
+}
+
+TEST(ForeignRegion, OurObjectThatOthersMayOpenIsRefused) {
+  for (const mode_t mode : {0640, 0606, 0660, 0666}) {
+    const Planted planted{unique_name()};
+    plant(planted.name, ::geteuid(), mode, 4096);
+    char text[8];
+    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode));
+    const Error e = error_from([&] { SharedRegion::open(planted.name); });
+    EXPECT_EQ(e.code(), Errc::Corrupt) << text;
+    EXPECT_EQ(std::string(e.what()), refusal(planted.name, ::geteuid(), text));
+  }
+}
+
+TEST(ForeignRegion, OurOwnObjectWithoutGroupOrOtherAccessOpens) {
+  for (const mode_t mode : {0600, 0400, 0700}) {
+    const Planted planted{unique_name()};
+    plant(planted.name, ::geteuid(), mode, 4096);
+    EXPECT_EQ(SharedRegion::open(planted.name).size(), 4096u) << mode;
+  }
+}
+
+// The real transport: a channel served by us, then handed to another user before the client comes.
+TEST(ForeignRegion, ClientRefusesAChannelNowOwnedByAnotherUser) {
+  if (::geteuid() == kNobody) GTEST_SKIP() << "runs as uid 65534 itself";
+  const std::string name = unique_name();
+  auto server = shm_transport().serve(config(name));
+  hand_over(name, kNobody, 0644);
+  const Error e = error_from([&] { shm_transport().connect(config(name)); });
+  EXPECT_EQ(e.code(), Errc::Corrupt);
+  EXPECT_EQ(std::string(e.what()), refusal(name, kNobody, "0644"));
+}
+
+TEST(ForeignRegion, SeedReaderRefusesAnotherUsersText) {
+  if (::geteuid() == kNobody) GTEST_SKIP() << "runs as uid 65534 itself";
+  const std::string name = unique_name();
+  const std::string text = "The world is going down.";
+  auto publication = shm_transport().publish(name, 100, std::as_bytes(std::span(text)), false);
+  hand_over(name, kNobody, 0644);
+  const Error e = error_from([&] { shm_transport().fetch(name, Clock::now() + 1s); });
+  EXPECT_EQ(e.code(), Errc::Corrupt);
+  EXPECT_EQ(std::string(e.what()), refusal(name, kNobody, "0644"));
+}
+
+TEST(ForeignRegion, FanoutReaderRefusesARegionNowOwnedByAnotherUser) {
+  if (::geteuid() == kNobody) GTEST_SKIP() << "runs as uid 65534 itself";
+  const std::string channel = unique_name();
+  auto writer = shm_transport().fanout_serve(FanoutConfig{config(channel), 1, false});
+  const std::string region = channel + ".fan";
+  hand_over(region, kNobody, 0600);
+  const Error e = error_from([&] { shm_transport().fanout_connect(config(channel), 0); });
+  EXPECT_EQ(e.code(), Errc::Corrupt);
+  EXPECT_EQ(std::string(e.what()), refusal(region, kNobody, "0600"));
+}
+
+// Not root: the kernel refuses another user's 0600 object at shm_open (EACCES) before we can
+// fstat it; the refusal still names its owner and mode, and is Corrupt like the others.
+TEST(ForeignRegion, AnUnprivilegedOpenerRefusedByTheKernelGetsTheSameOneLine) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to plant an object of another user and to drop to uid 65534";
+  const Planted planted{unique_name()};
+  plant(planted.name, 0, 0600, 4096);
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(report[0]);
+    std::string outcome = "no error";
+    if (::seteuid(kNobody) != 0) ::_exit(3);
+    try {
+      SharedRegion::open(planted.name);
+    } catch (const Error& e) {
+      outcome = std::string(e.code() == Errc::Corrupt ? "Corrupt: " : "other: ") + e.what();
+    }
+    const bool written = ::write(report[1], outcome.data(), outcome.size()) == static_cast<ssize_t>(outcome.size());
+    ::_exit(written ? 0 : 4);
+  }
+  ::close(report[1]);
+  std::string outcome;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(report[0], buffer, sizeof buffer)) > 0;) outcome.append(buffer, static_cast<std::size_t>(n));
+  ::close(report[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  EXPECT_EQ(outcome, "Corrupt: shared memory channel '" + planted.name + "' (/dev/shm/" + planted.name +
+                         ") is owned by uid 0 with mode 0600, not by us (uid 65534) with mode 0600: refusing to "
+                         "map it; its owner or root must remove it: `ipcmark clean --channel " + planted.name + "`");
+}
+
+}  // namespace
+}  // namespace ipcmark::shm
