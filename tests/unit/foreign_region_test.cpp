@@ -80,7 +80,7 @@ TEST(ForeignRegion, ObjectOfAnotherUserIsRefusedNamingItsOwnerAndMode) {
   if (::geteuid() == kNobody) GTEST_SKIP() << "runs as uid 65534 itself";
   const Planted planted{unique_name()};
   plant(planted.name, kNobody, 0644, 4096);
-  const Error e = error_from([&] { SharedRegion::open(planted.name); });
+  const Error e = error_from([&] { SharedRegion::open(planted.name, SharedRegion::largest_possible()); });
   EXPECT_EQ(e.code(), Errc::Corrupt);
   EXPECT_EQ(std::string(e.what()), refusal(planted.name, kNobody, "0644"));
 }
@@ -89,7 +89,7 @@ TEST(ForeignRegion, ObjectOfAnotherUserIsRefusedEvenWithModeSixHundred) {
   if (::geteuid() == kNobody) GTEST_SKIP() << "runs as uid 65534 itself";
   const Planted planted{unique_name()};
   plant(planted.name, kNobody, 0600, 4096);
-  const Error e = error_from([&] { SharedRegion::open(planted.name); });
+  const Error e = error_from([&] { SharedRegion::open(planted.name, SharedRegion::largest_possible()); });
   EXPECT_EQ(e.code(), Errc::Corrupt);
   EXPECT_EQ(std::string(e.what()), refusal(planted.name, kNobody, "0600"));
 }
@@ -100,7 +100,7 @@ TEST(ForeignRegion, OurObjectThatOthersMayOpenIsRefused) {
     plant(planted.name, ::geteuid(), mode, 4096);
     char text[8];
     std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode));
-    const Error e = error_from([&] { SharedRegion::open(planted.name); });
+    const Error e = error_from([&] { SharedRegion::open(planted.name, SharedRegion::largest_possible()); });
     EXPECT_EQ(e.code(), Errc::Corrupt) << text;
     EXPECT_EQ(std::string(e.what()), refusal(planted.name, ::geteuid(), text));
   }
@@ -110,7 +110,7 @@ TEST(ForeignRegion, OurOwnObjectWithoutGroupOrOtherAccessOpens) {
   for (const mode_t mode : {0600, 0400, 0700}) {
     const Planted planted{unique_name()};
     plant(planted.name, ::geteuid(), mode, 4096);
-    EXPECT_EQ(SharedRegion::open(planted.name).size(), 4096u) << mode;
+    EXPECT_EQ(SharedRegion::open(planted.name, SharedRegion::largest_possible()).size(), 4096u) << mode;
   }
 }
 
@@ -162,7 +162,7 @@ TEST(ForeignRegion, AnUnprivilegedOpenerRefusedByTheKernelGetsTheSameOneLine) {
     std::string outcome = "no error";
     if (::seteuid(kNobody) != 0) ::_exit(3);
     try {
-      SharedRegion::open(planted.name);
+      SharedRegion::open(planted.name, SharedRegion::largest_possible());
     } catch (const Error& e) {
       outcome = std::string(e.code() == Errc::Corrupt ? "Corrupt: " : "other: ") + e.what();
     }
@@ -180,6 +180,63 @@ TEST(ForeignRegion, AnUnprivilegedOpenerRefusedByTheKernelGetsTheSameOneLine) {
   EXPECT_EQ(outcome, "Corrupt: shared memory channel '" + planted.name + "' (/dev/shm/" + planted.name +
                          ") is owned by uid 0 with mode 0600, not by us (uid 65534) with mode 0600: refusing to "
                          "map it; its owner or root must remove it: `ipcmark clean --channel " + planted.name + "`");
+}
+
+// ---- a size nobody could have made honestly --------------------------------------------------
+// 1 TB, sparse on tmpfs: no page is allocated unless something touches (or populates) it. Before
+// the bound, the opener's MAP_POPULATE faulted it in until /dev/shm or memory ran out.
+
+constexpr off_t kTerabyte = off_t{1} << 40;
+
+blkcnt_t blocks_of(const std::string& name) {
+  struct stat st {};
+  if (::stat(("/dev/shm/" + name).c_str(), &st) != 0) return -1;
+  return st.st_blocks;
+}
+
+std::string too_big(const std::string& name) {
+  return "shared memory channel '" + name + "' (/dev/shm/" + name + ") is " + std::to_string(kTerabyte) +
+         " bytes, more than the ";
+}
+
+TEST(ForeignRegion, OpenRefusesAnObjectLargerThanTheCallersLimitAndMapsOneThatFits) {
+  const Planted planted{unique_name()};
+  plant(planted.name, ::geteuid(), 0600, 8192);
+  const Error e = error_from([&] { SharedRegion::open(planted.name, 8191); });
+  EXPECT_EQ(e.code(), Errc::Corrupt);
+  EXPECT_EQ(std::string(e.what()), "shared memory channel '" + planted.name + "' (/dev/shm/" + planted.name +
+                                       ") is 8192 bytes, more than the 8191 bytes a channel can be: refusing to map "
+                                       "it; remove it with `ipcmark clean --channel " + planted.name + "`");
+  EXPECT_EQ(SharedRegion::open(planted.name, 8192).size(), 8192u);
+}
+
+TEST(ForeignRegion, ClientRefusesAHugeChannelWithoutPopulatingIt) {
+  const Planted planted{unique_name()};
+  plant(planted.name, ::geteuid(), 0600, kTerabyte);
+  const Error e = error_from([&] { shm_transport().connect(config(planted.name)); });
+  EXPECT_EQ(e.code(), Errc::Corrupt);
+  EXPECT_EQ(std::string(e.what()).rfind(too_big(planted.name), 0), 0u) << e.what();
+  EXPECT_NE(std::string(e.what()).find("refusing to map it"), std::string::npos) << e.what();
+  EXPECT_EQ(blocks_of(planted.name), 0) << "not one page of it may be populated";
+}
+
+TEST(ForeignRegion, FanoutReaderRefusesAHugeRegionWithoutPopulatingIt) {
+  const std::string channel = unique_name();
+  const Planted planted{channel + ".fan"};
+  plant(planted.name, ::geteuid(), 0600, kTerabyte);
+  const Error e = error_from([&] { shm_transport().fanout_connect(config(channel), 0); });
+  EXPECT_EQ(e.code(), Errc::Corrupt);
+  EXPECT_EQ(std::string(e.what()).rfind(too_big(planted.name), 0), 0u) << e.what();
+  EXPECT_EQ(blocks_of(planted.name), 0) << "not one page of it may be populated";
+}
+
+TEST(ForeignRegion, SeedReaderRefusesARegionLargerThanDevShmWithoutPopulatingIt) {
+  const Planted planted{unique_name()};
+  plant(planted.name, ::geteuid(), 0600, kTerabyte);
+  const Error e = error_from([&] { shm_transport().fetch(planted.name, Clock::now() + 1s); });
+  EXPECT_EQ(e.code(), Errc::Corrupt);
+  EXPECT_EQ(std::string(e.what()).rfind(too_big(planted.name), 0), 0u) << e.what();
+  EXPECT_EQ(blocks_of(planted.name), 0) << "not one page of it may be populated";
 }
 
 }  // namespace

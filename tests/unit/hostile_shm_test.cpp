@@ -244,7 +244,7 @@ TEST(HostileShmChannel, ClientOfAServerThatScribblesItsRingGetsCorruptRegion) {
       for (int i = 0; i < 10; ++i) server->send(message, Clock::now() + 10s);
       // Turn hostile: the server→client ring is the first half of the region; publish a header
       // of an unknown kind where the client waits for the 11th record.
-      SharedRegion region = SharedRegion::open(channel);
+      SharedRegion region = SharedRegion::open(channel, SharedRegion::largest_possible());
       auto* header = reinterpret_cast<std::uint64_t*>(region.bytes().data() + RingOffsets::data + 10 * record_bytes(64));
       std::atomic_ref(*header).store(0xdead'beef'dead'bee8, std::memory_order_release);
       ::pause();

@@ -47,7 +47,7 @@ TEST(ShmRegion, CreateThenOpenSeesTheSameBytes) {
   ASSERT_EQ(created.size(), 8192u);
   for (std::size_t i = 0; i < created.size(); ++i) ASSERT_EQ(created.bytes()[i], std::byte{0}) << "zero-filled";
   for (std::size_t i = 0; i < created.size(); ++i) created.bytes()[i] = std::byte(i * 13);
-  SharedRegion opened = SharedRegion::open(name);
+  SharedRegion opened = SharedRegion::open(name, SharedRegion::largest_possible());
   ASSERT_EQ(opened.size(), 8192u);
   EXPECT_EQ(std::memcmp(opened.bytes().data(), created.bytes().data(), 8192), 0);
   opened.bytes()[100] = std::byte{0xAB};
@@ -70,12 +70,12 @@ TEST(ShmRegion, CreatingWithReplaceTakesTheNameOverAndTheOldOwnerLeavesItAlone) 
   SharedRegion new_owner = SharedRegion::create(name, 8192, /*replace=*/true);
   old_owner.reset();
   ASSERT_TRUE(in_dev_shm(name)) << "the old owner must not unlink its successor's object";
-  EXPECT_EQ(SharedRegion::open(name).size(), 8192u);
+  EXPECT_EQ(SharedRegion::open(name, SharedRegion::largest_possible()).size(), 8192u);
 }
 
 TEST(ShmRegion, OpeningAMissingNameFailsWithDoesNotExistNamingTheChannel) {
   const std::string name = unique_name();
-  const Error e = error_from([&] { SharedRegion::open(name); });
+  const Error e = error_from([&] { SharedRegion::open(name, SharedRegion::largest_possible()); });
   EXPECT_EQ(e.code(), Errc::DoesNotExist);
   EXPECT_EQ(std::string(e.what()), "shared memory channel '" + name + "' does not exist (is the server running?)");
 }
@@ -83,7 +83,7 @@ TEST(ShmRegion, OpeningAMissingNameFailsWithDoesNotExistNamingTheChannel) {
 TEST(ShmRegion, InvalidNamesAreRefusedWithInvalidArgument) {
   for (const std::string& name : {std::string(""), std::string("a/b"), std::string(".."), std::string(201, 'x')}) {
     EXPECT_EQ(error_from([&] { SharedRegion::create(name, 4096); }).code(), Errc::InvalidArgument) << name;
-    EXPECT_EQ(error_from([&] { SharedRegion::open(name); }).code(), Errc::InvalidArgument) << name;
+    EXPECT_EQ(error_from([&] { SharedRegion::open(name, SharedRegion::largest_possible()); }).code(), Errc::InvalidArgument) << name;
     EXPECT_EQ(error_from([&] { SharedRegion::remove(name); }).code(), Errc::InvalidArgument) << name;
   }
 }
@@ -106,7 +106,7 @@ TEST(ShmRegion, DestroyingTheCreatorRemovesTheName) {
 TEST(ShmRegion, DestroyingAnOpenerKeepsTheName) {
   const std::string name = unique_name();
   SharedRegion created = SharedRegion::create(name, 4096);
-  { SharedRegion opened = SharedRegion::open(name); }
+  { SharedRegion opened = SharedRegion::open(name, SharedRegion::largest_possible()); }
   EXPECT_TRUE(in_dev_shm(name));
 }
 
@@ -134,7 +134,7 @@ TEST(ShmPublication, PublishThenFetchRoundTripsTheTextWithoutTrailingZeros) {
     auto publication = shm_transport().publish(name, 10000, bytes_of(text), false);
     EXPECT_EQ(std::filesystem::file_size("/dev/shm/" + name), 10000u);
     EXPECT_EQ(shm_transport().fetch(name, Clock::now() + 1s), text);
-    SharedRegion raw = SharedRegion::open(name);  // the seed's layout: the text at offset 0, then zeros
+    SharedRegion raw = SharedRegion::open(name, SharedRegion::largest_possible());  // the seed's layout: the text at offset 0, then zeros
     EXPECT_EQ(std::memcmp(raw.bytes().data(), text.data(), text.size()), 0);
     EXPECT_EQ(raw.bytes()[text.size()], std::byte{0});
   }

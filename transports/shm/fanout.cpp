@@ -80,7 +80,8 @@ SharedRegion open_ready(const std::string& channel) {
   const std::string name = shm_fanout_region(channel);
   const Deadline give_up = Clock::now() + kInitialiseGrace;
   for (;;) {
-    SharedRegion region = SharedRegion::open(name);  // DoesNotExist at once
+    // No more than the largest region shm_fanout_serve makes; the header check below is exact.
+    SharedRegion region = SharedRegion::open(name, broadcast_bytes(default_capacity(shm_transport().max_message)));
     if (region.size() >= sizeof(BroadcastHeader)) {
       // acquire: pairs with initialise_broadcast's release; the header is validated after this anyway.
       const auto magic = std::atomic_ref(reinterpret_cast<BroadcastHeader*>(region.bytes().data())->magic)

@@ -110,7 +110,14 @@ SharedRegion SharedRegion::create(const std::string& name, std::size_t size, boo
   }
 }
 
-SharedRegion SharedRegion::open(const std::string& name) {
+std::size_t SharedRegion::largest_possible() noexcept {
+  struct statvfs fs {};
+  if (::statvfs("/dev/shm", &fs) == 0 && fs.f_blocks != 0)
+    return static_cast<std::size_t>(fs.f_blocks) * fs.f_frsize;
+  return static_cast<std::size_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+SharedRegion SharedRegion::open(const std::string& name, std::size_t max_size) {
   validate_channel_name(name);
   Descriptor d{::shm_open(object_name(name).c_str(), O_RDWR | O_CLOEXEC, 0)};
   if (d.fd < 0) {
@@ -126,6 +133,11 @@ SharedRegion SharedRegion::open(const std::string& name) {
   if (::fstat(d.fd, &st) != 0) throw_system_error("cannot inspect shared memory channel '" + name + "'");
   check_owner(name, st);
   const auto size = static_cast<std::size_t>(st.st_size);
+  if (size > max_size)
+    throw Error(Errc::Corrupt, "shared memory channel '" + name + "' (/dev/shm/" + name + ") is " +
+                                   std::to_string(size) + " bytes, more than the " + std::to_string(max_size) +
+                                   " bytes a channel can be: refusing to map it; remove it with `ipcmark clean "
+                                   "--channel " + name + "`");
   return SharedRegion(name, map(d.fd, size, name), size, /*owner=*/false, st.st_dev, st.st_ino);
 }
 

@@ -20,11 +20,18 @@ class SharedRegion {
   // Errors: InvalidArgument (name, size 0), AlreadyExists (unless `replace`, which unlinks an
   // existing object first), System (e.g. not enough room in /dev/shm).
   static SharedRegion create(const std::string& name, std::size_t size, bool replace = false);
-  // Maps an existing "/<name>" read-write, whatever its size (an empty object maps to no bytes).
-  // Only an object owned by our effective uid with no group/other access is mapped: anything else
-  // (another user's, or ours open to others) is Corrupt, one line naming its owner and mode.
+  // Maps an existing "/<name>" read-write (an empty object maps to no bytes), refusing with
+  // Corrupt, before anything is mapped, one line naming the path and what is wrong:
+  //  * an object not owned by our effective uid, or open to group/other (mode & 077);
+  //  * one larger than `max_size`, the largest the caller could accept: the mapping is populated
+  //    (every page faulted in), which for a sparse 1 TB object would exhaust /dev/shm or memory.
+  // The caller still validates the exact size against the header it reads.
   // Errors: InvalidArgument, DoesNotExist, Corrupt, System.
-  static SharedRegion open(const std::string& name);
+  static SharedRegion open(const std::string& name, std::size_t max_size);
+  // The largest object create() could have made on this machine: the size of /dev/shm (create()
+  // reserves every page), or of physical memory when /dev/shm has no limit. For callers with no
+  // tighter bound of their own.
+  static std::size_t largest_possible() noexcept;
   // Unlinks "/<name>"; no error if it does not exist.
   static void remove(const std::string& name);
 

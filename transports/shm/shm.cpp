@@ -243,11 +243,15 @@ std::unique_ptr<Connection> serve(const ChannelConfig& config) {
   return make_connection(std::move(region), Side::Server, config);
 }
 
+// The largest region serve() makes: two rings for the largest message. connect() maps (and
+// populates) no more than this; split() and the rings check the exact size against the header.
+std::size_t largest_channel() { return 2 * ring_bytes(default_capacity(kMaxMessage)); }
+
 // Opens the channel, giving a server caught between shm_open and its first magic a moment.
 SharedRegion open_ready(const std::string& channel) {
   const Deadline give_up = Clock::now() + kInitialiseGrace;
   for (;;) {
-    SharedRegion region = SharedRegion::open(channel);  // DoesNotExist at once
+    SharedRegion region = SharedRegion::open(channel, largest_channel());  // DoesNotExist at once
     if (region.size() >= sizeof(RingHeader)) {
       // acquire: pairs with initialise_ring's release; the rings are validated after this anyway.
       const auto magic = std::atomic_ref(ring_header(region.bytes()).magic).load(std::memory_order_acquire);
@@ -291,7 +295,8 @@ std::unique_ptr<Publication> publish(const std::string& channel, std::size_t siz
 }
 
 std::string fetch(const std::string& channel, Deadline /*deadline: opening never waits*/) {
-  const SharedRegion region = SharedRegion::open(channel);
+  // The seed's regions have any size publish() was given: at most what /dev/shm can hold.
+  const SharedRegion region = SharedRegion::open(channel, SharedRegion::largest_possible());
   const std::span<const std::byte> bytes = region.bytes();
   std::size_t length = bytes.size();
   while (length > 0 && bytes[length - 1] == std::byte{0}) --length;  // the zero fill after the text
