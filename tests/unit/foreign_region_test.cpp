@@ -172,7 +172,8 @@ TEST(ForeignRegion, AnUnprivilegedOpenerRefusedByTheKernelGetsTheSameOneLine) {
   ::close(report[1]);
   std::string outcome;
   char buffer[512];
-  for (ssize_t n; (n = ::read(report[0], buffer, sizeof buffer)) > 0;) outcome.append(buffer, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(report[0], buffer, sizeof buffer)) > 0;)
+    outcome.append(buffer, static_cast<std::size_t>(n));
   ::close(report[0]);
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);

@@ -27,17 +27,21 @@ class ShmFanoutWriter final : public FanoutWriter {
   ShmFanoutWriter(SharedRegion region, const std::string& channel)
       : region_(std::move(region)), writer_(region_.bytes(), channel) {}
 
-  void accept(Deadline deadline) override { writer_.accept(deadline); }
+  // Every operation goes through region_.guarded(): once a peer has truncated the region, what
+  // the ring read was zeros, and the truncation is the error to report (region.hpp).
+  void accept(Deadline deadline) override {
+    region_.guarded([&] { writer_.accept(deadline); });
+  }
   void send(std::span<const std::byte> message, Deadline deadline) override {
-    writer_.send<Wait>(message, deadline);
+    region_.guarded([&] { writer_.send<Wait>(message, deadline); });
   }
   std::span<std::byte> loan(std::size_t size, Deadline deadline) override {
-    return writer_.loan<Wait>(size, deadline);
+    return region_.guarded([&] { return writer_.loan<Wait>(size, deadline); });
   }
   void commit() override {
     if (!writer_.has_loan())
       throw Error(Errc::InvalidArgument, "commit() without a loan on '" + region_.name() + "'");
-    writer_.commit();
+    region_.guarded([&] { writer_.commit(); });
   }
   int readers_lost() const override { return writer_.readers_lost(); }
 
@@ -55,17 +59,21 @@ class ShmFanoutReader final : public Connection {
     if (shares_only_cpu_with(reader_.writer_pid())) reader_.set_spin_polls(0);
   }
 
-  void accept(Deadline deadline) override { reader_.accept(deadline); }
+  void accept(Deadline deadline) override {
+    region_.guarded([&] { reader_.accept(deadline); });
+  }
   void send(std::span<const std::byte>, Deadline) override {
     throw Error(Errc::InvalidArgument, "a fanout reader only receives");
   }
   std::size_t receive(std::span<std::byte> buffer, Deadline deadline) override {
-    return reader_.receive<Wait>(buffer, deadline);
+    return region_.guarded([&] { return reader_.receive<Wait>(buffer, deadline); });
   }
-  std::span<const std::byte> view(Deadline deadline) override { return reader_.view<Wait>(deadline); }
+  std::span<const std::byte> view(Deadline deadline) override {
+    return region_.guarded([&] { return reader_.view<Wait>(deadline); });
+  }
   void release() override {
     if (!reader_.has_view()) throw Error(Errc::InvalidArgument, "release() without a view on '" + region_.name() + "'");
-    reader_.release();
+    region_.guarded([&] { reader_.release(); });
   }
 
  private:

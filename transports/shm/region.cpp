@@ -27,12 +27,22 @@ struct Descriptor {  // closes on every way out; the mapping does not need it
   }
 };
 
-std::byte* map(int fd, std::size_t size, const std::string& name) {
-  if (size == 0) return nullptr;  // mmap refuses 0 bytes; an empty object is simply no bytes
+struct Mapping {
+  std::byte* data = nullptr;
+  GuardedMapping guard;
+};
+
+Mapping map(int fd, std::size_t size, const std::string& name) {
+  if (size == 0) return {};  // mmap refuses 0 bytes; an empty object is simply no bytes
   // MAP_POPULATE faults every page in now, so neither side takes page faults inside a measured loop.
   void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
   if (p == MAP_FAILED) throw_system_error("cannot map shared memory channel '" + name + "'");
-  return static_cast<std::byte*>(p);
+  try {
+    return {static_cast<std::byte*>(p), GuardedMapping(p, size)};
+  } catch (...) {
+    ::munmap(p, size);
+    throw;
+  }
 }
 
 // Refuses, before creating anything, a region larger than the room left in /dev/shm: a clear
@@ -102,8 +112,8 @@ SharedRegion SharedRegion::create(const std::string& name, std::size_t size, boo
                                     name + "': " + std::strerror(err) + " (see `df -h /dev/shm`)");
     struct stat st {};
     if (::fstat(d.fd, &st) != 0) throw_system_error("cannot inspect shared memory channel '" + name + "'");
-    std::byte* data = map(d.fd, size, name);
-    return SharedRegion(name, data, size, /*owner=*/true, st.st_dev, st.st_ino);
+    Mapping mapping = map(d.fd, size, name);
+    return SharedRegion(name, mapping.data, size, std::move(mapping.guard), /*owner=*/true, st.st_dev, st.st_ino);
   } catch (...) {
     ::shm_unlink(object.c_str());
     throw;
@@ -138,7 +148,8 @@ SharedRegion SharedRegion::open(const std::string& name, std::size_t max_size) {
                                    std::to_string(size) + " bytes, more than the " + std::to_string(max_size) +
                                    " bytes a channel can be: refusing to map it; remove it with `ipcmark clean "
                                    "--channel " + name + "`");
-  return SharedRegion(name, map(d.fd, size, name), size, /*owner=*/false, st.st_dev, st.st_ino);
+  Mapping mapping = map(d.fd, size, name);
+  return SharedRegion(name, mapping.data, size, std::move(mapping.guard), /*owner=*/false, st.st_dev, st.st_ino);
 }
 
 void SharedRegion::remove(const std::string& name) {
@@ -147,14 +158,26 @@ void SharedRegion::remove(const std::string& name) {
     throw_system_error("cannot remove shared memory channel '" + name + "'");
 }
 
-SharedRegion::SharedRegion(std::string name, std::byte* data, std::size_t size, bool owner, dev_t device,
-                           ino_t inode) noexcept
-    : name_(std::move(name)), data_(data), size_(size), owner_(owner), device_(device), inode_(inode) {}
+void SharedRegion::throw_truncated() const {
+  throw Error(Errc::Corrupt, "shared memory channel '" + name_ +
+                                 "' was truncated by another process while mapped here: what it held is lost");
+}
+
+SharedRegion::SharedRegion(std::string name, std::byte* data, std::size_t size, GuardedMapping guard, bool owner,
+                           dev_t device, ino_t inode) noexcept
+    : name_(std::move(name)),
+      data_(data),
+      size_(size),
+      guard_(std::move(guard)),
+      owner_(owner),
+      device_(device),
+      inode_(inode) {}
 
 SharedRegion::SharedRegion(SharedRegion&& other) noexcept
     : name_(std::move(other.name_)),
       data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)),
+      guard_(std::move(other.guard_)),
       owner_(std::exchange(other.owner_, false)),
       device_(other.device_),
       inode_(other.inode_) {}
@@ -165,6 +188,7 @@ SharedRegion& SharedRegion::operator=(SharedRegion&& other) noexcept {
     name_ = std::move(other.name_);
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
+    guard_ = std::move(other.guard_);
     owner_ = std::exchange(other.owner_, false);
     device_ = other.device_;
     inode_ = other.inode_;
@@ -175,6 +199,7 @@ SharedRegion& SharedRegion::operator=(SharedRegion&& other) noexcept {
 SharedRegion::~SharedRegion() { release(); }
 
 void SharedRegion::release() noexcept {
+  guard_.release();  // first: the SIGBUS handler must not map over the range once it is given back
   if (data_ != nullptr) ::munmap(data_, size_);
   data_ = nullptr;
   size_ = 0;

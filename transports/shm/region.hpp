@@ -3,6 +3,10 @@
 // The name "<channel>" becomes the object "/<channel>", i.e. /dev/shm/<channel> on Linux.
 // The creator owns the name and unlinks it when destroyed; an opener never does. The mapping itself
 // outlives the name: a peer that still has it mapped keeps working after the unlink.
+// Any process that can open the object can also shrink it: the mapping is guarded
+// (region_guard.hpp), so that touching the lost pages reads zeros and sets truncated() instead of
+// killing this process with SIGBUS. Code reading the region checks truncated() before trusting
+// what it read.
 #pragma once
 
 #include <sys/types.h>
@@ -10,6 +14,10 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <type_traits>
+
+#include "transports/shm/region_guard.hpp"
+#include "transports/transport.hpp"
 
 namespace ipcmark::shm {
 
@@ -44,14 +52,41 @@ class SharedRegion {
   std::span<std::byte> bytes() const noexcept { return {data_, size_}; }
   std::size_t size() const noexcept { return size_; }
   const std::string& name() const noexcept { return name_; }
+  // Whether another process truncated the object under our mapping, which now reads zeros (see
+  // region_guard.hpp). A relaxed load of a word of this process: cheap enough after every message.
+  bool truncated() const noexcept { return guard_.truncated(); }
+  // Throws Error{Corrupt} "shared memory channel '<name>' was truncated by another process ...".
+  [[noreturn]] void throw_truncated() const;
+  // Runs `op`, an operation on this region's bytes, and reports a truncation that happened
+  // meanwhile as the truncation: after `op` returns, and instead of any Error it threw. (A
+  // truncated region reads zeros, which a ring takes for an empty ring, an index out of range, a
+  // torn message or a peer that has left.) One relaxed load when nothing happened.
+  template <class Op>
+  decltype(auto) guarded(Op&& op) const {
+    try {
+      if constexpr (std::is_void_v<std::invoke_result_t<Op&>>) {
+        op();
+        if (truncated()) [[unlikely]] throw_truncated();
+      } else {
+        auto result = op();
+        if (truncated()) [[unlikely]] throw_truncated();
+        return result;
+      }
+    } catch (const Error&) {
+      if (truncated()) throw_truncated();
+      throw;
+    }
+  }
 
  private:
-  SharedRegion(std::string name, std::byte* data, std::size_t size, bool owner, dev_t device, ino_t inode) noexcept;
+  SharedRegion(std::string name, std::byte* data, std::size_t size, GuardedMapping guard, bool owner, dev_t device,
+               ino_t inode) noexcept;
   void release() noexcept;
 
   std::string name_;
   std::byte* data_ = nullptr;
   std::size_t size_ = 0;
+  GuardedMapping guard_;  // released before the unmap
   bool owner_ = false;  // we created the name, so we unlink it
   // Identity of the object we created: if someone replaced the name since, we leave theirs alone.
   dev_t device_ = 0;

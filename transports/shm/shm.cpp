@@ -82,14 +82,15 @@ class ShmConnection final : public Connection {
         own_closed_(side == Side::Server ? &channel_->server_closed : &channel_->client_closed) {
     if (side == Side::Server) {
       peer_ = Peer{0, &channel_->client_closed};  // the pid arrives in accept()
-      return;
+    } else {
+      // Checked before joining: once joined, the server counts on us.
+      if (config.max_message > out_.max_message())
+        throw Error(Errc::MessageTooLarge, "max_message of " + std::to_string(config.max_message) +
+                                               " bytes exceeds the " + std::to_string(out_.max_message()) +
+                                               " bytes channel '" + region_.name() + "' was created for");
+      join(config.wait);
     }
-    // Checked before joining: once joined, the server counts on us.
-    if (config.max_message > out_.max_message())
-      throw Error(Errc::MessageTooLarge, "max_message of " + std::to_string(config.max_message) +
-                                             " bytes exceeds the " + std::to_string(out_.max_message()) +
-                                             " bytes channel '" + region_.name() + "' was created for");
-    join(config.wait);
+    peer_.region = &region_;
   }
 
   ~ShmConnection() override {
@@ -103,42 +104,45 @@ class ShmConnection final : public Connection {
   void accept(Deadline deadline) override {
     if (side_ == Side::Client || peer_.pid != 0) return;
     std::atomic_ref pid_word(channel_->client_pid);
-    Patience patience(WaitSpec{deadline, Peer{}, "the client"});
+    Patience patience(WaitSpec{deadline, Peer{.region = &region_}, "the client"});
     for (;;) {
       // acquire: pairs with the client's release store; its client_waits is visible after this.
       const std::int32_t pid = pid_word.load(std::memory_order_acquire);
-      if (pid != 0) return accepted(pid);
+      if (pid != 0) return region_.guarded([&] { accepted(pid); });  // not a pid made of zeros
       if (!patience.keep_waiting()) patience.give_up();
       futex_wait(futex_word(channel_->client_pid), 0, patience.sleep_budget(kMaxSleep));
     }
   }
 
+  // Every operation goes through region_.guarded(): once a peer has truncated the region, what
+  // the rings read was zeros, and the truncation is the error to report (region.hpp).
   void send(std::span<const std::byte> message, Deadline deadline) override {
-    out_.send<Wait>(message, deadline, peer_);
+    region_.guarded([&] { out_.send<Wait>(message, deadline, peer_); });
   }
 
   std::size_t receive(std::span<std::byte> buffer, Deadline deadline) override {
-    return next([&](const Peer& peer) { return in_.receive<Wait>(buffer, deadline, peer); });
+    return region_.guarded(
+        [&] { return next([&](const Peer& peer) { return in_.receive<Wait>(buffer, deadline, peer); }); });
   }
 
   // Zero-copy: the rings lend their own memory. The ring refuses a second loan or view; a commit
   // or release with nothing outstanding is refused here (the ring's own are noexcept no-ops).
   std::span<std::byte> loan(std::size_t size, Deadline deadline) override {
-    return out_.loan<Wait>(size, deadline, peer_);
+    return region_.guarded([&] { return out_.loan<Wait>(size, deadline, peer_); });
   }
 
   void commit() override {
     if (!out_.has_loan()) throw Error(Errc::InvalidArgument, "commit() without a loan on '" + region_.name() + "'");
-    out_.commit();
+    region_.guarded([&] { out_.commit(); });  // a loan filled after a truncation went nowhere
   }
 
   std::span<const std::byte> view(Deadline deadline) override {
-    return next([&](const Peer& peer) { return in_.view<Wait>(deadline, peer); });
+    return region_.guarded([&] { return next([&](const Peer& peer) { return in_.view<Wait>(deadline, peer); }); });
   }
 
   void release() override {
     if (!in_.has_view()) throw Error(Errc::InvalidArgument, "release() without a view on '" + region_.name() + "'");
-    in_.release();
+    region_.guarded([&] { in_.release(); });  // the view may have read zeros
   }
 
  private:

@@ -14,6 +14,8 @@
 #include <ctime>
 #include <string>
 
+#include "transports/shm/region.hpp"
+
 namespace ipcmark::shm {
 namespace {
 
@@ -46,6 +48,11 @@ bool Patience::keep_waiting() {
     started_ = true;
     next_liveness_check_ = now_ + kLivenessPeriod;
   }
+  // First: a truncated region reads zeros, the peer's closed word included.
+  if (spec_.peer.region != nullptr && spec_.peer.region->truncated()) {
+    truncated_ = true;
+    return false;
+  }
   // acquire: after seeing "closed", the caller's last ready() sees all the peer published before.
   if (spec_.peer.closed != nullptr &&
       std::atomic_ref(*spec_.peer.closed).load(std::memory_order_acquire) != 0) {
@@ -70,6 +77,7 @@ std::chrono::nanoseconds Patience::sleep_budget(std::chrono::nanoseconds cap) co
 }
 
 void Patience::give_up() const {
+  if (truncated_) spec_.peer.region->throw_truncated();
   const std::string pid = std::to_string(spec_.peer.pid);
   if (peer_closed_)
     throw Error(Errc::PeerGone, spec_.peer.pid != 0 ? "peer process " + pid + " closed the channel"

@@ -81,6 +81,8 @@ struct Anticipation {
   Outcome outcome = Outcome::Unplanned;
 };
 
+class SharedRegion;  // region.hpp
+
 // The other side of a wait. pid 0 (in-process tests; a server before accept()) skips the process
 // check; `closed` (nullable) points at the peer's "I have gone" word in the shared header.
 struct Peer {
@@ -91,6 +93,9 @@ struct Peer {
   unsigned block_spin_polls = kBlockSpinPolls;
   // BlockWait's plan for this wait (nullable): a reader with a forecast of its next message.
   Anticipation* anticipation = nullptr;
+  // The region the wait is in (nullable: a plain buffer in tests). Once a peer has truncated it,
+  // it reads zeros, so the wait ends with Corrupt rather than waiting for data that cannot come.
+  const SharedRegion* region = nullptr;
 };
 
 // True when this process and `pid` are each allowed exactly one CPU, the same one.
@@ -128,7 +133,8 @@ inline void wake_if_sleeping(SleepSlot slot) noexcept {
 class Patience {
  public:
   explicit Patience(const WaitSpec& spec) noexcept : spec_(spec) {}
-  // False once the deadline has passed or the peer is gone (closed, exited or a zombie).
+  // False once the deadline has passed, the peer is gone (closed, exited or a zombie) or the
+  // region was truncated.
   bool keep_waiting();
   // How long the next sleep may last: at most `cap`, at most until the deadline.
   std::chrono::nanoseconds sleep_budget(std::chrono::nanoseconds cap) const noexcept;
@@ -144,6 +150,7 @@ class Patience {
   bool started_ = false;
   bool peer_gone_ = false;
   bool peer_closed_ = false;
+  bool truncated_ = false;
 };
 
 struct SpinWait {
