@@ -1,12 +1,15 @@
 #include "transports/common/process.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 namespace ipcmark {
 
@@ -25,6 +28,48 @@ bool process_is_gone(pid_t pid) noexcept {
   // "pid (comm) S ...": comm may hold spaces and parentheses, so find the last ')'.
   const char* end_of_comm = std::strrchr(text, ')');
   return end_of_comm != nullptr && end_of_comm[1] == ' ' && (end_of_comm[2] == 'Z' || end_of_comm[2] == 'X');
+}
+
+PeerProcess::PeerProcess(pid_t pid) noexcept : pid_(pid) {
+  if (pid <= 0 || pid == ::getpid()) return;  // as process_is_gone: never gone
+#ifdef SYS_pidfd_open
+  // The raw syscall rather than glibc's wrapper (2.36+): builds against any glibc. The fd comes
+  // with close-on-exec set.
+  const long fd = ::syscall(SYS_pidfd_open, pid, 0);
+  if (fd >= 0) {
+    fd_ = static_cast<int>(fd);
+    return;
+  }
+  if (errno == ESRCH) gone_at_open_ = true;
+  // Anything else (ENOSYS, EPERM, EMFILE, ENOMEM...): process_is_gone(pid) in gone().
+#endif
+}
+
+PeerProcess::PeerProcess(PeerProcess&& other) noexcept
+    : pid_(std::exchange(other.pid_, 0)),
+      fd_(std::exchange(other.fd_, -1)),
+      gone_at_open_(std::exchange(other.gone_at_open_, false)) {}
+
+PeerProcess& PeerProcess::operator=(PeerProcess&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    pid_ = std::exchange(other.pid_, 0);
+    fd_ = std::exchange(other.fd_, -1);
+    gone_at_open_ = std::exchange(other.gone_at_open_, false);
+  }
+  return *this;
+}
+
+PeerProcess::~PeerProcess() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool PeerProcess::gone() const noexcept {
+  if (gone_at_open_) return true;
+  if (fd_ < 0) return process_is_gone(pid_);
+  pollfd p{fd_, POLLIN, 0};
+  // Readable once the process has exited. EINTR: say "not yet"; the caller asks again soon.
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP)) != 0;
 }
 
 }  // namespace ipcmark

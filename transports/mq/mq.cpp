@@ -272,7 +272,7 @@ class MqConnection final : public Connection {
       const ssize_t n = ::mq_timedreceive(in_.get(), reinterpret_cast<char*>(into.data()), into.size(), priority, &until);
       if (n >= 0) return static_cast<std::size_t>(n);
       if (errno != ETIMEDOUT && errno != EINTR) throw_system_error("mq_timedreceive " + in_name());
-      if (process_is_gone(peer_pid_)) {
+      if (peer_.gone()) {
         // It may have sent its last message between our timeout and its exit: take it first.
         const timespec now = slice_end(Clock::now(), Clock::duration::zero());
         const ssize_t last =
@@ -284,8 +284,8 @@ class MqConnection final : public Connection {
   }
 
   void check_wait(Deadline deadline, const char* waiting_for) const {
-    if (process_is_gone(peer_pid_))
-      throw Error(Errc::PeerGone, "the peer process (pid " + std::to_string(peer_pid_) + ") has exited");
+    if (peer_.gone())
+      throw Error(Errc::PeerGone, "the peer process (pid " + std::to_string(peer_.pid()) + ") has exited");
     if (Clock::now() >= deadline) throw Error(Errc::Timeout, std::string("timed out waiting for ") + waiting_for);
   }
 
@@ -302,7 +302,7 @@ class MqConnection final : public Connection {
       throw Error(Errc::Corrupt, "mq channel '" + channel_ + "': the peer's handshake is not an ipcmark hello");
     std::int32_t pid = 0;
     std::memcpy(&pid, scratch_.data(), sizeof pid);
-    peer_pid_ = pid;
+    peer_ = PeerProcess(pid);
   }
 
   const std::string& in_name() const { return is_server_ ? c2s_name_ : s2c_name_; }
@@ -314,7 +314,7 @@ class MqConnection final : public Connection {
   std::size_t msgsize_ = 0;  // the queues' mq_msgsize: mq_timedreceive wants a buffer this big
   std::vector<std::byte> scratch_;
   Queue in_, out_;
-  pid_t peer_pid_ = 0;  // 0 until the handshake: nothing to check
+  PeerProcess peer_;  // none until the handshake: nothing to check
 };
 
 // The one-shot demo: one queue, /<channel>.news, one message deep. The server keeps it topped

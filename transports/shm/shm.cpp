@@ -178,7 +178,9 @@ class ShmConnection final : public Connection {
     const std::uint32_t waits = std::atomic_ref(channel_->client_waits).load(std::memory_order_relaxed);
     if (waits != kWaitsSpin && waits != kWaitsBlock)
       corrupt(region_.name(), "client wait mode " + std::to_string(waits) + " is neither spin nor block");
+    peer_process_ = PeerProcess(pid);  // at once: the sooner it is open, the less a reused pid can fool it
     peer_.pid = pid;
+    peer_.process = &peer_process_;
     if (shares_only_cpu_with(pid)) peer_.block_spin_polls = 0;
     out_.set_peer_may_sleep(waits == kWaitsBlock);
     in_.set_peer_may_sleep(waits == kWaitsBlock);
@@ -192,10 +194,10 @@ class ShmConnection final : public Connection {
     if (server_pid <= 0) corrupt(name, "server_pid " + std::to_string(server_pid) + " is not a process id");
     if (server_waits != kWaitsSpin && server_waits != kWaitsBlock)
       corrupt(name, "server wait mode " + std::to_string(server_waits) + " is neither spin nor block");
+    peer_process_ = PeerProcess(server_pid);  // first: the sooner it is open, the less a reused pid can fool it
     if (std::atomic_ref(channel_->server_closed).load(std::memory_order_acquire) != 0)
       throw Error(Errc::PeerGone, "peer process " + std::to_string(server_pid) + " closed the channel");
-    if (process_is_gone(server_pid))
-      throw Error(Errc::PeerGone, "peer process " + std::to_string(server_pid) + " is gone");
+    if (peer_process_.gone()) throw Error(Errc::PeerGone, "peer process " + std::to_string(server_pid) + " is gone");
     // Claim the channel: only one client may ever succeed. acq_rel: ordered before the pid store.
     std::uint32_t unclaimed = 0;
     if (!std::atomic_ref(channel_->client_waits)
@@ -208,6 +210,7 @@ class ShmConnection final : public Connection {
     std::atomic_ref(channel_->client_pid).store(static_cast<std::int32_t>(::getpid()), std::memory_order_release);
     futex_wake_all(futex_word(channel_->client_pid));
     peer_ = Peer{server_pid, &channel_->server_closed};
+    peer_.process = &peer_process_;
     if (shares_only_cpu_with(server_pid)) peer_.block_spin_polls = 0;
     out_.set_peer_may_sleep(server_waits == kWaitsBlock);
     in_.set_peer_may_sleep(server_waits == kWaitsBlock);
@@ -219,6 +222,7 @@ class ShmConnection final : public Connection {
   RingHeader* channel_;  // the first ring's header, with the channel fields
   Side side_;
   std::uint32_t* own_closed_;
+  PeerProcess peer_process_;  // opened at accept() (server) or join (client); peer_ points at it
   Peer peer_;
   ArrivalForecast forecast_;  // BlockWait only: when the next message is due
 };

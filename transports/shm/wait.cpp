@@ -62,7 +62,8 @@ bool Patience::keep_waiting() {
   if (now_ >= spec_.deadline) return false;
   if (spec_.peer.pid != 0 && now_ >= next_liveness_check_) {
     next_liveness_check_ = now_ + kLivenessPeriod;
-    if (process_is_gone(spec_.peer.pid)) {
+    const PeerProcess* process = spec_.peer.process;
+    if (process != nullptr ? process->gone() : process_is_gone(spec_.peer.pid)) {
       peer_gone_ = true;
       return false;
     }

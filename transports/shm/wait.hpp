@@ -96,6 +96,9 @@ struct Peer {
   // The region the wait is in (nullable: a plain buffer in tests). Once a peer has truncated it,
   // it reads zeros, so the wait ends with Corrupt rather than waiting for data that cannot come.
   const SharedRegion* region = nullptr;
+  // The peer's process, opened when `pid` became known (nullable: then process_is_gone(pid),
+  // which a reused pid fools). Owned by the Connection.
+  const PeerProcess* process = nullptr;
 };
 
 // True when this process and `pid` are each allowed exactly one CPU, the same one.

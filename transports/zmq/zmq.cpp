@@ -87,7 +87,7 @@ class ZmqConnection final : public Connection {
 
   ~ZmqConnection() override {
     // Flush what we sent while the peer can still take it; never wait for a dead peer.
-    const bool peer_alive = peer_pid_ != 0 && !process_is_gone(peer_pid_);
+    const bool peer_alive = peer_.pid() != 0 && !peer_.gone();
     try {
       socket_.set(zmq::sockopt::linger, peer_alive ? kCloseLingerMs : 0);
     } catch (const zmq::error_t&) {
@@ -113,7 +113,7 @@ class ZmqConnection final : public Connection {
     try {
       for (;;) {
         if (socket_.send(zmq::const_buffer(message.data(), message.size()), zmq::send_flags::dontwait)) return;
-        wait_ready(socket_, ZMQ_POLLOUT, deadline, peer_pid_, "the peer to make room");
+        wait_ready(socket_, ZMQ_POLLOUT, deadline, peer_, "the peer to make room");
       }
     } catch (const zmq::error_t& e) {
       rethrow_zmq(e, "zmq send");
@@ -130,7 +130,7 @@ class ZmqConnection final : public Connection {
                                            std::to_string(buffer.size()));
           return got->size;
         }
-        wait_ready(socket_, ZMQ_POLLIN, deadline, peer_pid_, "data");
+        wait_ready(socket_, ZMQ_POLLIN, deadline, peer_, "data");
       }
     } catch (const zmq::error_t& e) {
       rethrow_zmq(e, "zmq receive");
@@ -144,7 +144,7 @@ class ZmqConnection final : public Connection {
     std::memcpy(hello.data(), kHelloMagic.data(), kHelloMagic.size());
     std::memcpy(hello.data() + kHelloMagic.size(), &pid, sizeof pid);
     while (!socket_.send(zmq::buffer(hello), zmq::send_flags::dontwait))
-      wait_ready(socket_, ZMQ_POLLOUT, deadline, peer_pid_, "the peer to take the handshake");
+      wait_ready(socket_, ZMQ_POLLOUT, deadline, peer_, "the peer to take the handshake");
   }
 
   void receive_hello(Deadline deadline, const char* waiting_for) {
@@ -156,10 +156,10 @@ class ZmqConnection final : public Connection {
                                          "': the peer's handshake is not an ipcmark hello");
         std::int32_t pid = 0;
         std::memcpy(&pid, hello.data() + kHelloMagic.size(), sizeof pid);
-        peer_pid_ = pid;
+        peer_ = PeerProcess(pid);
         return;
       }
-      wait_ready(socket_, ZMQ_POLLIN, deadline, peer_pid_, waiting_for);
+      wait_ready(socket_, ZMQ_POLLIN, deadline, peer_, waiting_for);
     }
   }
 
@@ -167,7 +167,7 @@ class ZmqConnection final : public Connection {
   std::string channel_;
   bool is_server_;
   std::size_t max_message_;
-  pid_t peer_pid_ = 0;  // 0 until the handshake: nothing to check
+  PeerProcess peer_;  // none until the handshake: nothing to check
   OwnedFile name_;      // destroyed after the socket below (members die in reverse order)
   zmq::context_t context_{1};
   zmq::socket_t socket_{context_, zmq::socket_type::pair};
@@ -222,10 +222,10 @@ std::string fetch_with(const Flavor& f, const std::string& channel, Deadline dea
     socket.connect(address);
     const char ask = '?';
     while (!socket.send(zmq::const_buffer(&ask, 1), zmq::send_flags::dontwait))
-      wait_ready(socket, ZMQ_POLLOUT, deadline, 0, "the server to accept the reader");
+      wait_ready(socket, ZMQ_POLLOUT, deadline, PeerProcess{}, "the server to accept the reader");
     zmq::message_t reply;
     while (!socket.recv(reply, zmq::recv_flags::dontwait))
-      wait_ready(socket, ZMQ_POLLIN, deadline, 0, "the server to send the message");
+      wait_ready(socket, ZMQ_POLLIN, deadline, PeerProcess{}, "the server to send the message");
     return reply.to_string();
   } catch (const zmq::error_t& e) {
     rethrow_zmq(e, "zmq fetch");

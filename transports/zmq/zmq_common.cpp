@@ -186,16 +186,17 @@ bool poll_once(zmq::socket_t& socket, short events, Clock::duration slice) {
   return n > 0 && (item.revents & events);
 }
 
-void wait_ready(zmq::socket_t& socket, short events, Deadline deadline, pid_t peer, const char* waiting_for) {
+void wait_ready(zmq::socket_t& socket, short events, Deadline deadline, const PeerProcess& peer,
+                const char* waiting_for) {
   for (;;) {
     const auto now = Clock::now();
     if (now >= deadline) throw Error(Errc::Timeout, std::string("timed out waiting for ") + waiting_for);
     if (poll_once(socket, events, std::min<Clock::duration>(deadline - now, kPeerCheck))) return;
-    if (process_is_gone(peer)) {
+    if (peer.gone()) {
       if ((events & ZMQ_POLLIN) &&
           poll_once(socket, events, std::clamp<Clock::duration>(deadline - Clock::now(), {}, kDrainAfterPeerGone)))
         return;
-      throw Error(Errc::PeerGone, "the peer process (pid " + std::to_string(peer) + ") has exited");
+      throw Error(Errc::PeerGone, "the peer process (pid " + std::to_string(peer.pid()) + ") has exited");
     }
   }
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "transports/common/process.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcmark::zmq_common {
@@ -83,6 +84,8 @@ bool poll_once(zmq::socket_t& socket, short events, Clock::duration slice);
 // Waits until `socket` is ready for `events`, in slices of kPeerCheck, checking `peer` between
 // slices. Throws Timeout at the deadline, PeerGone once the peer process has exited (a receiver
 // first drains, for up to kDrainAfterPeerGone, what the peer flushed before it exited).
-void wait_ready(zmq::socket_t& socket, short events, Deadline deadline, pid_t peer, const char* waiting_for);
+// A default PeerProcess (no peer yet) is never gone.
+void wait_ready(zmq::socket_t& socket, short events, Deadline deadline, const PeerProcess& peer,
+                const char* waiting_for);
 
 }  // namespace ipcmark::zmq_common

@@ -219,10 +219,10 @@ class Reader final : public Connection {
                                            "': the writer's welcome is not an ipcmark one");
           std::int32_t pid = 0;
           std::memcpy(&pid, welcome.data() + kWelcomeMagic.size(), sizeof pid);
-          writer_pid_ = pid;
+          writer_ = PeerProcess(pid);
           return;
         }
-        wait_ready(socket_, ZMQ_POLLIN, deadline, 0, "the fanout writer's welcome");
+        wait_ready(socket_, ZMQ_POLLIN, deadline, PeerProcess{}, "the fanout writer's welcome");
       }
     } catch (const zmq::error_t& e) {
       rethrow_zmq(e, "zmq fanout accept");
@@ -244,7 +244,7 @@ class Reader final : public Connection {
                                            std::to_string(buffer.size()));
           return got->size;
         }
-        wait_ready(socket_, ZMQ_POLLIN, deadline, writer_pid_, "data");
+        wait_ready(socket_, ZMQ_POLLIN, deadline, writer_, "data");
       }
     } catch (const zmq::error_t& e) {
       rethrow_zmq(e, "zmq fanout receive");
@@ -254,7 +254,7 @@ class Reader final : public Connection {
  private:
   const Flavor& flavor_;
   std::string channel_;
-  pid_t writer_pid_ = 0;  // 0 until the welcome: nothing to check
+  PeerProcess writer_;  // none until the welcome: nothing to check
   zmq::context_t context_{1};
   zmq::socket_t socket_{context_, zmq::socket_type::sub};
 };
