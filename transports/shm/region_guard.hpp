@@ -17,6 +17,10 @@
 // The registry is a fixed array of lock-free atomics (the handler may run on any thread, at any
 // time): registering claims a free slot, unregistering waits out a handler busy on that slot so
 // that it never maps over an address range that has been given back.
+//
+// Under AddressSanitizer our handler replaces ASan's (and chains to it) only with ASan's
+// handle_sigbus=1, its default: with handle_sigbus=2 (or the deprecated allow_user_segv_handler=0)
+// ASan ignores our sigaction and a truncation ends in ASan's "BUS on unknown address" report.
 #pragma once
 
 #include <atomic>
