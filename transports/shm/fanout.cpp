@@ -28,7 +28,8 @@ class ShmFanoutWriter final : public FanoutWriter {
       : region_(std::move(region)), writer_(region_.bytes(), channel) {}
 
   // Every operation goes through region_.guarded(): once a peer has truncated the region, what
-  // the ring read was zeros, and the truncation is the error to report (region.hpp).
+  // the ring read was zeros, and the truncation is the error to report (region.hpp). A message
+  // just read is also followed by region_.check_truncation() (ShmFanoutReader).
   void accept(Deadline deadline) override {
     region_.guarded([&] { writer_.accept(deadline); });
   }
@@ -41,7 +42,7 @@ class ShmFanoutWriter final : public FanoutWriter {
   void commit() override {
     if (!writer_.has_loan())
       throw Error(Errc::InvalidArgument, "commit() without a loan on '" + region_.name() + "'");
-    region_.guarded([&] { writer_.commit(); });
+    writer_.commit();
   }
   int readers_lost() const override { return writer_.readers_lost(); }
 
@@ -66,14 +67,19 @@ class ShmFanoutReader final : public Connection {
     throw Error(Errc::InvalidArgument, "a fanout reader only receives");
   }
   std::size_t receive(std::span<std::byte> buffer, Deadline deadline) override {
-    return region_.guarded([&] { return reader_.receive<Wait>(buffer, deadline); });
+    const std::size_t n = region_.guarded([&] { return reader_.receive<Wait>(buffer, deadline); });
+    region_.check_truncation();
+    return n;
   }
   std::span<const std::byte> view(Deadline deadline) override {
-    return region_.guarded([&] { return reader_.view<Wait>(deadline); });
+    const std::span<const std::byte> viewed = region_.guarded([&] { return reader_.view<Wait>(deadline); });
+    region_.check_truncation();
+    return viewed;
   }
   void release() override {
     if (!reader_.has_view()) throw Error(Errc::InvalidArgument, "release() without a view on '" + region_.name() + "'");
-    region_.guarded([&] { reader_.release(); });
+    reader_.release();
+    region_.check_truncation();
   }
 
  private:

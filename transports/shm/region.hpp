@@ -14,7 +14,6 @@
 #include <cstddef>
 #include <span>
 #include <string>
-#include <type_traits>
 
 #include "transports/shm/region_guard.hpp"
 #include "transports/transport.hpp"
@@ -57,25 +56,22 @@ class SharedRegion {
   bool truncated() const noexcept { return guard_.truncated(); }
   // Throws Error{Corrupt} "shared memory channel '<name>' was truncated by another process ...".
   [[noreturn]] void throw_truncated() const;
-  // Runs `op`, an operation on this region's bytes, and reports a truncation that happened
-  // meanwhile as the truncation: after `op` returns, and instead of any Error it threw. (A
-  // truncated region reads zeros, which a ring takes for an empty ring, an index out of range, a
-  // torn message or a peer that has left.) One relaxed load when nothing happened.
+  // Runs `op`, an operation on this region's bytes: an Error it throws once the region has been
+  // truncated is reported as the truncation (a truncated region reads zeros, which a ring takes
+  // for an empty ring, an index out of range or a peer that has left). Costs nothing unless
+  // something is thrown.
   template <class Op>
   decltype(auto) guarded(Op&& op) const {
     try {
-      if constexpr (std::is_void_v<std::invoke_result_t<Op&>>) {
-        op();
-        if (truncated()) [[unlikely]] throw_truncated();
-      } else {
-        auto result = op();
-        if (truncated()) [[unlikely]] throw_truncated();
-        return result;
-      }
+      return op();
     } catch (const Error&) {
       if (truncated()) throw_truncated();
       throw;
     }
+  }
+  // After reading a message: one that was read after the truncation may be zeros in part.
+  void check_truncation() const {
+    if (truncated()) [[unlikely]] throw_truncated();
   }
 
  private:

@@ -115,14 +115,19 @@ class ShmConnection final : public Connection {
   }
 
   // Every operation goes through region_.guarded(): once a peer has truncated the region, what
-  // the rings read was zeros, and the truncation is the error to report (region.hpp).
+  // the rings read was zeros, and the truncation is the error to report (region.hpp). A message
+  // just read is also followed by region_.check_truncation(): it may have been read from zeros.
+  // A writer needs no such check: it learns of the truncation when it waits, or when the ring's
+  // head, now zero, is out of range.
   void send(std::span<const std::byte> message, Deadline deadline) override {
     region_.guarded([&] { out_.send<Wait>(message, deadline, peer_); });
   }
 
   std::size_t receive(std::span<std::byte> buffer, Deadline deadline) override {
-    return region_.guarded(
+    const std::size_t n = region_.guarded(
         [&] { return next([&](const Peer& peer) { return in_.receive<Wait>(buffer, deadline, peer); }); });
+    region_.check_truncation();
+    return n;
   }
 
   // Zero-copy: the rings lend their own memory. The ring refuses a second loan or view; a commit
@@ -133,16 +138,20 @@ class ShmConnection final : public Connection {
 
   void commit() override {
     if (!out_.has_loan()) throw Error(Errc::InvalidArgument, "commit() without a loan on '" + region_.name() + "'");
-    region_.guarded([&] { out_.commit(); });  // a loan filled after a truncation went nowhere
+    out_.commit();
   }
 
   std::span<const std::byte> view(Deadline deadline) override {
-    return region_.guarded([&] { return next([&](const Peer& peer) { return in_.view<Wait>(deadline, peer); }); });
+    const std::span<const std::byte> viewed =
+        region_.guarded([&] { return next([&](const Peer& peer) { return in_.view<Wait>(deadline, peer); }); });
+    region_.check_truncation();
+    return viewed;
   }
 
   void release() override {
     if (!in_.has_view()) throw Error(Errc::InvalidArgument, "release() without a view on '" + region_.name() + "'");
-    region_.guarded([&] { in_.release(); });  // the view may have read zeros
+    in_.release();
+    region_.check_truncation();  // the viewed bytes may have been zeros
   }
 
  private:
