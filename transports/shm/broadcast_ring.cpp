@@ -5,6 +5,7 @@
 
 #include "transports/shm/spsc_ring.hpp"  // ring_fits
 #include "transports/shm/record_codec.hpp"
+#include "transports/shm/region_guard.hpp"
 
 namespace ipcmark::shm {
 namespace {
@@ -135,6 +136,7 @@ void BroadcastWriter::accept(Deadline deadline) {
     // reason to wait here for a reader that will never come.
     if (live_readers() >= readers_) return;
     const Clock::time_point now = Clock::now();
+    check_region(now);
     check_liveness(now, /*sending=*/false);
     if (now >= deadline)
       throw Error(Errc::Timeout, "timed out waiting for readers of channel '" + channel_ + "': " +
@@ -206,12 +208,13 @@ void BroadcastWriter::adopt(int i, std::uint32_t word) noexcept {
   live_mask_ |= 1u << i;
   if (waits == kWaitsBlock) sleepy_mask_ |= 1u << i;
   seen_[i] = tail_;
-  pids_[i] = pid;
+  processes_[i] = PeerProcess(pid);
   ever_live_ = true;
   update_may_sleep();
 }
 
 void BroadcastWriter::drop(int i, bool lost) noexcept {
+  processes_[i] = PeerProcess();
   live_mask_ &= ~(1u << i);
   sleepy_mask_ &= ~(1u << i);
   update_may_sleep();
@@ -275,10 +278,16 @@ void BroadcastWriter::check_liveness(Clock::time_point now, bool sending) noexce
     // acquire: a Closed state comes with the reader's final cursor.
     const std::uint32_t word = state_of(slots_[i]).load(std::memory_order_acquire);
     // Closed (its doorbell still on the way), overwritten, or a reader whose process has died.
-    if (word == words_[i] && !process_is_gone(pids_[i])) return;
+    if (word == words_[i] && !processes_[i].gone()) return;
     const std::uint64_t cursor = std::atomic_ref(slots_[i].cursor).load(std::memory_order_acquire);
     drop(i, sending || cursor != tail_);
   });
+}
+
+void BroadcastWriter::check_region(Clock::time_point now) {
+  if (now < next_region_check_) return;
+  next_region_check_ = now + kLivenessPeriod;
+  if (region_truncated(header_)) corrupt("the region was truncated under the writer");
 }
 
 void BroadcastWriter::no_readers() {
@@ -292,7 +301,7 @@ int BroadcastWriter::readers_lost() const {
   int lost = lost_;
   for_each_bit(live_mask_, [&](int i) {
     const std::uint32_t word = std::atomic_ref(slots_[i].state).load(std::memory_order_acquire);
-    if (word == words_[i] && !process_is_gone(pids_[i])) return;
+    if (word == words_[i] && !processes_[i].gone()) return;
     const std::uint64_t c = std::atomic_ref(slots_[i].cursor).load(std::memory_order_acquire);
     if (c != tail_) ++lost;  // left with messages unread (or a cursor that makes no sense)
   });
@@ -339,14 +348,15 @@ void BroadcastWriter::space_timeout(std::uint64_t wanted) const {
 
 BroadcastReader::BroadcastReader(std::span<std::byte> region, std::string channel, int slot, std::int32_t pid,
                                  WaitKind wait)
-    : BroadcastView(region, std::move(channel)), slot_(slot), pid_(pid), writer_may_sleep_(writer_waits_ == kWaitsBlock) {
+    : BroadcastView(region, std::move(channel)), slot_(slot), writer_may_sleep_(writer_waits_ == kWaitsBlock) {
   if (slot < 0 || slot >= readers_)
     throw Error(Errc::InvalidArgument, "invalid reader " + std::to_string(slot) + ": channel '" + channel_ +
                                            "' has " + std::to_string(readers_) + " reader slots (0 to " +
                                            std::to_string(readers_ - 1) + ")");
   if (std::atomic_ref(header_->writer_closed).load(std::memory_order_acquire) != 0)
     throw Error(Errc::PeerGone, "the writer of channel '" + channel_ + "' has closed it");
-  if (process_is_gone(writer_pid_))
+  writer_process_ = PeerProcess(writer_pid_);
+  if (writer_process_.gone())
     throw Error(Errc::PeerGone, "writer process " + std::to_string(writer_pid_) + " of channel '" + channel_ +
                                     "' is gone");
   mine_ = &slots_[slot];
@@ -404,7 +414,8 @@ bool BroadcastReader::writer_there(Clock::time_point now) {
   if (live_ && state_of(*mine_).load(std::memory_order_relaxed) != live_word_) dropped();
   if (now < next_liveness_) return true;
   next_liveness_ = now + kLivenessPeriod;
-  return !process_is_gone(writer_pid_);
+  if (region_truncated(header_)) corrupt("the region was truncated under " + who());
+  return !writer_process_.gone();
 }
 
 void BroadcastReader::dropped() const {

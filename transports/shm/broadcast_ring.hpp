@@ -67,6 +67,7 @@
 
 #include "transports/shm/broadcast_layout.hpp"
 #include "transports/shm/record_codec.hpp"
+#include "transports/common/process.hpp"
 #include "transports/shm/wait.hpp"
 #include "transports/transport.hpp"
 
@@ -216,6 +217,9 @@ class BroadcastWriter : public BroadcastView {
   bool reached(std::uint64_t wanted) noexcept;
   // Every kLivenessPeriod: drops live readers whose slot is no longer Live or whose process is gone.
   void check_liveness(Clock::time_point now, bool sending) noexcept;
+  // Every kLivenessPeriod: Corrupt once a peer has truncated the mapping (region_guard.hpp),
+  // which then reads zeros; the caller's SharedRegion::guarded() names the truncation.
+  void check_region(Clock::time_point now);
   // No live reader: adopts a late joiner if there is one, else throws PeerGone.
   void no_readers();
   [[noreturn]] void reject_size(std::size_t length) const;
@@ -237,8 +241,9 @@ class BroadcastWriter : public BroadcastView {
   bool closed_ = false;
   int lost_ = 0;
   Clock::time_point next_liveness_{};
+  Clock::time_point next_region_check_{};
   std::array<std::uint64_t, kBroadcastSlots> seen_{};  // cursors as last read, <= the real ones
-  std::array<std::int32_t, kBroadcastSlots> pids_{};   // copied at adoption: what we check later
+  std::array<PeerProcess, kBroadcastSlots> processes_;  // each live reader's, held from adoption
   std::array<std::uint32_t, kBroadcastSlots> words_{};  // each live slot's Live word, as adopted
 };
 
@@ -297,7 +302,6 @@ class BroadcastReader : public BroadcastView {
 
   int slot_;
   ReaderSlot* mine_;
-  std::int32_t pid_;
   std::uint32_t joining_word_;  // our slot's words in this occupancy (see "Generations" above)
   std::uint32_t live_word_;
   std::uint64_t head_ = 0;        // ours: the only copy we trust
@@ -308,6 +312,7 @@ class BroadcastReader : public BroadcastView {
   bool writer_may_sleep_;
   unsigned spin_polls_ = kBlockSpinPolls;
   Clock::time_point next_liveness_{};
+  PeerProcess writer_process_;  // held from the constructor: a reused pid is not taken for it
   bool writer_closed_ = false;  // what writer_there() found, for the message
 };
 
@@ -370,6 +375,7 @@ struct BroadcastWriter::SpaceWait {
     return w.reached(wanted);
   }
   bool check(Clock::time_point now) {
+    w.check_region(now);
     w.check_liveness(now, /*sending=*/true);
     if (w.live_mask_ == 0) w.no_readers();
     return true;
