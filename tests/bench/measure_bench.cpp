@@ -3,7 +3,7 @@
 //   histogram/record          LatencyHistogram::record() of varied latencies (log-spread over
 //                             200 ns..2 ms, so the counter touched changes like in a real run)
 //   clock/clock_gettime       clock_gettime(CLOCK_MONOTONIC) called directly
-//   clock/now_ns              harness/clock.hpp's now_ns(), the stamp in every message
+//   clock/now_ns              harness/measure/clock.hpp's now_ns(), the stamp in every message
 //   clock/steady_clock        std::chrono::steady_clock::now(), the Clock deadlines are read from
 //   payload/fill/<bytes>      fill_payload(): header + pattern, what the sender does per message
 //   payload/check/<bytes>     check_payload(): what the reader does to every byte it receives
@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "harness/clock.hpp"
-#include "harness/histogram.hpp"
-#include "harness/payload.hpp"
+#include "harness/measure/clock.hpp"
+#include "harness/measure/histogram.hpp"
+#include "harness/measure/payload.hpp"
 
 namespace ipcmark {
 namespace {

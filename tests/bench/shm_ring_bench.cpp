@@ -10,7 +10,7 @@
 //       Connection does: the ring's own round trip, without the harness's clock and checks.
 //   cacheline/pingpong/<lines>           the same two CPUs bounce a cache line: /1 always the same
 //       pair (one line's round trip, which depends on the line's address: the run's floor is the
-//       median over 16 lines, harness/floor.cpp), /8192 a different pair each time, walking
+//       median over 16 lines, harness/machine/floor.cpp), /8192 a different pair each time, walking
 //       through memory as a ring does. So ring/pingpong can be read as a ratio from one run.
 // The rings are sized by default_capacity() exactly as the shm transport sizes them. Figures only;
 // nothing here is asserted.

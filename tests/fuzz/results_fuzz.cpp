@@ -1,6 +1,6 @@
 // tests/fuzz/results_fuzz.cpp — result files are read back (the histogram of every row, by
 // compare/report and by the runner from a peer's report; the rows by report, compare,
-// recommend and bmf through harness/results_reader.hpp): any bytes must give a histogram or
+// recommend and bmf through harness/results/reader.hpp): any bytes must give a histogram or
 // std::invalid_argument, and a histogram that loads must be self-consistent and survive a
 // round trip exactly; the results reader must accept the document or refuse it with a
 // UsageError, and compare must pool what it accepts.
@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/histogram.hpp"
-#include "harness/compare.hpp"
-#include "harness/results_reader.hpp"
+#include "harness/measure/histogram.hpp"
+#include "harness/views/compare.hpp"
+#include "harness/results/reader.hpp"
 #include "harness/usage_error.hpp"
 
 namespace {

@@ -1,11 +1,11 @@
 // The cache-line floor measured between two forked, pinned processes: the median over several
-// lines, with the fastest and slowest line beside it (harness/floor.hpp).
+// lines, with the fastest and slowest line beside it (harness/machine/floor.hpp).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "harness/affinity.hpp"
-#include "harness/floor.hpp"
+#include "harness/machine/affinity.hpp"
+#include "harness/machine/floor.hpp"
 
 namespace ipcmark {
 namespace {

@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
-#include "harness/report.hpp"
+#include "harness/views/report.hpp"
 
 namespace ipcmark {
 namespace {

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/process.hpp"
+#include "harness/run/spawn.hpp"
 #include "tests/integration/command.hpp"
 #include "transports/names.hpp"
 
@@ -69,10 +69,10 @@ TEST(Run, TinySuiteOverShmBothWaitsAndPipeProducesCleanCompleteRows) {
   EXPECT_EQ(context["json_schema_version"], 2);
   EXPECT_GT(context["floor"]["futex_rtt_ns"].get<double>(), 0.0);
   EXPECT_GT(context["floor"]["memcpy_l2_bytes_per_second"].get<double>(), 0.0);
-  // The cache-line floor is sampled at the start, halfway and at the end (harness/floor_drift.hpp).
+  // The cache-line floor is sampled at the start, halfway and at the end (harness/machine/floor_drift.hpp).
   ASSERT_TRUE(context["floor"]["cacheline_rtt_samples_ns"].is_array());
   EXPECT_EQ(context["floor"]["cacheline_rtt_samples_ns"].size(), 3u);
-  // And each time also timed round trip by round trip, as pingpong rows are (harness/floor.hpp).
+  // And each time also timed round trip by round trip, as pingpong rows are (harness/machine/floor.hpp).
   ASSERT_TRUE(context["floor"]["cacheline_rtt_timed_samples_ns"].is_array());
   EXPECT_EQ(context["floor"]["cacheline_rtt_timed_samples_ns"].size(), 3u);
   EXPECT_GT(context["floor"]["cacheline_rtt_timed_ns"].get<double>(), 0.0);

@@ -4,7 +4,7 @@
 
 #include <signal.h>
 
-#include "harness/process.hpp"
+#include "harness/run/spawn.hpp"
 #include "tests/integration/launched.hpp"
 #include "transports/registry.hpp"
 #include "tests/integration/command.hpp"

@@ -3,7 +3,7 @@
 // `_median` rows, bounds from ci95 fields when present and from the repetitions' range
 // otherwise, failed rows left out. Golden file regenerated with
 //   IPCMARK_UPDATE_GOLDEN=1 ctest --test-dir BUILD -R Bmf
-#include "harness/bmf.hpp"
+#include "harness/views/bmf.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -4,7 +4,8 @@
 // compare-README.md says how each fixture was made). Golden tables are regenerated with
 //   IPCMARK_UPDATE_GOLDEN=1 ctest --test-dir BUILD -R Compare
 // and the diff read before committing.
-#include "harness/compare.hpp"
+#include "harness/views/compare.hpp"
+#include "harness/views/units.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,10 +1,10 @@
-#include "harness/environment.hpp"
+#include "harness/machine/environment.hpp"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "harness/warnings.hpp"
+#include "harness/results/warnings.hpp"
 
 namespace ipcmark {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/floor_drift.hpp"
+#include "harness/machine/floor_drift.hpp"
 
 namespace ipcmark {
 namespace {

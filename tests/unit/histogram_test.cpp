@@ -1,5 +1,5 @@
 // tests/unit/histogram_test.cpp — LatencyHistogram against exact references.
-#include "harness/histogram.hpp"
+#include "harness/measure/histogram.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "harness/pacer.hpp"
+#include "harness/measure/pacer.hpp"
 
 #include <gtest/gtest.h>
 

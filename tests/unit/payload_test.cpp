@@ -1,4 +1,4 @@
-#include "harness/payload.hpp"
+#include "harness/measure/payload.hpp"
 
 #include <gtest/gtest.h>
 
@@ -33,7 +33,7 @@ TEST(Payload, AnyFlippedBodyByteIsCaught) {
 }
 
 // Fill and check start word by word up to the body's first line boundary, then go by lines
-// (harness/payload.cpp): wherever a message sits, and wherever it is copied to, the pattern is
+// (harness/measure/payload.cpp): wherever a message sits, and wherever it is copied to, the pattern is
 // the same and every byte of it is checked.
 TEST(Payload, AnyPlacementInALineFillsAndChecksTheSamePattern) {
   constexpr std::size_t kSize = 200;  // a head, whole lines and a tail at every placement

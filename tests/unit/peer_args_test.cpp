@@ -1,4 +1,4 @@
-#include "harness/peer_args.hpp"
+#include "harness/run/peer_args.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

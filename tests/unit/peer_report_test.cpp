@@ -1,4 +1,4 @@
-#include "harness/peer_report.hpp"
+#include "harness/run/peer_report.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

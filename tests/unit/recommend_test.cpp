@@ -2,7 +2,7 @@
 // compare-aa-1.json: shm spin/block, pipe, unix at 64 and 4096 B) and small hand-made
 // documents: which constraints pass or fail, ranking, the nearest-size note, the CPU
 // model for spinning readers, fanout rows, and bad requests.
-#include "harness/recommend.hpp"
+#include "harness/views/recommend.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -3,7 +3,7 @@
 // Regenerate the golden files after an intended change with
 //   IPCMARK_UPDATE_GOLDEN=1 ctest --test-dir BUILD -R Report
 // and read the diff before committing it.
-#include "harness/report.hpp"
+#include "harness/views/report.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // The one results reader: every results file the project keeps (tests/data/results/,
 // results/baselines/, schema 1 and 2) reads into typed rows of each kind, and each way a file
 // can break the schema is refused with one line naming the file, the row and the key.
-#include "harness/results_reader.hpp"
+#include "harness/results/reader.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Results documents built in tests: a row that meets harness/results_reader.hpp's schema with
+// Results documents built in tests: a row that meets harness/results/reader.hpp's schema with
 // the fewest keys (every test overrides what it is about), and a document around rows.
 #pragma once
 

@@ -1,4 +1,4 @@
-#include "harness/results.hpp"
+#include "harness/results/writer.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "harness/scenario.hpp"
+#include "harness/run/scenario.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -9,7 +9,7 @@
 #include <atomic>
 #include <thread>
 
-#include "harness/affinity.hpp"
+#include "harness/machine/affinity.hpp"
 
 namespace ipcmark::shm {
 namespace {

@@ -1,0 +1,27 @@
+// harness/cli/list_command.cpp — `ipcmark list`: the transports, one line each, with their limits.
+#include <cstdio>
+#include <string>
+
+#include "harness/cli/subcommand.hpp"
+#include "harness/usage_error.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcmark {
+
+const Transport& transport_named(const std::string& name) {
+  const Transport* t = find_transport(name);
+  if (t == nullptr) throw UsageError("unknown transport '" + name + "' (see `ipcmark list`)");
+  return *t;
+}
+
+Subcommand add_list_command(CLI::App& app) {
+  CLI::App* list = app.add_subcommand("list", "List the transports");
+  return {list, [] {
+            for (const Transport* t : all_transports())
+              std::printf("%-10s %s (messages up to %zu bytes)\n", std::string(t->name).c_str(),
+                          std::string(t->summary).c_str(), t->max_message);
+            return 0;
+          }};
+}
+
+}  // namespace ipcmark

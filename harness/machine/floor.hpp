@@ -1,0 +1,62 @@
+// harness/machine/floor.hpp — the machine's own limits, measured on the CPUs a run uses, so every
+// result can be read as "how many times the physical limit" and compared across machines:
+//
+//  * cache-line round trip: two processes bounce a cache line through shared memory,
+//    busy-polling (the best any shared-memory transport can do per round trip), for each of 16
+//    lines at different addresses: a line's round trip depends on where the chip tracks it (see
+//    kFloorLines in floor.cpp), so the floor is the median over the lines, with the fastest and
+//    slowest beside it. Measured two ways in the same processes: in batches of 1,000 round trips
+//    with one clock pair per batch (the line alone), and one round trip at a time between two
+//    clock reads, as a pingpong row times each round trip (the line plus what timing one costs:
+//    ordered clock reads);
+//  * futex round trip: the same hand-off, but each side sleeps in FUTEX_WAIT and is woken
+//    with FUTEX_WAKE (the best any blocking transport can do);
+//  * single-thread memcpy bandwidth of an L2-sized and a DRAM-sized buffer (the best any
+//    copying transport can move).
+//
+// Each measurement runs in forked, pinned child processes (the caller's own affinity is
+// left alone) under a time budget; the whole floor costs well under two seconds.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "harness/machine/placement.hpp"
+
+namespace ipcmark {
+
+struct Floor {
+  std::optional<double> cacheline_rtt_ns;  // none when both sides share one CPU
+  std::optional<double> cacheline_rtt_timed_ns;  // the same, each round trip timed on its own
+  std::optional<double> cacheline_rtt_fastest_line_ns, cacheline_rtt_slowest_line_ns;  // batched
+  double futex_rtt_ns = 0;
+  double memcpy_l2_bytes_per_second = 0;
+  double memcpy_dram_bytes_per_second = 0;
+  std::size_t l2_buffer_bytes = 0, dram_buffer_bytes = 0;
+};
+
+struct CachelineRtt {
+  double batched_ns;  // median over the lines of each line's median batch of 1,000 round trips
+  double timed_ns;    // median of round trips timed one by one with clock_gettime, all lines
+  double fastest_line_ns, slowest_line_ns;  // batched, the extremes over the lines
+};
+// Busy-poll ping-pong of cache lines, one line at a time. None when both sides are on one CPU:
+// there a spinning peer only measures the scheduler.
+std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus);
+// Sleep/wake ping-pong through two futex words; the median round trip.
+double measure_futex_rtt_ns(CpuPair cpus);
+// Best single-thread memcpy bandwidth over several trials; buffer = bytes per side.
+double measure_memcpy_bytes_per_second(std::size_t bytes, int cpu);
+// Cost of one clock_gettime(CLOCK_MONOTONIC) in this process.
+double measure_timer_cost_ns();
+
+Floor measure_floor(CpuPair cpus);
+nlohmann::json to_json(const Floor& floor);
+
+// The L2 cache size of `cpu` from sysfs (0 when unknown).
+std::size_t l2_cache_bytes(int cpu);
+
+}  // namespace ipcmark

@@ -1,0 +1,55 @@
+// harness/measure/payload.hpp — what every measured message carries, so the reader can prove
+// order, completeness and integrity of every byte:
+//
+//   [u64 sequence][u64 send timestamp, CLOCK_MONOTONIC ns][pattern bytes ...]
+//
+// The pattern is derived from the sequence number, so a stale or torn copy is caught.
+// Filling and checking run at memory speed (8-byte words, vectorisable).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+
+namespace ipcmark {
+
+inline constexpr std::size_t kPayloadHeader = 16;  // smallest stream/pingpong message
+
+struct PayloadCheck {
+  std::uint64_t sequence;
+  std::uint64_t stamp_ns;
+  bool intact;  // every pattern byte as the writer made it
+};
+
+// Writes header and pattern; message.size() >= kPayloadHeader.
+void fill_payload(std::span<std::byte> message, std::uint64_t sequence, std::uint64_t stamp_ns) noexcept;
+// Rewrites only the timestamp (the sender stamps last, just before sending).
+// Inline, as are the two readers below: the stream reader calls them for every message.
+inline void stamp_payload(std::span<std::byte> message, std::uint64_t stamp_ns) noexcept {
+  std::memcpy(message.data() + 8, &stamp_ns, 8);
+}
+PayloadCheck check_payload(std::span<const std::byte> message) noexcept;
+// 0 for a message shorter than a sequence number.
+inline std::uint64_t payload_sequence(std::span<const std::byte> message) noexcept {
+  std::uint64_t sequence = 0;
+  if (message.size() >= 8) std::memcpy(&sequence, message.data(), 8);
+  return sequence;
+}
+// Warm-up messages carry stamp 0: that is how the reader tells them from measured ones
+// when warm-up is time-based and its length is known only to the sender. 0 for a message
+// shorter than the header.
+inline std::uint64_t payload_stamp(std::span<const std::byte> message) noexcept {
+  std::uint64_t stamp = 0;
+  if (message.size() >= kPayloadHeader) std::memcpy(&stamp, message.data() + 8, 8);
+  return stamp;
+}
+// The stamp of a measured message that carries no send time (closed-loop streams time one
+// message in timed_every(), harness/run/scenario.hpp): not 0, and no CLOCK_MONOTONIC reading.
+inline constexpr std::uint64_t kUntimedStamp = ~std::uint64_t{0};
+
+// The one-shot pattern: the seed text repeated to `size` bytes (printable, no NULs, so a
+// reader that trims trailing NULs gets it back exactly).
+std::string oneshot_text(std::size_t size);
+
+}  // namespace ipcmark
