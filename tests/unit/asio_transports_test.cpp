@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/channels.hpp"
 #include "transports/common/fd.hpp"
 #include "transports/names.hpp"
 #include "transports/tcp/tcp.hpp"
@@ -27,10 +28,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string unique_channel() {
-  static std::atomic<int> next{0};
-  return "ipcmark-test-" + std::to_string(::getpid()) + "-" + std::to_string(next++);
-}
+std::string unique_channel() { return testing::unique_name(); }
 
 Deadline soon() { return Clock::now() + 20s; }
 

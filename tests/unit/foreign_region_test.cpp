@@ -17,6 +17,8 @@
 #include <cstring>
 #include <string>
 
+#include "tests/support/channels.hpp"
+#include "tests/support/errors.hpp"
 #include "transports/shm/region.hpp"
 #include "transports/shm/shm.hpp"
 
@@ -27,21 +29,9 @@ using namespace std::chrono_literals;
 
 constexpr uid_t kNobody = 65534;
 
-std::string unique_name() {
-  static std::atomic<unsigned> counter{0};
-  return "ipcmark-test-" + std::to_string(::getpid()) + "-foreign-" + std::to_string(counter++);
-}
+std::string unique_name() { return testing::unique_name("ipcmark-test-", "foreign-"); }
 
-template <class F>
-Error error_from(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no ipcmark::Error was thrown";
-  return Error(Errc::System, "");
-}
+using testing::error_from;
 
 // Unlinks the name on the way out, whoever made it.
 struct Planted {

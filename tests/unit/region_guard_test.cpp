@@ -12,16 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/channels.hpp"
 #include "transports/shm/region.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcmark::shm {
 namespace {
 
-std::string unique_name() {
-  static std::atomic<unsigned> counter{0};
-  return "ipcmark-test-" + std::to_string(::getpid()) + "-guard-" + std::to_string(counter++);
-}
+std::string unique_name() { return testing::unique_name("ipcmark-test-", "guard-"); }
 
 std::size_t page() { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
 

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/channels.hpp"
+#include "tests/support/errors.hpp"
 #include "transports/shm/region.hpp"
 #include "transports/shm/shm.hpp"
 
@@ -19,23 +21,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string unique_name() {
-  static std::atomic<unsigned> counter{0};
-  return "ipcmark-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-}
+std::string unique_name() { return testing::unique_name(); }
 
 bool in_dev_shm(const std::string& name) { return std::filesystem::exists("/dev/shm/" + name); }
 
-template <class F>
-Error error_from(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no ipcmark::Error was thrown";
-  return Error(Errc::System, "");
-}
+using testing::error_from;
 
 std::span<const std::byte> bytes_of(const std::string& text) { return std::as_bytes(std::span(text)); }
 

@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/channels.hpp"
+#include "tests/support/errors.hpp"
 #include "transports/fanout.hpp"
 #include "transports/names.hpp"
 #include "transports/zmq/zmq.hpp"
@@ -29,23 +31,11 @@ using namespace std::chrono_literals;
 
 constexpr auto kPatience = 30s;  // deadlines that must never be reached in a passing test
 
-std::string unique_name() {
-  static std::atomic<unsigned> counter{0};
-  return "ipcmark-fantest-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-}
+std::string unique_name() { return testing::unique_name("ipcmark-fantest-"); }
 
 Deadline in(Clock::duration d) { return Clock::now() + d; }
 
-template <class F>
-Error error_from(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no ipcmark::Error was thrown";
-  return Error(Errc::System, "");
-}
+using testing::error_from;
 
 std::byte pattern_byte(std::uint64_t seq, std::size_t i) { return std::byte(static_cast<unsigned char>(seq * 31 + i * 7)); }
 

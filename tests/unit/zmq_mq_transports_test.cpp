@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/channels.hpp"
+#include "tests/support/errors.hpp"
 #include "transports/mq/mq.hpp"
 #include "transports/names.hpp"
 #include "transports/zmq/zmq.hpp"
@@ -25,21 +27,9 @@ using namespace std::chrono_literals;
 
 constexpr auto kPatience = 20s;  // deadlines that must never be reached in a passing test
 
-std::string unique_name() {
-  static std::atomic<unsigned> counter{0};
-  return "ipcmark-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-}
+std::string unique_name() { return testing::unique_name(); }
 
-template <class F>
-Error error_from(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no ipcmark::Error was thrown";
-  return Error(Errc::System, "");
-}
+using testing::error_from;
 
 Deadline in(Clock::duration d) { return Clock::now() + d; }
 
