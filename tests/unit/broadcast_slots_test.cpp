@@ -14,8 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/unit/fan_support.hpp"
-#include "tests/unit/ring_support.hpp"
+#include "tests/support/rings.hpp"
 #include "transports/shm/broadcast_ring.hpp"
 
 namespace ipcmark::shm {

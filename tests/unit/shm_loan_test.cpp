@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "tests/unit/ring_support.hpp"
+#include "tests/support/rings.hpp"
 #include "transports/shm/spsc_ring.hpp"
 
 namespace ipcmark::shm {
