@@ -7,12 +7,20 @@
 #include <memory>
 #include <vector>
 
-#include "tests/conformance/contract_support.hpp"
+#include "tests/support/channels.hpp"
+#include "tests/support/processes.hpp"
 #include "transports/fanout.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcmark {
 namespace {
+
+using namespace std::chrono_literals;
+using testing::ClientProcess;
+using testing::leftovers;
+using testing::pattern_byte;
+using testing::transport_test_name;
+using testing::unique_channel;
 
 class FanoutContract : public ::testing::TestWithParam<const Transport*> {
  protected:

@@ -16,7 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "tests/conformance/contract_support.hpp"
+#include "tests/support/channels.hpp"
+#include "tests/support/processes.hpp"
 #include "transports/names.hpp"
 #include "transports/registry.hpp"
 
@@ -24,6 +25,11 @@ namespace ipcmark {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::ClientProcess;
+using testing::leftovers;
+using testing::pattern_byte;
+using testing::transport_test_name;
+using testing::unique_channel;
 
 class TransportContract : public ::testing::TestWithParam<const Transport*> {
  protected:

@@ -8,8 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/integration/command.hpp"
-#include "tests/integration/launched.hpp"
+#include "tests/support/processes.hpp"
 
 namespace ipcmark {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/integration/command.hpp"
+#include "tests/support/processes.hpp"
 
 namespace ipcmark {
 namespace {

@@ -15,8 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/integration/command.hpp"
-#include "tests/integration/launched.hpp"
+#include "tests/support/channels.hpp"
+#include "tests/support/processes.hpp"
 #include "transports/names.hpp"
 #include "transports/registry.hpp"
 
@@ -102,12 +102,7 @@ std::vector<std::string> run_args(const std::string& transport, const std::strin
           "--warmup", "0", "--repetitions", "1", "--timeout", timeout_s, "--no-floor", "--out", out};
 }
 
-std::string transport_test_name(const ::testing::TestParamInfo<const Transport*>& info) {
-  std::string name(info.param->name);
-  for (char& c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return name;
-}
+using testing::transport_test_name;
 
 class Faults : public ::testing::TestWithParam<const Transport*> {
  protected:

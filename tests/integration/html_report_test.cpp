@@ -14,8 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "command.hpp"
 #include "harness/views/report.hpp"
+#include "tests/support/processes.hpp"
 
 namespace ipcmark {
 namespace {

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/run/spawn.hpp"
-#include "tests/integration/command.hpp"
+#include "tests/support/processes.hpp"
 #include "transports/names.hpp"
 
 namespace ipcmark {

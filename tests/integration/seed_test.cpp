@@ -5,9 +5,8 @@
 #include <signal.h>
 
 #include "harness/run/spawn.hpp"
-#include "tests/integration/launched.hpp"
+#include "tests/support/processes.hpp"
 #include "transports/registry.hpp"
-#include "tests/integration/command.hpp"
 
 namespace ipcmark {
 namespace {
