@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "harness/usage_error.hpp"
-#include "tests/unit/results_support.hpp"
+#include "tests/support/results.hpp"
 
 namespace ipcmark {
 namespace {
@@ -22,12 +22,7 @@ using nlohmann::json;
 
 const std::string kData = IPCMARK_TEST_DATA;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string read_text(const std::string& path) { return testing::slurp(path); }
 
 ResultsDocument fixture(const std::string& name) { return read_results(kData + "/results/" + name + ".json"); }
 json bmf_of(const json& document) { return bmf_document(read_results(document, "t.json")); }

@@ -17,7 +17,7 @@
 #include <sstream>
 
 #include "harness/usage_error.hpp"
-#include "tests/unit/results_support.hpp"
+#include "tests/support/results.hpp"
 
 namespace ipcmark {
 namespace {
@@ -27,12 +27,6 @@ using ::testing::HasSubstr;
 
 const std::string kData = IPCMARK_TEST_DATA;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::vector<ResultsDocument> fixture(const std::string& name) {
   return {read_results(kData + "/results/" + name + ".json")};
@@ -49,12 +43,7 @@ const RowComparison& row(const Comparison& c, const std::string& name) {
 }
 
 void expect_golden(const std::string& actual, const std::string& golden_name) {
-  const std::string path = kData + "/golden/" + golden_name;
-  if (const char* update = std::getenv("IPCMARK_UPDATE_GOLDEN"); update != nullptr && *update == '1') {
-    std::ofstream(path, std::ios::binary) << actual;
-    return;
-  }
-  EXPECT_EQ(actual, read_text(path)) << "golden file " << path << " differs (IPCMARK_UPDATE_GOLDEN=1 to rewrite)";
+  testing::expect_golden(actual, kData + "/golden/" + golden_name);
 }
 
 // A document with one iteration row per value, all named `name`.

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "tests/unit/pid_namespace.hpp"
+#include "tests/support/pid_namespace.hpp"
 #include "transports/common/process.hpp"
 
 namespace ipcmark {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/pid_namespace.hpp"
+#include "tests/support/pid_namespace.hpp"
 #include "transports/shm/shm.hpp"
 
 namespace ipcmark {

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "harness/usage_error.hpp"
-#include "tests/unit/results_support.hpp"
+#include "tests/support/results.hpp"
 
 namespace ipcmark {
 namespace {

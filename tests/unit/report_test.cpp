@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "harness/usage_error.hpp"
-#include "tests/unit/results_support.hpp"
+#include "tests/support/results.hpp"
 
 namespace ipcmark {
 namespace {
@@ -24,26 +24,14 @@ using ::testing::Not;
 
 const std::string kData = IPCMARK_TEST_DATA;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testing::slurp;
 
 json fixture_json(const std::string& name) { return json::parse(slurp(kData + "/results/" + name + ".json")); }
 ResultsDocument fixture(const std::string& name) { return read_results(kData + "/results/" + name + ".json"); }
 ResultsDocument read(const json& document) { return read_results(document, "t.json"); }
 
 void expect_golden(const std::string& actual, const std::string& golden_name) {
-  const std::string path = kData + "/golden/" + golden_name;
-  if (const char* update = std::getenv("IPCMARK_UPDATE_GOLDEN"); update != nullptr && *update == '1') {
-    std::ofstream(path, std::ios::binary) << actual;
-    return;
-  }
-  const std::string expected = slurp(path);
-  ASSERT_FALSE(expected.empty()) << path << " is missing: run with IPCMARK_UPDATE_GOLDEN=1";
-  EXPECT_EQ(actual, expected) << "differs from " << path;
+  testing::expect_golden(actual, kData + "/golden/" + golden_name);
 }
 
 const RankedTable& table(const std::vector<RankedTable>& tables, const std::string& pattern, std::size_t size,

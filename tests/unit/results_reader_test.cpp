@@ -10,7 +10,7 @@
 #include <fstream>
 
 #include "harness/usage_error.hpp"
-#include "tests/unit/results_support.hpp"
+#include "tests/support/results.hpp"
 
 namespace ipcmark {
 namespace {

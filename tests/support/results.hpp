@@ -1,10 +1,18 @@
-// Results documents built in tests: a row that meets harness/results/reader.hpp's schema with
+// tests/support/results.hpp — results documents built in tests, and the fixture files under tests/data.
+//
+// A row that meets harness/results/reader.hpp's schema with
 // the fewest keys (every test overrides what it is about), and a document around rows.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "tests/support/files.hpp"
 
 namespace ipcmark::testing {
 
@@ -28,6 +36,17 @@ inline nlohmann::json valid_row(const nlohmann::json& fields = nlohmann::json::o
 
 inline nlohmann::json valid_document(const nlohmann::json& rows, int schema_version = 2) {
   return {{"context", {{"json_schema_version", schema_version}}}, {"benchmarks", rows}};
+}
+
+// `actual` equals the golden file at `path`; with IPCMARK_UPDATE_GOLDEN=1 the file is rewritten instead.
+inline void expect_golden(const std::string& actual, const std::string& path) {
+  if (const char* update = std::getenv("IPCMARK_UPDATE_GOLDEN"); update != nullptr && *update == '1') {
+    std::ofstream(path, std::ios::binary) << actual;
+    return;
+  }
+  const std::string expected = slurp(path);
+  ASSERT_FALSE(expected.empty()) << path << " is missing: run with IPCMARK_UPDATE_GOLDEN=1";
+  EXPECT_EQ(actual, expected) << "golden file " << path << " differs (IPCMARK_UPDATE_GOLDEN=1 to rewrite)";
 }
 
 }  // namespace ipcmark::testing

@@ -1,4 +1,6 @@
-// Test support: run a body as pid 1 of a new pid namespace, with its own /proc, where no other
+// tests/support/pid_namespace.hpp — a body run as pid 1 of a new pid namespace (root only).
+//
+// Runs a body as pid 1 of a new pid namespace, with its own /proc, where no other
 // process takes pids, so that a test can make the kernel give a dead process's pid to a new one
 // (write pid - 1 to /proc/sys/kernel/ns_last_pid, then fork). Needs root (CAP_SYS_ADMIN).
 #pragma once
