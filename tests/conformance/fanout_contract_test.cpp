@@ -16,11 +16,7 @@ namespace ipcmark {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ClientProcess;
-using testing::leftovers;
-using testing::pattern_byte;
-using testing::transport_test_name;
-using testing::unique_channel;
+using namespace testing;  // tests/support: ClientProcess, leftovers, unique_channel, pattern_byte, ...
 
 class FanoutContract : public ::testing::TestWithParam<const Transport*> {
  protected:
