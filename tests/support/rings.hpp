@@ -1,6 +1,6 @@
 // tests/support/rings.hpp — SPSC and broadcast (fanout) rings over aligned heap memory, message contents and deadlines.
 //
-// What the ring tests share (shm_ring_test, shm_loan_test, broadcast_*_test, the fuzzers): rings in
+// What the ring tests share (shm_ring_test, shm_loan_test, broadcast_*_test): rings in
 // ordinary heap memory aligned as a mapping would be, deterministic message contents, deadlines,
 // and readers' and writers' loops over the broadcast ring that check every message.
 #pragma once
