@@ -80,30 +80,30 @@ std::string reader_channel(const std::string& channel, int reader) {
 std::unique_ptr<FanoutWriter> serve_fanout(const Transport& transport, const FanoutConfig& config) {
   check_readers(config.readers);
   validate_channel_name(config.channel.channel);
-  if (transport.fanout_serve) return transport.fanout_serve(config);
+  if (transport.fanout) return transport.fanout->serve(config);
   std::vector<std::unique_ptr<Connection>> readers;
   for (int i = 0; i < config.readers; ++i) {
     ChannelConfig one = config.channel;
     one.channel = reader_channel(config.channel.channel, i);
-    readers.push_back(transport.serve(one));  // on a throw, the ones made so far remove their names
+    readers.push_back(transport.channel.serve(one));  // on a throw, the ones made so far remove their names
   }
   return std::make_unique<PerReaderWriter>(std::move(readers));
 }
 
 std::unique_ptr<Connection> connect_fanout(const Transport& transport, const ChannelConfig& config, int reader) {
   validate_channel_name(config.channel);
-  if (transport.fanout_connect) {
+  if (transport.fanout) {
     if (reader < 0 || reader >= kMaxReaders) (void)reader_channel(config.channel, reader);  // throws
-    return transport.fanout_connect(config, reader);
+    return transport.fanout->connect(config, reader);
   }
   ChannelConfig one = config;
   one.channel = reader_channel(config.channel, reader);
-  return std::make_unique<ReceiveOnly>(transport.connect(one));
+  return std::make_unique<ReceiveOnly>(transport.channel.connect(one));
 }
 
 void remove_fanout(const Transport& transport, const std::string& channel) {
-  if (transport.remove_fanout) {
-    transport.remove_fanout(channel);
+  if (transport.fanout) {
+    transport.fanout->remove(channel);
     return;
   }
   for (int i = 0; i < kMaxReaders; ++i) {
@@ -113,7 +113,7 @@ void remove_fanout(const Transport& transport, const std::string& channel) {
     } catch (const Error&) {
       return;  // too long: serve_fanout could not have made it either
     }
-    transport.remove(name);
+    transport.channel.remove(name);
   }
 }
 

@@ -1,6 +1,6 @@
 // transports/fanout.hpp — one writer, N readers, over any transport.
 //
-// A transport with a native fanout (Transport::fanout_serve: shm's multi-cursor ring, zmq's
+// A transport with a native fanout (Transport::fanout: shm's multi-cursor ring, zmq's
 // PUB/SUB) uses it. Every other one gets the generic fanout here: one point-to-point channel
 // per reader, named "<channel>.r<i>", and the writer sends each message to each reader in
 // turn — what a careful user of pipes, sockets or queues would write, and what such a

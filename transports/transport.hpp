@@ -119,24 +119,43 @@ class Publication {
   virtual void serve_readers(bool (*stop)()) = 0;
 };
 
+// A transport states which of three interfaces it offers. Point-to-point and the seed demo
+// every transport has, so they are plain members; a native fanout only some have, so it is a
+// pointer whose nullptr means "use the generic fanout over N point-to-point channels"
+// (transports/fanout.hpp). Callers of fanout go through serve_fanout/connect_fanout/
+// remove_fanout there, which pick the native ops or the generic ones.
+
+// One server, one client (the benchmark patterns stream, pingpong, oneshot).
+struct PointToPoint {
+  std::unique_ptr<Connection> (*serve)(const ChannelConfig&);
+  std::unique_ptr<Connection> (*connect)(const ChannelConfig&);
+  void (*remove)(const std::string& channel);  // removes leftover names; no error if none
+};
+
+// The seed demo (`ipcmark serve` / `ipcmark read`).
+struct SeedOps {
+  std::unique_ptr<Publication> (*publish)(const std::string& channel, std::size_t size,
+                                          std::span<const std::byte> message, bool replace);
+  std::string (*fetch)(const std::string& channel, Deadline deadline);
+};
+
+// A native fanout (shm: one ring, N reader cursors; zmq: XPUB/SUB). `reader` is
+// 0..readers-1; a reader's Connection only receives. remove() removes every name serve() made.
+struct FanoutOps {
+  std::unique_ptr<FanoutWriter> (*serve)(const FanoutConfig&);
+  std::unique_ptr<Connection> (*connect)(const ChannelConfig&, int reader);
+  void (*remove)(const std::string& channel);
+};
+
 struct Transport {
   std::string_view name;     // CLI value and JSON field: "shm", "pipe", ...
   std::string_view summary;  // one line for `ipcmark list`
   bool has_wait_modes;       // whether WaitKind changes anything (rows get /spin, /block)
   std::size_t max_message;   // largest message the transport can carry, bytes
-  std::unique_ptr<Connection> (*serve)(const ChannelConfig&);
-  std::unique_ptr<Connection> (*connect)(const ChannelConfig&);
-  void (*remove)(const std::string& channel);  // removes leftover names; no error if none
-  std::unique_ptr<Publication> (*publish)(const std::string& channel, std::size_t size,
-                                          std::span<const std::byte> message, bool replace);
-  std::string (*fetch)(const std::string& channel, Deadline deadline);
-  bool zero_copy = false;  // Connection::loan/commit/view/release work (`--copy zero`)
-  // Native fanout (shm: one ring, N reader cursors; zmq: PUB/SUB). nullptr: the generic one
-  // in transports/fanout.hpp, one point-to-point channel per reader. `reader` is 0..readers-1;
-  // a reader's Connection only receives. remove_fanout removes every name fanout_serve made.
-  std::unique_ptr<FanoutWriter> (*fanout_serve)(const FanoutConfig&) = nullptr;
-  std::unique_ptr<Connection> (*fanout_connect)(const ChannelConfig&, int reader) = nullptr;
-  void (*remove_fanout)(const std::string& channel) = nullptr;
+  bool zero_copy = false;    // Connection::loan/commit/view/release work (`--copy zero`)
+  PointToPoint channel;
+  SeedOps seed;
+  const FanoutOps* fanout = nullptr;  // nullptr: the generic fanout in transports/fanout.hpp
 };
 
 }  // namespace ipcmark

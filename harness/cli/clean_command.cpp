@@ -24,7 +24,7 @@ int command_clean(const std::string& channel) {
   if (!channel.empty()) {
     validate_channel_name(channel);
     for (const Transport* t : all_transports()) {
-      t->remove(channel);
+      t->channel.remove(channel);
       remove_fanout(*t, channel);
     }
     std::cout << "removed channel '" << channel << "' on every transport\n";

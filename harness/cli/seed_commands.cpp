@@ -24,7 +24,7 @@ int command_serve(const std::string& transport, const std::string& channel, std:
   if (message.size() > size)
     throw UsageError("--message of " + std::to_string(message.size()) + " bytes does not fit --size " +
                      std::to_string(size));
-  auto publication = t.publish(channel, size, std::as_bytes(std::span(message)), replace);
+  auto publication = t.seed.publish(channel, size, std::as_bytes(std::span(message)), replace);
   std::signal(SIGINT, [](int) { request_stop(); });
   std::signal(SIGTERM, [](int) { request_stop(); });
   g_hold_until = Clock::now() + std::chrono::seconds(hold_s);
@@ -76,7 +76,7 @@ int command_read_broadcast(const std::string& transport, const std::string& chan
 
 int command_read(const std::string& transport, const std::string& channel, int timeout_s) {
   const Transport& t = transport_named(transport);
-  std::cout << t.fetch(channel, Clock::now() + std::chrono::seconds(timeout_s)) << std::endl;
+  std::cout << t.seed.fetch(channel, Clock::now() + std::chrono::seconds(timeout_s)) << std::endl;
   return 0;
 }
 

@@ -253,7 +253,7 @@ PeerReport send_stream(Connection& connection, const RunSpec& spec, std::uint64_
 
 PeerReport run_stream_server(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
-  auto connection = spec.transport->serve(channel_config(o));
+  auto connection = spec.transport->channel.serve(channel_config(o));
   const std::uint64_t margin = spec.rate != 0 ? calibrate_sleep_margin_ns() : 0;
   say_ready();
   connection->accept(deadline);
@@ -266,7 +266,7 @@ PeerReport run_stream_server(const PeerOptions& o, Deadline deadline) {
 
 PeerReport run_stream_client(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
-  auto connection = spec.transport->connect(channel_config(o));
+  auto connection = spec.transport->channel.connect(channel_config(o));
   connection->accept(deadline);
   Inbox inbox(*connection, spec);
   Tally tally(spec.message_size);
@@ -296,7 +296,7 @@ PeerReport run_stream_client(const PeerOptions& o, Deadline deadline) {
 
 PeerReport run_pingpong_server(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
-  auto connection = spec.transport->serve(channel_config(o));
+  auto connection = spec.transport->channel.serve(channel_config(o));
   say_ready();
   connection->accept(deadline);
   std::vector<std::byte> message(spec.message_size);
@@ -324,7 +324,7 @@ PeerReport run_pingpong_server(const PeerOptions& o, Deadline deadline) {
 
 PeerReport run_pingpong_client(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
-  auto connection = spec.transport->connect(channel_config(o));
+  auto connection = spec.transport->channel.connect(channel_config(o));
   connection->accept(deadline);
   Outbox outbox(*connection, spec);
   Inbox inbox(*connection, spec);
@@ -431,7 +431,7 @@ PeerReport run_fanout_client(const PeerOptions& o, Deadline deadline) {
 
 PeerReport run_oneshot_server(const PeerOptions& o) {
   const std::string text = oneshot_text(o.spec.message_size);
-  auto publication = o.spec.transport->publish(o.args.channel, o.spec.message_size, std::as_bytes(std::span(text)),
+  auto publication = o.spec.transport->seed.publish(o.args.channel, o.spec.message_size, std::as_bytes(std::span(text)),
                                                /*replace=*/false);
   say_ready();
   CpuWindow cpu;
@@ -456,7 +456,7 @@ PeerReport run_oneshot_client(const PeerOptions& o, Deadline deadline) {
       start = now_ns();
     }
     const std::uint64_t before = now_ns();
-    const std::string text = o.spec.transport->fetch(o.args.channel, deadline);
+    const std::string text = o.spec.transport->seed.fetch(o.args.channel, deadline);
     const std::uint64_t after = now_ns();
     if (text != expected) ++corrupted;
     if (!warming) latency.record(after - before);

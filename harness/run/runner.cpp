@@ -167,7 +167,7 @@ RunResult run_one(const RunSpec& spec, int repetition_index) {
     const std::string& channel;
     ~RemoveNames() {
       if (spec.pattern == Pattern::Fanout) remove_fanout(*spec.transport, channel);
-      else spec.transport->remove(channel);
+      else spec.transport->channel.remove(channel);
     }
   } remove_names{spec, channel};
 

@@ -32,14 +32,14 @@ class TransportContract : public ::testing::TestWithParam<const Transport*> {
   const Transport& transport() const { return *GetParam(); }
   ChannelConfig config(std::size_t max_message) const { return {channel_, max_message, WaitKind::Block}; }
   std::size_t max_message() const { return std::min<std::size_t>(transport().max_message, 16 << 20); }
-  void TearDown() override { transport().remove(channel_); }
+  void TearDown() override { transport().channel.remove(channel_); }
 
   std::string channel_ = unique_channel();
 };
 
 TEST_P(TransportContract, ConnectingToAMissingChannelFailsWithDoesNotExist) {
   try {
-    transport().connect(config(64));
+    transport().channel.connect(config(64));
     FAIL() << "connected to a channel that does not exist";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::DoesNotExist) << e.what();
@@ -48,9 +48,9 @@ TEST_P(TransportContract, ConnectingToAMissingChannelFailsWithDoesNotExist) {
 }
 
 TEST_P(TransportContract, ServingAnExistingChannelFailsWithAlreadyExists) {
-  auto first = transport().serve(config(64));
+  auto first = transport().channel.serve(config(64));
   try {
-    transport().serve(config(64));
+    transport().channel.serve(config(64));
     FAIL() << "served the same channel twice";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::AlreadyExists) << e.what();
@@ -62,7 +62,7 @@ TEST_P(TransportContract, MessagesOfOneByteMidAndMaxSizeArriveWholeInOrderOnceAc
   const std::vector<std::size_t> sizes{1, 1, std::min<std::size_t>(4096, max), std::min<std::size_t>(4096, max), max,
                                        max, 1, max};
   ClientProcess client([&] {
-    auto c = transport().connect(config(max));
+    auto c = transport().channel.connect(config(max));
     const Deadline deadline = Clock::now() + 30s;
     c->accept(deadline);
     std::vector<std::byte> buffer(max);
@@ -75,7 +75,7 @@ TEST_P(TransportContract, MessagesOfOneByteMidAndMaxSizeArriveWholeInOrderOnceAc
     }
     return 0;
   });
-  auto server = transport().serve(config(max));
+  auto server = transport().channel.serve(config(max));
   client.start();
   const Deadline deadline = Clock::now() + 30s;
   server->accept(deadline);
@@ -100,7 +100,7 @@ TEST_P(TransportContract, MessagesOfOneByteMidAndMaxSizeArriveWholeInOrderOnceAc
 
 TEST_P(TransportContract, APeerThatDiesMidStreamIsReportedAsPeerGoneNotAHang) {
   ClientProcess client([&] {
-    auto c = transport().connect(config(64));
+    auto c = transport().channel.connect(config(64));
     const Deadline deadline = Clock::now() + 30s;
     c->accept(deadline);
     std::vector<std::byte> m(64, std::byte{7});
@@ -111,7 +111,7 @@ TEST_P(TransportContract, APeerThatDiesMidStreamIsReportedAsPeerGoneNotAHang) {
     ::_exit(0);  // dies without closing anything, mid-stream
     return 0;
   });
-  auto server = transport().serve(config(64));
+  auto server = transport().channel.serve(config(64));
   client.start();
   const Deadline deadline = Clock::now() + 20s;
   server->accept(deadline);
@@ -131,25 +131,25 @@ TEST_P(TransportContract, DestroyingTheServerRemovesEveryName) {
   IPCMARK_REQUIRE_NAME_LISTING(transport().name);
   {
     ClientProcess client([&] {
-      auto c = transport().connect(config(64));
+      auto c = transport().channel.connect(config(64));
       c->accept(Clock::now() + 30s);
       return 0;
     });
-    auto server = transport().serve(config(64));
+    auto server = transport().channel.serve(config(64));
     client.start();
     server->accept(Clock::now() + 30s);
     EXPECT_EQ(client.wait(), 0);
   }
   EXPECT_EQ(leftovers(channel_), std::vector<std::string>{});
-  EXPECT_THROW(transport().connect(config(64)), Error);
-  EXPECT_NO_THROW(transport().serve(config(64)));  // the name is free again
+  EXPECT_THROW(transport().channel.connect(config(64)), Error);
+  EXPECT_NO_THROW(transport().channel.serve(config(64)));  // the name is free again
 }
 
 TEST_P(TransportContract, OneShotPublicationIsReadByFetchAndRemovedAfter) {
   const std::string text = "The world is going down.";
   {
-    ClientProcess reader([&] { return transport().fetch(channel_, Clock::now() + 10s) == text ? 0 : 10; });
-    auto publication = transport().publish(channel_, 10000, std::as_bytes(std::span(text)), false);
+    ClientProcess reader([&] { return transport().seed.fetch(channel_, Clock::now() + 10s) == text ? 0 : 10; });
+    auto publication = transport().seed.publish(channel_, 10000, std::as_bytes(std::span(text)), false);
     reader.start();
     static std::atomic<bool> done;
     done = false;
@@ -178,7 +178,7 @@ TEST_P(TransportContract, LoanedMessagesArriveWholeInOrderThroughViewsAcrossProc
   constexpr std::size_t kMax = 100'000;  // not a power of two: records end at odd places
   constexpr std::size_t kStream = 600, kBack = 50;  // ~24 MB one way: the ring fills and wraps many times
   ClientProcess client([&] {
-    auto c = transport().connect(config(kMax));
+    auto c = transport().channel.connect(config(kMax));
     const Deadline deadline = Clock::now() + 60s;
     c->accept(deadline);
     for (std::size_t m = 0; m < kStream; ++m) {
@@ -198,7 +198,7 @@ TEST_P(TransportContract, LoanedMessagesArriveWholeInOrderThroughViewsAcrossProc
     }
     return 0;
   });
-  auto server = transport().serve(config(kMax));
+  auto server = transport().channel.serve(config(kMax));
   client.start();
   const Deadline deadline = Clock::now() + 60s;
   server->accept(deadline);
@@ -230,7 +230,7 @@ TEST_P(TransportContract, LoanedMessagesArriveWholeInOrderThroughViewsAcrossProc
 
 TEST_P(TransportContract, TransportsThatDoNotLendMemoryRefuseLoansAndViewsWithInvalidArgument) {
   if (transport().zero_copy) GTEST_SKIP() << transport().name << " lends its memory";
-  auto server = transport().serve(config(64));
+  auto server = transport().channel.serve(config(64));
   const Deadline deadline = Clock::now() + 1s;
   const std::vector<std::pair<const char*, std::function<void()>>> calls{
       {"loan", [&] { server->loan(8, deadline); }},

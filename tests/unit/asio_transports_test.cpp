@@ -69,14 +69,14 @@ class AsioTransportTest : public ::testing::TestWithParam<const Transport*> {
   const Transport& t() const { return *GetParam(); }
   ChannelConfig config() const { return ChannelConfig{channel_, t().max_message, WaitKind::Block}; }
   void TearDown() override {
-    t().remove(channel_);
+    t().channel.remove(channel_);
     EXPECT_FALSE(exists(name_file(t(), channel_))) << "left " << name_file(t(), channel_) << " behind";
   }
 
   // A connected pair: both sides accepted.
   std::pair<std::unique_ptr<Connection>, std::unique_ptr<Connection>> open_pair() {
-    auto server = t().serve(config());
-    auto client = t().connect(config());
+    auto server = t().channel.serve(config());
+    auto client = t().channel.connect(config());
     server->accept(soon());
     client->accept(soon());
     return {std::move(server), std::move(client)};
@@ -131,14 +131,14 @@ class AsioTransportTest : public ::testing::TestWithParam<const Transport*> {
 };
 
 TEST_P(AsioTransportTest, ConnectingToAMissingChannelFailsWithDoesNotExist) {
-  EXPECT_EQ(code_of([&] { t().connect(config()); }), Errc::DoesNotExist);
-  EXPECT_EQ(code_of([&] { t().fetch(channel_, soon()); }), Errc::DoesNotExist);
+  EXPECT_EQ(code_of([&] { t().channel.connect(config()); }), Errc::DoesNotExist);
+  EXPECT_EQ(code_of([&] { t().seed.fetch(channel_, soon()); }), Errc::DoesNotExist);
 }
 
 TEST_P(AsioTransportTest, ServingAChannelTwiceFailsWithAlreadyExists) {
-  auto server = t().serve(config());
+  auto server = t().channel.serve(config());
   try {
-    t().serve(config());
+    t().channel.serve(config());
     FAIL() << "the second serve() succeeded";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::AlreadyExists);
@@ -146,7 +146,7 @@ TEST_P(AsioTransportTest, ServingAChannelTwiceFailsWithAlreadyExists) {
   }
   // The failed attempt must not have removed the first server's name.
   EXPECT_TRUE(exists(name_file(t(), channel_)));
-  auto client = t().connect(config());
+  auto client = t().channel.connect(config());
   server->accept(soon());
 }
 
@@ -169,11 +169,11 @@ TEST_P(AsioTransportTest, AStaleChannelWithNoServerListeningIsDoesNotExist) {
     std::strcpy(address.sun_path, name_file(t(), channel_).c_str());
     ASSERT_EQ(::bind(leftover.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
   }
-  EXPECT_EQ(code_of([&] { t().connect(config()); }), Errc::DoesNotExist);
-  EXPECT_EQ(code_of([&] { t().serve(config()); }), Errc::AlreadyExists);
-  t().remove(channel_);
+  EXPECT_EQ(code_of([&] { t().channel.connect(config()); }), Errc::DoesNotExist);
+  EXPECT_EQ(code_of([&] { t().channel.serve(config()); }), Errc::AlreadyExists);
+  t().channel.remove(channel_);
   EXPECT_FALSE(exists(name_file(t(), channel_)));
-  t().remove(channel_);  // nothing left: still no error
+  t().channel.remove(channel_);  // nothing left: still no error
 }
 
 TEST_P(AsioTransportTest, MessagesFromServerToClientArriveWholeAndInOrder) {
@@ -203,7 +203,7 @@ TEST_P(AsioTransportTest, AMessageAboveMaxMessageOrEmptyIsRefusedBeforeAnythingI
 TEST_P(AsioTransportTest, AChannelAboveTheTransportLimitIsRefusedWithMessageTooLarge) {
   ChannelConfig too_big = config();
   too_big.max_message = t().max_message + 1;
-  EXPECT_EQ(code_of([&] { t().serve(too_big); }), Errc::MessageTooLarge);
+  EXPECT_EQ(code_of([&] { t().channel.serve(too_big); }), Errc::MessageTooLarge);
   EXPECT_FALSE(exists(name_file(t(), channel_)));
 }
 
@@ -242,9 +242,9 @@ TEST_P(AsioTransportTest, SendingAfterTheClientClosesIsPeerGone) {
 }
 
 TEST_P(AsioTransportTest, WaitsEndWithTimeoutAtTheirDeadline) {
-  auto server = t().serve(config());
+  auto server = t().channel.serve(config());
   EXPECT_EQ(code_of([&] { server->accept(Clock::now() + 20ms); }), Errc::Timeout);
-  auto client = t().connect(config());
+  auto client = t().channel.connect(config());
   server->accept(soon());
   client->accept(soon());
   std::vector<std::byte> buffer(t().max_message);
@@ -258,7 +258,7 @@ TEST_P(AsioTransportTest, DestroyingTheServerRemovesTheChannelFile) {
   }
   EXPECT_FALSE(exists(name_file(t(), channel_)));
   {
-    auto server = t().serve(config());  // never accepted
+    auto server = t().channel.serve(config());  // never accepted
     EXPECT_TRUE(exists(name_file(t(), channel_)));
   }
   EXPECT_FALSE(exists(name_file(t(), channel_)));
@@ -268,14 +268,14 @@ TEST_P(AsioTransportTest, PublishAndFetchRoundTripTheMessage) {
   const std::string text = "The world is going down.";
   const auto bytes = std::as_bytes(std::span(text));
   {
-    auto publication = t().publish(channel_, 64, bytes, false);
-    EXPECT_EQ(code_of([&] { t().publish(channel_, 64, bytes, false); }), Errc::AlreadyExists);
+    auto publication = t().seed.publish(channel_, 64, bytes, false);
+    EXPECT_EQ(code_of([&] { t().seed.publish(channel_, 64, bytes, false); }), Errc::AlreadyExists);
     g_stop = false;
     std::thread server([&] { publication->serve_readers(&stop_requested); });
     std::string first, second;
     try {
-      first = t().fetch(channel_, soon());
-      second = t().fetch(channel_, soon());
+      first = t().seed.fetch(channel_, soon());
+      second = t().seed.fetch(channel_, soon());
     } catch (...) {
       g_stop = true;
       server.join();
@@ -286,7 +286,7 @@ TEST_P(AsioTransportTest, PublishAndFetchRoundTripTheMessage) {
     EXPECT_EQ(first, text);
     EXPECT_EQ(second, text);
     // replace takes over the name of a publication that is still alive (or crashed).
-    auto replacement = t().publish(channel_, 64, bytes, true);
+    auto replacement = t().seed.publish(channel_, 64, bytes, true);
   }
   EXPECT_FALSE(exists(name_file(t(), channel_)));
 }
@@ -304,18 +304,18 @@ TEST(AsioTcpTransport, APortFileWithoutAValidPortIsCorrupt) {
   const std::string path = private_runtime_dir() + "/" + channel + ".tcp";
   for (const char* content : {"", "0\n", "65536\n", "80x\n", "-1\n"}) {
     std::ofstream(path) << content;
-    EXPECT_EQ(code_of([&] { tcp_transport().connect(ChannelConfig{channel, 64, WaitKind::Block}); }), Errc::Corrupt)
+    EXPECT_EQ(code_of([&] { tcp_transport().channel.connect(ChannelConfig{channel, 64, WaitKind::Block}); }), Errc::Corrupt)
         << "port file '" << content << "'";
   }
-  tcp_transport().remove(channel);
+  tcp_transport().channel.remove(channel);
   EXPECT_FALSE(exists(path));
 }
 
 TEST(AsioUnixDgramTransport, APacketLargerThanTheReceiveBufferIsCorruptNotTruncated) {
   const std::string channel = unique_channel();
   const ChannelConfig config{channel, 4096, WaitKind::Block};
-  auto server = unix_dgram_transport().serve(config);
-  auto client = unix_dgram_transport().connect(config);
+  auto server = unix_dgram_transport().channel.serve(config);
+  auto client = unix_dgram_transport().channel.connect(config);
   server->accept(soon());
   std::vector<std::byte> message(4096, std::byte{3});
   client->send(message, soon());

@@ -108,9 +108,9 @@ TEST(ForeignRegion, OurOwnObjectWithoutGroupOrOtherAccessOpens) {
 TEST(ForeignRegion, ClientRefusesAChannelNowOwnedByAnotherUser) {
   if (::geteuid() == kNobody) GTEST_SKIP() << "runs as uid 65534 itself";
   const std::string name = unique_name();
-  auto server = shm_transport().serve(config(name));
+  auto server = shm_transport().channel.serve(config(name));
   hand_over(name, kNobody, 0644);
-  const Error e = error_from([&] { shm_transport().connect(config(name)); });
+  const Error e = error_from([&] { shm_transport().channel.connect(config(name)); });
   EXPECT_EQ(e.code(), Errc::Corrupt);
   EXPECT_EQ(std::string(e.what()), refusal(name, kNobody, "0644"));
 }
@@ -119,9 +119,9 @@ TEST(ForeignRegion, SeedReaderRefusesAnotherUsersText) {
   if (::geteuid() == kNobody) GTEST_SKIP() << "runs as uid 65534 itself";
   const std::string name = unique_name();
   const std::string text = "The world is going down.";
-  auto publication = shm_transport().publish(name, 100, std::as_bytes(std::span(text)), false);
+  auto publication = shm_transport().seed.publish(name, 100, std::as_bytes(std::span(text)), false);
   hand_over(name, kNobody, 0644);
-  const Error e = error_from([&] { shm_transport().fetch(name, Clock::now() + 1s); });
+  const Error e = error_from([&] { shm_transport().seed.fetch(name, Clock::now() + 1s); });
   EXPECT_EQ(e.code(), Errc::Corrupt);
   EXPECT_EQ(std::string(e.what()), refusal(name, kNobody, "0644"));
 }
@@ -129,10 +129,10 @@ TEST(ForeignRegion, SeedReaderRefusesAnotherUsersText) {
 TEST(ForeignRegion, FanoutReaderRefusesARegionNowOwnedByAnotherUser) {
   if (::geteuid() == kNobody) GTEST_SKIP() << "runs as uid 65534 itself";
   const std::string channel = unique_name();
-  auto writer = shm_transport().fanout_serve(FanoutConfig{config(channel), 1, false});
+  auto writer = shm_transport().fanout->serve(FanoutConfig{config(channel), 1, false});
   const std::string region = channel + ".fan";
   hand_over(region, kNobody, 0600);
-  const Error e = error_from([&] { shm_transport().fanout_connect(config(channel), 0); });
+  const Error e = error_from([&] { shm_transport().fanout->connect(config(channel), 0); });
   EXPECT_EQ(e.code(), Errc::Corrupt);
   EXPECT_EQ(std::string(e.what()), refusal(region, kNobody, "0600"));
 }
@@ -204,7 +204,7 @@ TEST(ForeignRegion, OpenRefusesAnObjectLargerThanTheCallersLimitAndMapsOneThatFi
 TEST(ForeignRegion, ClientRefusesAHugeChannelWithoutPopulatingIt) {
   const Planted planted{unique_name()};
   plant(planted.name, ::geteuid(), 0600, kTerabyte);
-  const Error e = error_from([&] { shm_transport().connect(config(planted.name)); });
+  const Error e = error_from([&] { shm_transport().channel.connect(config(planted.name)); });
   EXPECT_EQ(e.code(), Errc::Corrupt);
   EXPECT_EQ(std::string(e.what()).rfind(too_big(planted.name), 0), 0u) << e.what();
   EXPECT_NE(std::string(e.what()).find("refusing to map it"), std::string::npos) << e.what();
@@ -215,7 +215,7 @@ TEST(ForeignRegion, FanoutReaderRefusesAHugeRegionWithoutPopulatingIt) {
   const std::string channel = unique_name();
   const Planted planted{channel + ".fan"};
   plant(planted.name, ::geteuid(), 0600, kTerabyte);
-  const Error e = error_from([&] { shm_transport().fanout_connect(config(channel), 0); });
+  const Error e = error_from([&] { shm_transport().fanout->connect(config(channel), 0); });
   EXPECT_EQ(e.code(), Errc::Corrupt);
   EXPECT_EQ(std::string(e.what()).rfind(too_big(planted.name), 0), 0u) << e.what();
   EXPECT_EQ(blocks_of(planted.name), 0) << "not one page of it may be populated";
@@ -224,7 +224,7 @@ TEST(ForeignRegion, FanoutReaderRefusesAHugeRegionWithoutPopulatingIt) {
 TEST(ForeignRegion, SeedReaderRefusesARegionLargerThanDevShmWithoutPopulatingIt) {
   const Planted planted{unique_name()};
   plant(planted.name, ::geteuid(), 0600, kTerabyte);
-  const Error e = error_from([&] { shm_transport().fetch(planted.name, Clock::now() + 1s); });
+  const Error e = error_from([&] { shm_transport().seed.fetch(planted.name, Clock::now() + 1s); });
   EXPECT_EQ(e.code(), Errc::Corrupt);
   EXPECT_EQ(std::string(e.what()).rfind(too_big(planted.name), 0), 0u) << e.what();
   EXPECT_EQ(blocks_of(planted.name), 0) << "not one page of it may be populated";

@@ -236,7 +236,7 @@ TEST(HostileShmChannel, ClientOfAServerThatScribblesItsRingGetsCorruptRegion) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     try {
-      auto server = shm.serve(ChannelConfig{channel, 64, WaitKind::Block});
+      auto server = shm.channel.serve(ChannelConfig{channel, 64, WaitKind::Block});
       const char go = 1;
       if (::write(ready[1], &go, 1) != 1) ::_exit(3);
       server->accept(Clock::now() + 10s);
@@ -262,7 +262,7 @@ TEST(HostileShmChannel, ClientOfAServerThatScribblesItsRingGetsCorruptRegion) {
   Errc code = Errc::System;
   int received = 0;
   try {
-    auto client = shm.connect(ChannelConfig{channel, 64, WaitKind::Block});
+    auto client = shm.channel.connect(ChannelConfig{channel, 64, WaitKind::Block});
     client->accept(Clock::now() + 10s);
     std::vector<std::byte> buffer(64);
     for (;;) {
@@ -275,7 +275,7 @@ TEST(HostileShmChannel, ClientOfAServerThatScribblesItsRingGetsCorruptRegion) {
   }
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
-  shm.remove(channel);
+  shm.channel.remove(channel);
   EXPECT_EQ(code, Errc::Corrupt) << error;
   EXPECT_EQ(error.rfind("corrupt region '" + channel + "': ", 0), 0u) << error;
   EXPECT_LE(received, 10);

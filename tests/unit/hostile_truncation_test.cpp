@@ -50,7 +50,7 @@ void truncate_to_nothing(const std::string& channel) {
 // The server: serves, then streams to the victim or reads from it, then truncates and waits.
 [[noreturn]] void hostile_server(const std::string& channel, const Case& c, int ready_fd) {
   try {
-    auto server = shm_transport().serve(ChannelConfig{channel, kMessage, c.wait});
+    auto server = shm_transport().channel.serve(ChannelConfig{channel, kMessage, c.wait});
     const char go = 1;
     if (::write(ready_fd, &go, 1) != 1) ::_exit(3);
     server->accept(Clock::now() + 20s);
@@ -91,7 +91,7 @@ TEST_P(HostileShmTruncation, TheVictimGetsCorruptNamingTheTruncationNeverSigbus)
     ~Cleanup() {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
-      shm_transport().remove(channel);
+      shm_transport().channel.remove(channel);
     }
   } cleanup{child, channel};
   char go = 0;
@@ -103,7 +103,7 @@ TEST_P(HostileShmTruncation, TheVictimGetsCorruptNamingTheTruncationNeverSigbus)
   Errc code = Errc::System;
   long messages = 0;
   try {
-    auto client = shm_transport().connect(ChannelConfig{channel, kMessage, c.wait});
+    auto client = shm_transport().channel.connect(ChannelConfig{channel, kMessage, c.wait});
     client->accept(Clock::now() + 10s);
     std::vector<std::byte> buffer(kMessage, std::byte{0x33});
     for (;; ++messages) {
@@ -143,7 +143,7 @@ TEST(HostileShmTruncation, AFanoutReaderGetsCorruptNamingTheTruncation) {
     ::close(ready[0]);
     ::close(reading[1]);
     try {
-      auto writer = shm_transport().fanout_serve(FanoutConfig{config, 1, false});
+      auto writer = shm_transport().fanout->serve(FanoutConfig{config, 1, false});
       const char go = 1;
       if (::write(ready[1], &go, 1) != 1) ::_exit(3);
       writer->accept(Clock::now() + 20s);
@@ -168,7 +168,7 @@ TEST(HostileShmTruncation, AFanoutReaderGetsCorruptNamingTheTruncation) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
       ::close(reading);
-      shm_transport().remove_fanout(channel);
+      shm_transport().fanout->remove(channel);
     }
   } cleanup{child, channel, reading[1]};
   char go = 0;
@@ -180,7 +180,7 @@ TEST(HostileShmTruncation, AFanoutReaderGetsCorruptNamingTheTruncation) {
   Errc code = Errc::System;
   long messages = 0;
   try {
-    auto reader = shm_transport().fanout_connect(config, 0);
+    auto reader = shm_transport().fanout->connect(config, 0);
     reader->accept(Clock::now() + 10s);
     std::vector<std::byte> buffer(kMessage);
     for (;; ++messages) {

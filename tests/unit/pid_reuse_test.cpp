@@ -24,7 +24,7 @@ std::string client_of_a_server_whose_pid_is_reused(const std::string& channel) {
   if (server < 0) return "setup: fork";
   if (server == 0) {
     try {
-      auto connection = shm.serve(ChannelConfig{channel, 64, WaitKind::Block});
+      auto connection = shm.channel.serve(ChannelConfig{channel, 64, WaitKind::Block});
       const char go = 1;
       if (::write(ready[1], &go, 1) != 1) ::_exit(3);
       connection->accept(Clock::now() + 10s);
@@ -40,7 +40,7 @@ std::string client_of_a_server_whose_pid_is_reused(const std::string& channel) {
   std::string outcome;
   pid_t reused = -1;
   try {
-    auto client = shm.connect(ChannelConfig{channel, 64, WaitKind::Block});
+    auto client = shm.channel.connect(ChannelConfig{channel, 64, WaitKind::Block});
     client->accept(Clock::now() + 10s);
     const char now = 1;
     if (::write(die[1], &now, 1) != 1) return "setup: write";
@@ -66,7 +66,7 @@ std::string client_of_a_server_whose_pid_is_reused(const std::string& channel) {
     ::kill(reused, SIGKILL);
     ::waitpid(reused, nullptr, 0);
   }
-  shm.remove(channel);
+  shm.channel.remove(channel);
   return outcome;
 }
 
@@ -75,7 +75,7 @@ TEST(PidReuse, ShmClientSeesItsServerGoneEvenAfterItsPidIsGivenToANewProcess) {
   std::string why;
   const auto outcome =
       testing::in_new_pid_namespace([&] { return client_of_a_server_whose_pid_is_reused(channel); }, why);
-  shm_transport().remove(channel);  // in case the namespace died before its own clean-up
+  shm_transport().channel.remove(channel);  // in case the namespace died before its own clean-up
   if (!outcome) GTEST_SKIP() << why;
   ASSERT_EQ(outcome->rfind("setup:", 0), std::string::npos) << *outcome;
   EXPECT_EQ(*outcome, "PeerGone: peer process 2 is gone");

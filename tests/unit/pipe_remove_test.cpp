@@ -31,7 +31,7 @@ TEST(PipeRemove, ClearsTheTemporaryNamesACrashedServerLeft) {
   const std::string other_channel = make_fifo(channel + "x.c2s.new4242");
   const std::string not_a_pid = make_fifo(channel + ".c2s.newest");
 
-  pipe_transport().remove(channel);
+  pipe_transport().channel.remove(channel);
 
   EXPECT_FALSE(exists(c2s));
   EXPECT_FALSE(exists(c2s_temporary));

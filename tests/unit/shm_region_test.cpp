@@ -121,9 +121,9 @@ TEST(ShmPublication, PublishThenFetchRoundTripsTheTextWithoutTrailingZeros) {
   const std::string name = unique_name();
   const std::string text = "The world is going down.";
   {
-    auto publication = shm_transport().publish(name, 10000, bytes_of(text), false);
+    auto publication = shm_transport().seed.publish(name, 10000, bytes_of(text), false);
     EXPECT_EQ(std::filesystem::file_size("/dev/shm/" + name), 10000u);
-    EXPECT_EQ(shm_transport().fetch(name, Clock::now() + 1s), text);
+    EXPECT_EQ(shm_transport().seed.fetch(name, Clock::now() + 1s), text);
     SharedRegion raw = SharedRegion::open(name, SharedRegion::largest_possible());  // the seed's layout: the text at offset 0, then zeros
     EXPECT_EQ(std::memcmp(raw.bytes().data(), text.data(), text.size()), 0);
     EXPECT_EQ(raw.bytes()[text.size()], std::byte{0});
@@ -133,13 +133,13 @@ TEST(ShmPublication, PublishThenFetchRoundTripsTheTextWithoutTrailingZeros) {
 
 TEST(ShmPublication, ServeReadersReturnsOnceStopIsTrue) {
   const std::string name = unique_name();
-  auto publication = shm_transport().publish(name, 100, bytes_of(std::string("x")), false);
+  auto publication = shm_transport().seed.publish(name, 100, bytes_of(std::string("x")), false);
   publication->serve_readers([] { return true; });
 }
 
 TEST(ShmPublication, RegionSmallerThanTheMessageIsRefusedNamingBothSizes) {
   const std::string name = unique_name();
-  const Error e = error_from([&] { shm_transport().publish(name, 10, bytes_of(std::string(11, 'x')), false); });
+  const Error e = error_from([&] { shm_transport().seed.publish(name, 10, bytes_of(std::string(11, 'x')), false); });
   EXPECT_EQ(e.code(), Errc::InvalidArgument);
   EXPECT_NE(std::string(e.what()).find("10 bytes"), std::string::npos) << e.what();
   EXPECT_NE(std::string(e.what()).find("11-byte"), std::string::npos) << e.what();
@@ -147,7 +147,7 @@ TEST(ShmPublication, RegionSmallerThanTheMessageIsRefusedNamingBothSizes) {
 }
 
 TEST(ShmPublication, FetchingAMissingChannelFailsWithDoesNotExist) {
-  EXPECT_EQ(error_from([&] { shm_transport().fetch(unique_name(), Clock::now() + 1s); }).code(), Errc::DoesNotExist);
+  EXPECT_EQ(error_from([&] { shm_transport().seed.fetch(unique_name(), Clock::now() + 1s); }).code(), Errc::DoesNotExist);
 }
 
 // ---- channels, both sides in this process -----------------------------------------------------
@@ -163,8 +163,8 @@ TEST(ShmChannel, MessagesCrossBothWaysWhicheverWaitKindEachSideUses) {
                                                  {WaitKind::Block, WaitKind::Spin}};
   for (const auto& [server_wait, client_wait] : pairs) {
     const std::string name = unique_name();
-    auto server = shm_transport().serve(config(name, server_wait));
-    auto client = shm_transport().connect(config(name, client_wait));
+    auto server = shm_transport().channel.serve(config(name, server_wait));
+    auto client = shm_transport().channel.connect(config(name, client_wait));
     server->accept(Clock::now() + 5s);
     client->accept(Clock::now() + 5s);
     std::thread echo([&] {
@@ -191,25 +191,25 @@ TEST(ShmChannel, MessagesCrossBothWaysWhicheverWaitKindEachSideUses) {
 
 TEST(ShmChannel, ServingAnExistingChannelFailsWithAlreadyExists) {
   const std::string name = unique_name();
-  auto server = shm_transport().serve(config(name, WaitKind::Block));
-  EXPECT_EQ(error_from([&] { shm_transport().serve(config(name, WaitKind::Block)); }).code(), Errc::AlreadyExists);
+  auto server = shm_transport().channel.serve(config(name, WaitKind::Block));
+  EXPECT_EQ(error_from([&] { shm_transport().channel.serve(config(name, WaitKind::Block)); }).code(), Errc::AlreadyExists);
 }
 
 TEST(ShmChannel, ConnectingToAMissingChannelFailsWithDoesNotExist) {
-  EXPECT_EQ(error_from([&] { shm_transport().connect(config(unique_name(), WaitKind::Spin)); }).code(),
+  EXPECT_EQ(error_from([&] { shm_transport().channel.connect(config(unique_name(), WaitKind::Spin)); }).code(),
             Errc::DoesNotExist);
 }
 
 TEST(ShmChannel, SecondClientIsRefusedWithAlreadyExists) {
   const std::string name = unique_name();
-  auto server = shm_transport().serve(config(name, WaitKind::Block));
-  auto client = shm_transport().connect(config(name, WaitKind::Block));
-  EXPECT_EQ(error_from([&] { shm_transport().connect(config(name, WaitKind::Block)); }).code(), Errc::AlreadyExists);
+  auto server = shm_transport().channel.serve(config(name, WaitKind::Block));
+  auto client = shm_transport().channel.connect(config(name, WaitKind::Block));
+  EXPECT_EQ(error_from([&] { shm_transport().channel.connect(config(name, WaitKind::Block)); }).code(), Errc::AlreadyExists);
 }
 
 TEST(ShmChannel, AcceptWithoutAClientTimesOut) {
   const std::string name = unique_name();
-  auto server = shm_transport().serve(config(name, WaitKind::Block));
+  auto server = shm_transport().channel.serve(config(name, WaitKind::Block));
   const Error e = error_from([&] { server->accept(Clock::now() + 20ms); });
   EXPECT_EQ(e.code(), Errc::Timeout);
   EXPECT_STREQ(e.what(), "timed out waiting for the client");
@@ -217,10 +217,10 @@ TEST(ShmChannel, AcceptWithoutAClientTimesOut) {
 
 TEST(ShmChannel, AcceptReturnsOnceAClientConnectsLater) {
   const std::string name = unique_name();
-  auto server = shm_transport().serve(config(name, WaitKind::Block));
+  auto server = shm_transport().channel.serve(config(name, WaitKind::Block));
   std::thread late([&] {
     std::this_thread::sleep_for(20ms);
-    auto client = shm_transport().connect(config(name, WaitKind::Spin));
+    auto client = shm_transport().channel.connect(config(name, WaitKind::Spin));
     client->send(bytes_of(std::string("hi")), Clock::now() + 10s);
   });
   server->accept(Clock::now() + 10s);
@@ -232,8 +232,8 @@ TEST(ShmChannel, AcceptReturnsOnceAClientConnectsLater) {
 TEST(ShmChannel, ClosedPeerMakesAWaitingReceiveFailWithPeerGoneAfterTheLastMessage) {
   for (WaitKind wait : {WaitKind::Spin, WaitKind::Block}) {
     const std::string name = unique_name();
-    auto server = shm_transport().serve(config(name, wait));
-    auto client = shm_transport().connect(config(name, wait));
+    auto server = shm_transport().channel.serve(config(name, wait));
+    auto client = shm_transport().channel.connect(config(name, wait));
     server->accept(Clock::now() + 5s);
     client->send(bytes_of(std::string("last words")), Clock::now() + 5s);
     client.reset();
@@ -246,24 +246,24 @@ TEST(ShmChannel, ClosedPeerMakesAWaitingReceiveFailWithPeerGoneAfterTheLastMessa
 
 TEST(ShmChannel, OversizedMessageIsRefusedWithMessageTooLarge) {
   const std::string name = unique_name();
-  auto server = shm_transport().serve(config(name, WaitKind::Spin, 100));
+  auto server = shm_transport().channel.serve(config(name, WaitKind::Spin, 100));
   EXPECT_EQ(error_from([&] { server->send(bytes_of(std::string(101, 'x')), Clock::now() + 1s); }).code(),
             Errc::MessageTooLarge);
 }
 
 TEST(ShmChannel, MaxMessageOutsideTheTransportsRangeIsRefused) {
-  EXPECT_EQ(error_from([&] { shm_transport().serve(config(unique_name(), WaitKind::Spin, 0)); }).code(),
+  EXPECT_EQ(error_from([&] { shm_transport().channel.serve(config(unique_name(), WaitKind::Spin, 0)); }).code(),
             Errc::InvalidArgument);
   EXPECT_EQ(error_from([&] {
-              shm_transport().serve(config(unique_name(), WaitKind::Spin, shm_transport().max_message + 1));
+              shm_transport().channel.serve(config(unique_name(), WaitKind::Spin, shm_transport().max_message + 1));
             }).code(),
             Errc::MessageTooLarge);
 }
 
 TEST(ShmChannel, ConnectingToARegionThatIsNotAChannelFailsWithCorrupt) {
   const std::string name = unique_name();
-  auto publication = shm_transport().publish(name, 4096, bytes_of(std::string("not a ring")), false);
-  const Error e = error_from([&] { shm_transport().connect(config(name, WaitKind::Spin)); });
+  auto publication = shm_transport().seed.publish(name, 4096, bytes_of(std::string("not a ring")), false);
+  const Error e = error_from([&] { shm_transport().channel.connect(config(name, WaitKind::Spin)); });
   EXPECT_EQ(e.code(), Errc::Corrupt);
   EXPECT_NE(std::string(e.what()).find("corrupt region '" + name + "'"), std::string::npos) << e.what();
 }
@@ -271,7 +271,7 @@ TEST(ShmChannel, ConnectingToARegionThatIsNotAChannelFailsWithCorrupt) {
 TEST(ShmChannel, RemoveDeletesALeftoverChannel) {
   const std::string name = unique_name();
   SharedRegion leftover = SharedRegion::create(name, 4096);
-  shm_transport().remove(name);
+  shm_transport().channel.remove(name);
   EXPECT_FALSE(in_dev_shm(name));
 }
 

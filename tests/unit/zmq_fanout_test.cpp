@@ -384,7 +384,7 @@ TEST_P(ZmqFanout, ServingTwiceFailsWithAlreadyExists) {
 
 TEST_P(ZmqFanout, FanoutAndPointToPointNamesAreDistinct) {
   auto writer = serve_fanout(transport(), FanoutConfig{config(), 1, false});
-  auto server = transport().serve(config());
+  auto server = transport().channel.serve(config());
   EXPECT_TRUE(name_exists());
 }
 

@@ -78,17 +78,17 @@ class ZmqMqTransport : public ::testing::TestWithParam<Case> {
   }
   void TearDown() override {
     EXPECT_EQ(leftovers(), std::vector<std::string>{}) << "the test left names behind";
-    transport().remove(channel_);
+    transport().channel.remove(channel_);
   }
 
   // Serves and connects in two threads; returns {server, client}, both accepted.
   std::pair<std::unique_ptr<Connection>, std::unique_ptr<Connection>> open_pair(std::size_t max_message = 0) {
-    auto server = transport().serve(config(max_message));
+    auto server = transport().channel.serve(config(max_message));
     std::unique_ptr<Connection> client;
     std::exception_ptr client_error;
     std::thread t([&] {
       try {
-        client = transport().connect(config(max_message));
+        client = transport().channel.connect(config(max_message));
         client->accept(in(kPatience));
       } catch (...) {
         client_error = std::current_exception();
@@ -104,15 +104,15 @@ class ZmqMqTransport : public ::testing::TestWithParam<Case> {
 };
 
 TEST_P(ZmqMqTransport, ConnectingToAMissingChannelFailsWithDoesNotExistAtOnce) {
-  const Error e = error_from([&] { transport().connect(config()); });
+  const Error e = error_from([&] { transport().channel.connect(config()); });
   EXPECT_EQ(e.code(), Errc::DoesNotExist);
   EXPECT_EQ(std::string(e.what()), std::string(transport().name) + " channel '" + channel_ +
                                        "' does not exist (is the server running?)");
 }
 
 TEST_P(ZmqMqTransport, ServingAChannelTwiceFailsWithAlreadyExistsNamingTheName) {
-  auto first = transport().serve(config());
-  const Error e = error_from([&] { transport().serve(config()); });
+  auto first = transport().channel.serve(config());
+  const Error e = error_from([&] { transport().channel.serve(config()); });
   EXPECT_EQ(e.code(), Errc::AlreadyExists);
   EXPECT_EQ(std::string(e.what()), std::string(transport().name) + " channel '" + channel_ + "' already exists (" +
                                        name_of(GetParam(), channel_, GetParam().suffixes[0]) +
@@ -185,7 +185,7 @@ TEST_P(ZmqMqTransport, AMessageOfZeroBytesOrOverMaxMessageIsRefusedWithMessageTo
 }
 
 TEST_P(ZmqMqTransport, AChannelBiggerThanTheTransportMaxIsRefusedAtServe) {
-  const Error e = error_from([&] { transport().serve(config(transport().max_message + 1)); });
+  const Error e = error_from([&] { transport().channel.serve(config(transport().max_message + 1)); });
   EXPECT_EQ(e.code(), Errc::MessageTooLarge);
   EXPECT_EQ(leftovers(), std::vector<std::string>{});
 }
@@ -198,7 +198,7 @@ TEST_P(ZmqMqTransport, ReceivingWhenNothingIsSentTimesOutAtTheDeadline) {
 }
 
 TEST_P(ZmqMqTransport, AcceptWithNoClientTimesOutAtTheDeadline) {
-  auto server = transport().serve(config());
+  auto server = transport().channel.serve(config());
   EXPECT_EQ(error_from([&] { server->accept(in(30ms)); }).code(), Errc::Timeout);
 }
 
@@ -216,7 +216,7 @@ TEST_P(ZmqMqTransport, AClientProcessThatDiesMidStreamMakesTheServerFailWithPeer
     char c;
     if (::read(go[0], &c, 1) != 1) ::_exit(2);
     try {
-      auto client = transport().connect(config(64));
+      auto client = transport().channel.connect(config(64));
       client->accept(in(kPatience));
       for (unsigned seq = 0; seq < 3; ++seq) client->send(pattern(64, seq), in(kPatience));
       std::vector<std::byte> buffer(64);
@@ -227,7 +227,7 @@ TEST_P(ZmqMqTransport, AClientProcessThatDiesMidStreamMakesTheServerFailWithPeer
     }
   }
   ::close(go[0]);
-  auto server = transport().serve(config(64));
+  auto server = transport().channel.serve(config(64));
   ASSERT_EQ(::write(go[1], "g", 1), 1);
   ::close(go[1]);
   server->accept(in(kPatience));
@@ -253,7 +253,7 @@ TEST_P(ZmqMqTransport, AServerProcessThatDiesMakesTheWaitingClientFailWithPeerGo
   if (child == 0) {
     ::close(ready[0]);
     try {
-      auto server = transport().serve(config(64));
+      auto server = transport().channel.serve(config(64));
       const char go = 1;
       if (::write(ready[1], &go, 1) != 1) ::_exit(2);
       server->accept(in(kPatience));
@@ -269,7 +269,7 @@ TEST_P(ZmqMqTransport, AServerProcessThatDiesMakesTheWaitingClientFailWithPeerGo
   char go = 0;
   ASSERT_EQ(::read(ready[0], &go, 1), 1);
   ::close(ready[0]);
-  auto client = transport().connect(config(64));
+  auto client = transport().channel.connect(config(64));
   client->accept(in(kPatience));
   std::vector<std::byte> buffer(64);
   ASSERT_EQ(client->receive(buffer, in(kPatience)), 64u);
@@ -282,7 +282,7 @@ TEST_P(ZmqMqTransport, AServerProcessThatDiesMakesTheWaitingClientFailWithPeerGo
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   client.reset();
   EXPECT_FALSE(leftovers().empty()) << "a crashed server leaves its names";
-  transport().remove(channel_);
+  transport().channel.remove(channel_);
   EXPECT_EQ(leftovers(), std::vector<std::string>{}) << "remove() cleans up after a crash";
 }
 
@@ -296,7 +296,7 @@ TEST_P(ZmqMqTransport, DestroyingTheServerRemovesItsNames) {
 }
 
 TEST_P(ZmqMqTransport, RemoveIsQuietWhenThereIsNothingToRemove) {
-  transport().remove(channel_);
+  transport().channel.remove(channel_);
   EXPECT_EQ(leftovers(), std::vector<std::string>{});
 }
 
@@ -306,25 +306,25 @@ bool stop_requested() { return g_stop.load(); }
 TEST_P(ZmqMqTransport, PublishThenFetchRoundTripsTheMessageToEveryReader) {
   const std::string text = "The world is going down.";
   g_stop = false;
-  auto publication = transport().publish(channel_, 64, std::as_bytes(std::span(text)), false);
+  auto publication = transport().seed.publish(channel_, 64, std::as_bytes(std::span(text)), false);
   std::thread serving([&] { publication->serve_readers(&stop_requested); });
-  EXPECT_EQ(transport().fetch(channel_, in(kPatience)), text);
-  EXPECT_EQ(transport().fetch(channel_, in(kPatience)), text);
-  EXPECT_EQ(error_from([&] { transport().publish(channel_, 64, std::as_bytes(std::span(text)), false); }).code(),
+  EXPECT_EQ(transport().seed.fetch(channel_, in(kPatience)), text);
+  EXPECT_EQ(transport().seed.fetch(channel_, in(kPatience)), text);
+  EXPECT_EQ(error_from([&] { transport().seed.publish(channel_, 64, std::as_bytes(std::span(text)), false); }).code(),
             Errc::AlreadyExists);
   g_stop = true;
   serving.join();
   publication.reset();
-  EXPECT_EQ(error_from([&] { transport().fetch(channel_, in(kPatience)); }).code(), Errc::DoesNotExist);
+  EXPECT_EQ(error_from([&] { transport().seed.fetch(channel_, in(kPatience)); }).code(), Errc::DoesNotExist);
 }
 
 TEST_P(ZmqMqTransport, PublishWithReplaceTakesOverALeftoverName) {
   const std::string text = "The world is going down.";
-  auto stale = transport().publish(channel_, 64, std::as_bytes(std::span(text)), false);
-  auto replacement = transport().publish(channel_, 64, std::as_bytes(std::span(text)), true);
+  auto stale = transport().seed.publish(channel_, 64, std::as_bytes(std::span(text)), false);
+  auto replacement = transport().seed.publish(channel_, 64, std::as_bytes(std::span(text)), true);
   g_stop = false;
   std::thread serving([&] { replacement->serve_readers(&stop_requested); });
-  EXPECT_EQ(transport().fetch(channel_, in(kPatience)), text);
+  EXPECT_EQ(transport().seed.fetch(channel_, in(kPatience)), text);
   g_stop = true;
   serving.join();
   stale.reset();
@@ -332,7 +332,7 @@ TEST_P(ZmqMqTransport, PublishWithReplaceTakesOverALeftoverName) {
 }
 
 TEST_P(ZmqMqTransport, FetchingFromAMissingChannelFailsWithDoesNotExistAtOnce) {
-  const Error e = error_from([&] { transport().fetch(channel_, in(kPatience)); });
+  const Error e = error_from([&] { transport().seed.fetch(channel_, in(kPatience)); });
   EXPECT_EQ(e.code(), Errc::DoesNotExist);
   EXPECT_EQ(std::string(e.what()), std::string(transport().name) + " channel '" + channel_ +
                                        "' does not exist (is the server running?)");
@@ -353,7 +353,7 @@ TEST(MqTransport, MaxMessageIsTheKernelLimitFromProc) {
   ASSERT_TRUE(in >> limit);
   EXPECT_EQ(mq_transport().max_message, limit);
   const std::string channel = unique_name();
-  const Error e = error_from([&] { mq_transport().serve(ChannelConfig{channel, limit + 1, WaitKind::Block}); });
+  const Error e = error_from([&] { mq_transport().channel.serve(ChannelConfig{channel, limit + 1, WaitKind::Block}); });
   EXPECT_EQ(e.code(), Errc::MessageTooLarge);
   EXPECT_EQ(std::string(e.what()),
             "mq messages are limited to " + std::to_string(limit) + " bytes (/proc/sys/fs/mqueue/msgsize_max)");
@@ -362,9 +362,9 @@ TEST(MqTransport, MaxMessageIsTheKernelLimitFromProc) {
 TEST(MqTransport, AClientThatClosesMidStreamMakesTheServerFailWithPeerGoneAfterTheLastMessage) {
   const std::string channel = unique_name();
   const ChannelConfig config{channel, 16, WaitKind::Block};
-  auto server = mq_transport().serve(config);
+  auto server = mq_transport().channel.serve(config);
   std::thread client_thread([&] {
-    auto client = mq_transport().connect(config);
+    auto client = mq_transport().channel.connect(config);
     client->accept(in(kPatience));
     client->send(pattern(16, 1), in(kPatience));
     client->send(pattern(1, 2), in(kPatience));
@@ -385,10 +385,10 @@ TEST(MqTransport, AClientThatClosesMidStreamMakesTheServerFailWithPeerGoneAfterT
 TEST(MqTransport, OneByteChannelsStillHandshakeAndCarryOneByteMessages) {
   const std::string channel = unique_name();
   const ChannelConfig config{channel, 1, WaitKind::Block};
-  auto server = mq_transport().serve(config);
+  auto server = mq_transport().channel.serve(config);
   std::unique_ptr<Connection> client;
   std::thread t([&] {
-    client = mq_transport().connect(config);
+    client = mq_transport().channel.connect(config);
     client->accept(in(kPatience));
   });
   server->accept(in(kPatience));
@@ -405,16 +405,16 @@ TEST(ZmqTcpTransport, APortFileWithoutAPortIsCorrupt) {
   const std::string path = private_runtime_dir() + "/" + channel + ".zmqtcp";
   for (const char* content : {"0\n", "65536\n", "http\n", "12x\n"}) {
     std::ofstream(path) << content;
-    const Error e = error_from([&] { zmq_tcp_transport().connect(ChannelConfig{channel, 64, WaitKind::Block}); });
+    const Error e = error_from([&] { zmq_tcp_transport().channel.connect(ChannelConfig{channel, 64, WaitKind::Block}); });
     EXPECT_EQ(e.code(), Errc::Corrupt) << content;
   }
-  zmq_tcp_transport().remove(channel);
+  zmq_tcp_transport().channel.remove(channel);
   EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 TEST(ZmqTransport, TooLongAChannelNameForAUnixSocketPathIsRefused) {
   const std::string channel = unique_name() + std::string(150, 'x');
-  const Error e = error_from([&] { zmq_transport().serve(ChannelConfig{channel, 64, WaitKind::Block}); });
+  const Error e = error_from([&] { zmq_transport().channel.serve(ChannelConfig{channel, 64, WaitKind::Block}); });
   EXPECT_EQ(e.code(), Errc::InvalidArgument) << e.what();
 }
 

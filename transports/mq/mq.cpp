@@ -396,11 +396,8 @@ const Transport& mq_transport() {
       .summary = "POSIX message queues (mq_open), one per direction, kernel-kept message boundaries",
       .has_wait_modes = false,
       .max_message = limits().msgsize_max,  // /proc/sys/fs/mqueue/msgsize_max, read at first use
-      .serve = &serve,
-      .connect = &connect,
-      .remove = &remove,
-      .publish = &publish,
-      .fetch = &fetch,
+      .channel = {.serve = &serve, .connect = &connect, .remove = &remove},
+      .seed = {.publish = &publish, .fetch = &fetch},
   };
   return transport;
 }

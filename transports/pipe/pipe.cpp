@@ -331,11 +331,8 @@ const Transport& pipe_transport() {
       .summary = "named FIFOs (mkfifo), length-prefixed frames, kernel wake-ups",
       .has_wait_modes = false,
       .max_message = kMaxMessage,
-      .serve = &serve,
-      .connect = &connect,
-      .remove = &remove,
-      .publish = &publish,
-      .fetch = &fetch,
+      .channel = {.serve = &serve, .connect = &connect, .remove = &remove},
+      .seed = {.publish = &publish, .fetch = &fetch},
   };
   return transport;
 }

@@ -94,7 +94,7 @@ SharedRegion open_ready(const std::string& channel) {
   const std::string name = shm_fanout_region(channel);
   const Deadline give_up = Clock::now() + kInitialiseGrace;
   for (;;) {
-    // No more than the largest region shm_fanout_serve makes; the header check below is exact.
+    // No more than the largest region serve() makes; the header check below is exact.
     SharedRegion region = SharedRegion::open(name, broadcast_bytes(default_capacity(shm_transport().max_message)));
     if (region.size() >= sizeof(BroadcastHeader)) {
       // acquire: pairs with initialise_broadcast's release; the header is validated after this anyway.
@@ -118,7 +118,9 @@ std::string shm_fanout_region(const std::string& channel) {
   return name;
 }
 
-std::unique_ptr<FanoutWriter> shm_fanout_serve(const FanoutConfig& config) {
+namespace {
+
+std::unique_ptr<FanoutWriter> serve(const FanoutConfig& config) {
   const ChannelConfig& channel = config.channel;
   validate_channel_name(channel.channel);
   if (config.readers < 1 || config.readers > kMaxReaders)
@@ -140,7 +142,7 @@ std::unique_ptr<FanoutWriter> shm_fanout_serve(const FanoutConfig& config) {
   return std::make_unique<ShmFanoutWriter<BlockWait>>(std::move(region), channel.channel);
 }
 
-std::unique_ptr<Connection> shm_fanout_connect(const ChannelConfig& config, int reader) {
+std::unique_ptr<Connection> connect(const ChannelConfig& config, int reader) {
   validate_channel_name(config.channel);
   SharedRegion region = open_ready(config.channel);
   {
@@ -158,14 +160,21 @@ std::unique_ptr<Connection> shm_fanout_connect(const ChannelConfig& config, int 
   return std::make_unique<ShmFanoutReader<BlockWait>>(std::move(region), config.channel, reader, config.wait);
 }
 
-void shm_remove_fanout(const std::string& channel) {
+void remove(const std::string& channel) {
   std::string name;
   try {
     name = shm_fanout_region(channel);
   } catch (const Error&) {
-    return;  // too long: shm_fanout_serve could not have made it either
+    return;  // too long: serve() could not have made it either
   }
   SharedRegion::remove(name);
+}
+
+}  // namespace
+
+const FanoutOps& shm_fanout() {
+  static const FanoutOps ops{.serve = &serve, .connect = &connect, .remove = &remove};
+  return ops;
 }
 
 }  // namespace ipcmark

@@ -14,13 +14,13 @@ namespace ipcmark {
 // point-to-point region "<channel>". InvalidArgument when that name is too long.
 std::string shm_fanout_region(const std::string& channel);
 
-// Creates the region (AlreadyExists if it exists) sized like the point-to-point ring for
-// max_message; accept() waits for config.readers readers.
-std::unique_ptr<FanoutWriter> shm_fanout_serve(const FanoutConfig& config);
-// Opens the region (DoesNotExist at once if none) and claims slot `reader` (AlreadyExists if
-// taken, InvalidArgument if the region has fewer readers). The Connection only receives.
-std::unique_ptr<Connection> shm_fanout_connect(const ChannelConfig& config, int reader);
-// Unlinks the region after a crash; no error if there is none.
-void shm_remove_fanout(const std::string& channel);
+// Transport::fanout of "shm":
+//  * serve() creates the region (AlreadyExists if it exists) sized like the point-to-point
+//    ring for max_message; accept() waits for config.readers readers.
+//  * connect() opens the region (DoesNotExist at once if none) and claims slot `reader`
+//    (AlreadyExists if taken, InvalidArgument if the region has fewer readers). The
+//    Connection only receives.
+//  * remove() unlinks the region after a crash; no error if there is none.
+const FanoutOps& shm_fanout();
 
 }  // namespace ipcmark

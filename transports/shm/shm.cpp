@@ -328,15 +328,10 @@ const Transport& shm_transport() {
       .summary = "POSIX shared memory SPSC ring (shm_open+mmap), busy-poll or futex wait",
       .has_wait_modes = true,
       .max_message = kMaxMessage,
-      .serve = &serve,
-      .connect = &connect,
-      .remove = &remove,
-      .publish = &publish,
-      .fetch = &fetch,
       .zero_copy = true,
-      .fanout_serve = &shm_fanout_serve,
-      .fanout_connect = &shm_fanout_connect,
-      .remove_fanout = &shm_remove_fanout,
+      .channel = {.serve = &serve, .connect = &connect, .remove = &remove},
+      .seed = {.publish = &publish, .fetch = &fetch},
+      .fanout = &shm_fanout(),
   };
   return transport;
 }

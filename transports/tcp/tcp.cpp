@@ -153,11 +153,8 @@ const Transport& tcp_transport() {
       .summary = "TCP over 127.0.0.1 with TCP_NODELAY (Asio setup, raw blocking I/O in deadline slices), length-prefixed frames",
       .has_wait_modes = false,
       .max_message = kMaxStreamMessage,
-      .serve = &TcpTransport::serve,
-      .connect = &TcpTransport::connect,
-      .remove = &TcpTransport::remove,
-      .publish = &TcpTransport::publish,
-      .fetch = &TcpTransport::fetch,
+      .channel = TcpTransport::kChannel,
+      .seed = TcpTransport::kSeed,
   };
   return transport;
 }

@@ -344,6 +344,9 @@ struct StreamTransport {
     auto socket = Endpoints::connect_to(io, channel);
     return fetch_frame(socket, deadline, std::string(Endpoints::kName) + " channel '" + channel + "'");
   }
+
+  static constexpr PointToPoint kChannel{.serve = &serve, .connect = &connect, .remove = &remove};
+  static constexpr SeedOps kSeed{.publish = &publish, .fetch = &fetch};
 };
 
 }  // namespace ipcmark::asio_sockets

@@ -91,11 +91,8 @@ const Transport& unix_transport() {
       .summary = "Unix domain stream socket (Asio setup, raw blocking I/O in deadline slices), length-prefixed frames",
       .has_wait_modes = false,
       .max_message = kMaxStreamMessage,
-      .serve = &UnixTransport::serve,
-      .connect = &UnixTransport::connect,
-      .remove = &UnixTransport::remove,
-      .publish = &UnixTransport::publish,
-      .fetch = &UnixTransport::fetch,
+      .channel = UnixTransport::kChannel,
+      .seed = UnixTransport::kSeed,
   };
   return transport;
 }

@@ -310,11 +310,8 @@ const Transport& unix_dgram_transport() {
       .summary = "Unix domain SOCK_SEQPACKET socket (Asio setup, raw non-blocking I/O), one packet per message",
       .has_wait_modes = false,
       .max_message = kMaxMessage,
-      .serve = &serve,
-      .connect = &connect,
-      .remove = &remove,
-      .publish = &publish,
-      .fetch = &fetch,
+      .channel = {.serve = &serve, .connect = &connect, .remove = &remove},
+      .seed = {.publish = &publish, .fetch = &fetch},
   };
   return transport;
 }

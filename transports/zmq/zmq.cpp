@@ -266,20 +266,17 @@ std::string fetch(const std::string& channel, Deadline deadline) {
   return fetch_with(F, channel, deadline);
 }
 
+// The point-to-point, seed and native fanout ops of one flavor.
 template <const Flavor& F>
-std::unique_ptr<FanoutWriter> fanout_serve(const FanoutConfig& config) {
-  return zmq_fanout::serve(F, config);
-}
-
+constexpr PointToPoint kChannel{.serve = &serve<F>, .connect = &connect<F>, .remove = &remove<F>};
 template <const Flavor& F>
-std::unique_ptr<Connection> fanout_connect(const ChannelConfig& config, int reader) {
-  return zmq_fanout::connect(F, config, reader);
-}
-
+constexpr SeedOps kSeed{.publish = &publish<F>, .fetch = &fetch<F>};
 template <const Flavor& F>
-void remove_fanout(const std::string& channel) {
-  zmq_fanout::remove(F, channel);
-}
+constexpr FanoutOps kFanout{
+    .serve = [](const FanoutConfig& config) { return zmq_fanout::serve(F, config); },
+    .connect = [](const ChannelConfig& config, int reader) { return zmq_fanout::connect(F, config, reader); },
+    .remove = [](const std::string& channel) { zmq_fanout::remove(F, channel); },
+};
 
 }  // namespace
 
@@ -289,14 +286,9 @@ const Transport& zmq_transport() {
       .summary = "ZeroMQ PAIR sockets over ipc:// (unix socket), cppzmq, handshake carries peer pids",
       .has_wait_modes = false,
       .max_message = kMaxMessage,
-      .serve = &serve<kIpc>,
-      .connect = &connect<kIpc>,
-      .remove = &remove<kIpc>,
-      .publish = &publish<kIpc>,
-      .fetch = &fetch<kIpc>,
-      .fanout_serve = &fanout_serve<kIpc>,
-      .fanout_connect = &fanout_connect<kIpc>,
-      .remove_fanout = &remove_fanout<kIpc>,
+      .channel = kChannel<kIpc>,
+      .seed = kSeed<kIpc>,
+      .fanout = &kFanout<kIpc>,
   };
   return transport;
 }
@@ -307,14 +299,9 @@ const Transport& zmq_tcp_transport() {
       .summary = "ZeroMQ PAIR sockets over tcp://127.0.0.1 (ephemeral port in a file), cppzmq",
       .has_wait_modes = false,
       .max_message = kMaxMessage,
-      .serve = &serve<kTcp>,
-      .connect = &connect<kTcp>,
-      .remove = &remove<kTcp>,
-      .publish = &publish<kTcp>,
-      .fetch = &fetch<kTcp>,
-      .fanout_serve = &fanout_serve<kTcp>,
-      .fanout_connect = &fanout_connect<kTcp>,
-      .remove_fanout = &remove_fanout<kTcp>,
+      .channel = kChannel<kTcp>,
+      .seed = kSeed<kTcp>,
+      .fanout = &kFanout<kTcp>,
   };
   return transport;
 }
