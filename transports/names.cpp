@@ -47,4 +47,10 @@ const std::string& private_runtime_dir() {
   return dir;
 }
 
+void throw_channel_exists(std::string_view kind, const std::string& channel, const std::string& where) {
+  throw Error(Errc::AlreadyExists, std::string(kind) + " channel '" + channel + "' already exists (" + where +
+                                       "); another server is running, or a crashed one left it: "
+                                       "pass --replace or run `ipcmark clean --channel " + channel + "`");
+}
+
 }  // namespace ipcmark

@@ -91,12 +91,6 @@ std::string queue_name(const std::string& channel, const char* suffix) {
   return "/" + channel + suffix;
 }
 
-[[noreturn]] void throw_exists(const std::string& channel, const std::string& name) {
-  throw Error(Errc::AlreadyExists, "mq channel '" + channel + "' already exists (" + name +
-                                       "); another server is running, or a crashed one left it: pass --replace "
-                                       "or run `ipcmark clean --channel " + channel + "`");
-}
-
 [[noreturn]] void throw_missing(const std::string& channel) {
   throw Error(Errc::DoesNotExist, "mq channel '" + channel + "' does not exist (is the server running?)");
 }
@@ -140,7 +134,7 @@ Queue create_queue(const std::string& channel, const std::string& name, int mode
   attr.mq_msgsize = static_cast<long>(msgsize);
   const mqd_t q = ::mq_open(name.c_str(), mode | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr);
   if (q != mqd_t(-1)) return Queue(q);
-  if (errno == EEXIST) throw_exists(channel, name);
+  if (errno == EEXIST) throw_channel_exists("mq", channel, name);
   if (errno == EMFILE || errno == ENOMEM)
     throw_system_error("mq_open " + name + " (" + std::to_string(depth) + " x " + std::to_string(msgsize) +
                        " bytes; RLIMIT_MSGQUEUE or fs.mqueue.queues_max)");

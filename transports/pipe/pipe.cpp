@@ -42,15 +42,9 @@ std::string fifo_path(const std::string& channel, const char* suffix) {
   return private_runtime_dir() + "/" + channel + suffix;
 }
 
-[[noreturn]] void throw_exists(const std::string& channel, const std::string& path) {
-  throw Error(Errc::AlreadyExists, "pipe channel '" + channel + "' already exists (" + path +
-                                       "); another server is running, or a crashed one left it: "
-                                       "pass --replace or run `ipcmark clean --channel " + channel + "`");
-}
-
 void make_fifo(const std::string& path, const std::string& channel) {
   if (::mkfifo(path.c_str(), 0600) == 0) return;
-  if (errno == EEXIST) throw_exists(channel, path);
+  if (errno == EEXIST) throw_channel_exists("pipe", channel, path);
   throw_system_error("mkfifo " + path);
 }
 
@@ -73,7 +67,7 @@ UniqueFd make_fifo_being_read(const std::string& path, const std::string& channe
     throw_system_error("open " + temporary);
   }
   if (linked != 0) {
-    if (link_error == EEXIST) throw_exists(channel, path);
+    if (link_error == EEXIST) throw_channel_exists("pipe", channel, path);
     errno = link_error;
     throw_system_error("link " + path);
   }

@@ -96,9 +96,7 @@ SharedRegion SharedRegion::create(const std::string& name, std::size_t size, boo
   Descriptor d{::shm_open(object.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600)};
   if (d.fd < 0) {
     if (errno == EEXIST)
-      throw Error(Errc::AlreadyExists, "shared memory channel '" + name + "' already exists (/dev/shm/" + name +
-                                           "); another server is running, or a crashed one left it: "
-                                           "pass --replace or run `ipcmark clean --channel " + name + "`");
+      throw_channel_exists("shared memory", name, "/dev/shm/" + name);
     throw_system_error("cannot create shared memory channel '" + name + "'");
   }
   // The name is ours from here on: take it back on any failure.

@@ -45,12 +45,6 @@ std::string port_path(const std::string& channel) {
   return private_runtime_dir() + "/" + channel + ".tcp";
 }
 
-[[noreturn]] void throw_exists(const std::string& channel, const std::string& path) {
-  throw Error(Errc::AlreadyExists, "tcp channel '" + channel + "' already exists (" + path +
-                                       "); another server is running, or a crashed one left it: "
-                                       "pass --replace or run `ipcmark clean --channel " + channel + "`");
-}
-
 [[noreturn]] void throw_missing(const std::string& channel, const std::string& detail = "") {
   throw Error(Errc::DoesNotExist,
               "tcp channel '" + channel + "' does not exist (is the server running?)" + detail);
@@ -68,14 +62,14 @@ void create_port_file(const std::string& channel, const std::string& path, const
     write_whole(tmp, text, path);
     const std::string proc = "/proc/self/fd/" + std::to_string(tmp);
     if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) return;
-    if (errno == EEXIST) throw_exists(channel, path);
+    if (errno == EEXIST) throw_channel_exists("tcp", channel, path);
     if (errno != ENOENT) throw_system_error("link " + path);  // ENOENT: no /proc; fall back
   } else if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
     throw_system_error("open O_TMPFILE in " + private_runtime_dir());
   }
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) throw_exists(channel, path);
+    if (errno == EEXIST) throw_channel_exists("tcp", channel, path);
     throw_system_error("create " + path);
   }
   UniqueFd file(fd);

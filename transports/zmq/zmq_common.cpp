@@ -25,12 +25,6 @@ std::string name_path(const std::string& channel, const char* suffix) {
   return private_runtime_dir() + "/" + channel + suffix;
 }
 
-[[noreturn]] void throw_exists(const Flavor& f, const std::string& channel, const std::string& path) {
-  throw Error(Errc::AlreadyExists, std::string(f.name) + " channel '" + channel + "' already exists (" + path +
-                                       "); another server is running, or a crashed one left it: pass --replace "
-                                       "or run `ipcmark clean --channel " + channel + "`");
-}
-
 [[noreturn]] void throw_missing(const Flavor& f, const std::string& channel) {
   throw Error(Errc::DoesNotExist,
               std::string(f.name) + " channel '" + channel + "' does not exist (is the server running?)");
@@ -98,7 +92,7 @@ OwnedFile bind_endpoint(const Flavor& f, zmq::socket_t& socket, const std::strin
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
       const int err = errno;
       ::close(fd);
-      if (err == EADDRINUSE) throw_exists(f, channel, path);
+      if (err == EADDRINUSE) throw_channel_exists(f.name, channel, path);
       errno = err;
       throw_system_error("bind " + path);
     }
@@ -121,7 +115,7 @@ OwnedFile bind_endpoint(const Flavor& f, zmq::socket_t& socket, const std::strin
   // tcp: the port file is the name. Create it first (O_EXCL), then bind, then write the port.
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) throw_exists(f, channel, path);
+    if (errno == EEXIST) throw_channel_exists(f.name, channel, path);
     throw_system_error("create " + path);
   }
   OwnedFile owned(path);
