@@ -241,28 +241,32 @@ class StreamConnection final : public Connection {
   SliceTicker ticker_;  // armed at the first send/receive, in the thread that makes it
 };
 
-// The one-shot demo: every reader that connects gets one framed copy, then the socket closes.
+// The one-shot demo: every reader that connects gets one copy of the message, handed over by
+// `deliver` (a frame on a stream socket, one packet on unix-dgram), then its socket closes.
 template <class Protocol>
-class StreamPublication final : public Publication {
+class AcceptingPublication final : public Publication {
  public:
   using Acceptor = typename Protocol::acceptor;
+  using Socket = typename Protocol::socket;
+  using Deliver = void (*)(Socket& reader, std::span<const std::byte> message, Deadline deadline);
 
-  StreamPublication(std::unique_ptr<boost::asio::io_context> io, std::unique_ptr<Acceptor> acceptor,
-                    std::string owned_path, std::span<const std::byte> message)
+  AcceptingPublication(std::unique_ptr<boost::asio::io_context> io, std::unique_ptr<Acceptor> acceptor,
+                       std::string owned_path, std::span<const std::byte> message, Deliver deliver)
       : io_(std::move(io)),
         acceptor_(std::move(acceptor)),
         owned_path_(std::move(owned_path)),
-        message_(message.begin(), message.end()) {}
+        message_(message.begin(), message.end()),
+        deliver_(deliver) {}
 
-  ~StreamPublication() override { ::unlink(owned_path_.c_str()); }
+  ~AcceptingPublication() override { ::unlink(owned_path_.c_str()); }
 
   void serve_readers(bool (*stop)()) override {
     while (!stop()) {
       if (!connection_waiting(*acceptor_, kDemoPollMs)) continue;
-      typename Protocol::socket reader(*io_);
+      Socket reader(*io_);
       try {
         accept_one(*acceptor_, reader, Clock::now() + std::chrono::milliseconds(kDemoPollMs), "a reader");
-        send_frame_nosignal(reader.native_handle(), message_, Clock::now() + kDemoSendTimeout);
+        deliver_(reader, message_, Clock::now() + kDemoSendTimeout);
       } catch (const Error&) {
         // The reader left before its copy (or a spurious wake-up): serve the others.
       }
@@ -274,6 +278,7 @@ class StreamPublication final : public Publication {
   std::unique_ptr<Acceptor> acceptor_;
   std::string owned_path_;
   std::vector<std::byte> message_;
+  Deliver deliver_;
 };
 
 // Reads the demo's one framed message from a connected socket.
@@ -336,7 +341,13 @@ struct StreamTransport {
     if (replace) ::unlink(path.c_str());
     auto io = std::make_unique<boost::asio::io_context>(1);
     auto acceptor = Endpoints::listen_on(*io, channel, path);
-    return std::make_unique<StreamPublication<Protocol>>(std::move(io), std::move(acceptor), path, message);
+    return std::make_unique<AcceptingPublication<Protocol>>(std::move(io), std::move(acceptor), path, message,
+                                                            &deliver_frame);
+  }
+
+  static void deliver_frame(typename Protocol::socket& reader, std::span<const std::byte> message,
+                            Deadline deadline) {
+    send_frame_nosignal(reader.native_handle(), message, deadline);
   }
 
   static std::string fetch(const std::string& channel, Deadline deadline) {

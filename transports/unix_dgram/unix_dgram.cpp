@@ -37,8 +37,8 @@
 #include <boost/asio/local/basic_endpoint.hpp>
 #include <cerrno>
 
-#include "transports/names.hpp"
 #include "transports/unix/asio_stream.hpp"
+#include "transports/unix/local_socket.hpp"
 
 namespace ipcmark {
 namespace {
@@ -59,21 +59,9 @@ constexpr std::size_t kMaxMessage = 256 * 1024;
 constexpr int kSendBufferRequest = 256 * 1024;  // the kernel doubles it
 constexpr std::size_t kPacketOverhead = 32;     // SO_SNDBUF - 32 is the largest packet
 
-std::string socket_path(const std::string& channel) {
-  validate_channel_name(channel);
-  std::string path = private_runtime_dir() + "/" + channel + ".seqpacket";
-  if (path.size() >= sizeof(sockaddr_un{}.sun_path))
-    throw Error(Errc::InvalidArgument, "unix-dgram channel '" + channel + "' makes a socket path of " +
-                                           std::to_string(path.size()) + " bytes (" + path + "); the limit is " +
-                                           std::to_string(sizeof(sockaddr_un{}.sun_path) - 1));
-  return path;
-}
-
-[[noreturn]] void throw_exists(const std::string& channel, const std::string& path) {
-  throw Error(Errc::AlreadyExists, "unix-dgram channel '" + channel + "' already exists (" + path +
-                                       "); another server is running, or a crashed one left it: "
-                                       "pass --replace or run `ipcmark clean --channel " + channel + "`");
-}
+constexpr local_sockets::Naming kNaming{
+    .kind = "unix-dgram", .suffix = ".seqpacket", .socket = "unix seqpacket socket"};
+using Names = local_sockets::Endpoints<Protocol, kNaming>;  // path, listen_on, connect_to
 
 void check_limit(std::size_t max_message) {
   if (max_message == 0 || max_message > kMaxMessage)
@@ -103,32 +91,6 @@ void prepare(Protocol::socket& socket, std::size_t max_message) {
     throw Error(Errc::MessageTooLarge, "unix-dgram packets on this system are limited to " + std::to_string(limit) +
                                            " bytes (SO_SNDBUF - 32; raise net.core.wmem_max), not " +
                                            std::to_string(max_message));
-}
-
-std::unique_ptr<Protocol::acceptor> listen_on(boost::asio::io_context& io, const std::string& channel,
-                                              const std::string& path) {
-  auto acceptor = std::make_unique<Protocol::acceptor>(io);
-  const auto ec = asio_sockets::open_listener(*acceptor, Protocol::endpoint(path));
-  if (ec == boost::asio::error::address_in_use) throw_exists(channel, path);
-  if (ec) asio_sockets::throw_asio("bind " + path, ec);
-  return acceptor;
-}
-
-Protocol::socket connect_to(boost::asio::io_context& io, const std::string& channel) {
-  const std::string path = socket_path(channel);
-  Protocol::socket socket(io);
-  boost::system::error_code ec;
-  socket.open(Protocol(), ec);
-  if (ec) asio_sockets::throw_asio("cannot open a unix seqpacket socket", ec);
-  asio_sockets::set_cloexec(socket.native_handle());
-  socket.connect(Protocol::endpoint(path), ec);
-  if (ec == boost::asio::error::connection_refused)
-    throw Error(Errc::DoesNotExist, "unix-dgram channel '" + channel +
-                                        "' does not exist (is the server running?): no server is listening on " + path);
-  if (ec.value() == ENOENT)
-    throw Error(Errc::DoesNotExist, "unix-dgram channel '" + channel + "' does not exist (is the server running?)");
-  if (ec) asio_sockets::throw_asio("connect " + path, ec);
-  return socket;
 }
 
 // Sends one packet: whole or not at all.
@@ -227,56 +189,28 @@ class SeqPacketConnection final : public Connection {
   std::size_t max_message_;
 };
 
-// The one-shot demo: every reader that connects gets the message as one packet.
-class SeqPacketPublication final : public Publication {
- public:
-  SeqPacketPublication(std::unique_ptr<boost::asio::io_context> io, std::unique_ptr<Protocol::acceptor> acceptor,
-                       std::string owned_path, std::span<const std::byte> message)
-      : io_(std::move(io)),
-        acceptor_(std::move(acceptor)),
-        owned_path_(std::move(owned_path)),
-        message_(message.begin(), message.end()) {}
-
-  ~SeqPacketPublication() override { ::unlink(owned_path_.c_str()); }
-
-  void serve_readers(bool (*stop)()) override {
-    while (!stop()) {
-      if (!asio_sockets::connection_waiting(*acceptor_, asio_sockets::kDemoPollMs)) continue;
-      Protocol::socket reader(*io_);
-      try {
-        asio_sockets::accept_one(*acceptor_, reader,
-                                 Clock::now() + std::chrono::milliseconds(asio_sockets::kDemoPollMs), "a reader");
-        prepare(reader, message_.size());
-        send_packet(reader.native_handle(), message_, Clock::now() + asio_sockets::kDemoSendTimeout);
-      } catch (const Error&) {
-        // The reader left before its copy (or a spurious wake-up): serve the others.
-      }
-    }
-  }
-
- private:
-  std::unique_ptr<boost::asio::io_context> io_;
-  std::unique_ptr<Protocol::acceptor> acceptor_;
-  std::string owned_path_;
-  std::vector<std::byte> message_;
-};
+// The one-shot demo's hand-over: the message as one packet.
+void deliver_packet(Protocol::socket& reader, std::span<const std::byte> message, Deadline deadline) {
+  prepare(reader, message.size());
+  send_packet(reader.native_handle(), message, deadline);
+}
 
 std::unique_ptr<Connection> serve(const ChannelConfig& config) {
   check_limit(config.max_message);
-  const std::string path = socket_path(config.channel);
+  const std::string path = Names::path(config.channel);
   auto io = std::make_unique<boost::asio::io_context>(1);
-  auto acceptor = listen_on(*io, config.channel, path);
+  auto acceptor = Names::listen_on(*io, config.channel, path);
   return std::make_unique<SeqPacketConnection>(std::move(io), std::move(acceptor), path, config.max_message);
 }
 
 std::unique_ptr<Connection> connect(const ChannelConfig& config) {
   check_limit(config.max_message);
   auto io = std::make_unique<boost::asio::io_context>(1);
-  auto socket = connect_to(*io, config.channel);
+  auto socket = Names::connect_to(*io, config.channel);
   return std::make_unique<SeqPacketConnection>(std::move(io), std::move(socket), config.max_message);
 }
 
-void remove(const std::string& channel) { ::unlink(socket_path(channel).c_str()); }
+void remove(const std::string& channel) { ::unlink(Names::path(channel).c_str()); }
 
 std::unique_ptr<Publication> publish(const std::string& channel, std::size_t size,
                                      std::span<const std::byte> message, bool replace) {
@@ -286,16 +220,17 @@ std::unique_ptr<Publication> publish(const std::string& channel, std::size_t siz
   if (message.empty())  // an empty packet reads like end-of-file
     throw Error(Errc::InvalidArgument, "unix-dgram cannot publish an empty message");
   check_limit(message.size());
-  const std::string path = socket_path(channel);
+  const std::string path = Names::path(channel);
   if (replace) ::unlink(path.c_str());
   auto io = std::make_unique<boost::asio::io_context>(1);
-  auto acceptor = listen_on(*io, channel, path);
-  return std::make_unique<SeqPacketPublication>(std::move(io), std::move(acceptor), path, message);
+  auto acceptor = Names::listen_on(*io, channel, path);
+  return std::make_unique<asio_sockets::AcceptingPublication<Protocol>>(std::move(io), std::move(acceptor), path,
+                                                                       message, &deliver_packet);
 }
 
 std::string fetch(const std::string& channel, Deadline deadline) {
   boost::asio::io_context io(1);
-  auto socket = connect_to(io, channel);
+  auto socket = Names::connect_to(io, channel);
   asio_sockets::prepare_socket(socket);
   std::string text(kMaxMessage, '\0');
   text.resize(receive_packet(socket.native_handle(), std::as_writable_bytes(std::span(text)), deadline));
