@@ -125,14 +125,14 @@ class Publication {
 // (transports/fanout.hpp). Callers of fanout go through serve_fanout/connect_fanout/
 // remove_fanout there, which pick the native ops or the generic ones.
 
-// One server, one client (the benchmark patterns stream, pingpong, oneshot).
+// One server, one client (the patterns stream and pingpong).
 struct PointToPoint {
   std::unique_ptr<Connection> (*serve)(const ChannelConfig&);
   std::unique_ptr<Connection> (*connect)(const ChannelConfig&);
   void (*remove)(const std::string& channel);  // removes leftover names; no error if none
 };
 
-// The seed demo (`ipcmark serve` / `ipcmark read`).
+// The seed demo (`ipcmark serve` / `ipcmark read`) and the oneshot pattern.
 struct SeedOps {
   std::unique_ptr<Publication> (*publish)(const std::string& channel, std::size_t size,
                                           std::span<const std::byte> message, bool replace);

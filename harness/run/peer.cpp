@@ -431,8 +431,8 @@ PeerReport run_fanout_client(const PeerOptions& o, Deadline deadline) {
 
 PeerReport run_oneshot_server(const PeerOptions& o) {
   const std::string text = oneshot_text(o.spec.message_size);
-  auto publication = o.spec.transport->seed.publish(o.args.channel, o.spec.message_size, std::as_bytes(std::span(text)),
-                                               /*replace=*/false);
+  auto publication = o.spec.transport->seed.publish(o.args.channel, o.spec.message_size,
+                                                    std::as_bytes(std::span(text)), /*replace=*/false);
   say_ready();
   CpuWindow cpu;
   cpu.start();

@@ -304,7 +304,8 @@ TEST(AsioTcpTransport, APortFileWithoutAValidPortIsCorrupt) {
   const std::string path = private_runtime_dir() + "/" + channel + ".tcp";
   for (const char* content : {"", "0\n", "65536\n", "80x\n", "-1\n"}) {
     std::ofstream(path) << content;
-    EXPECT_EQ(code_of([&] { tcp_transport().channel.connect(ChannelConfig{channel, 64, WaitKind::Block}); }), Errc::Corrupt)
+    EXPECT_EQ(code_of([&] { tcp_transport().channel.connect(ChannelConfig{channel, 64, WaitKind::Block}); }),
+              Errc::Corrupt)
         << "port file '" << content << "'";
   }
   tcp_transport().channel.remove(channel);

@@ -147,7 +147,8 @@ TEST(ShmPublication, RegionSmallerThanTheMessageIsRefusedNamingBothSizes) {
 }
 
 TEST(ShmPublication, FetchingAMissingChannelFailsWithDoesNotExist) {
-  EXPECT_EQ(error_from([&] { shm_transport().seed.fetch(unique_name(), Clock::now() + 1s); }).code(), Errc::DoesNotExist);
+  EXPECT_EQ(error_from([&] { shm_transport().seed.fetch(unique_name(), Clock::now() + 1s); }).code(),
+            Errc::DoesNotExist);
 }
 
 // ---- channels, both sides in this process -----------------------------------------------------
@@ -192,7 +193,8 @@ TEST(ShmChannel, MessagesCrossBothWaysWhicheverWaitKindEachSideUses) {
 TEST(ShmChannel, ServingAnExistingChannelFailsWithAlreadyExists) {
   const std::string name = unique_name();
   auto server = shm_transport().channel.serve(config(name, WaitKind::Block));
-  EXPECT_EQ(error_from([&] { shm_transport().channel.serve(config(name, WaitKind::Block)); }).code(), Errc::AlreadyExists);
+  EXPECT_EQ(error_from([&] { shm_transport().channel.serve(config(name, WaitKind::Block)); }).code(),
+            Errc::AlreadyExists);
 }
 
 TEST(ShmChannel, ConnectingToAMissingChannelFailsWithDoesNotExist) {
@@ -204,7 +206,8 @@ TEST(ShmChannel, SecondClientIsRefusedWithAlreadyExists) {
   const std::string name = unique_name();
   auto server = shm_transport().channel.serve(config(name, WaitKind::Block));
   auto client = shm_transport().channel.connect(config(name, WaitKind::Block));
-  EXPECT_EQ(error_from([&] { shm_transport().channel.connect(config(name, WaitKind::Block)); }).code(), Errc::AlreadyExists);
+  EXPECT_EQ(error_from([&] { shm_transport().channel.connect(config(name, WaitKind::Block)); }).code(),
+            Errc::AlreadyExists);
 }
 
 TEST(ShmChannel, AcceptWithoutAClientTimesOut) {

@@ -405,7 +405,8 @@ TEST(ZmqTcpTransport, APortFileWithoutAPortIsCorrupt) {
   const std::string path = private_runtime_dir() + "/" + channel + ".zmqtcp";
   for (const char* content : {"0\n", "65536\n", "http\n", "12x\n"}) {
     std::ofstream(path) << content;
-    const Error e = error_from([&] { zmq_tcp_transport().channel.connect(ChannelConfig{channel, 64, WaitKind::Block}); });
+    const Error e =
+        error_from([&] { zmq_tcp_transport().channel.connect(ChannelConfig{channel, 64, WaitKind::Block}); });
     EXPECT_EQ(e.code(), Errc::Corrupt) << content;
   }
   zmq_tcp_transport().channel.remove(channel);
