@@ -10,6 +10,12 @@ void throw_system_error(const std::string& what) {
   throw Error(Errc::System, what + ": " + std::strerror(err));
 }
 
+void check_publish_size(std::size_t message_size, std::size_t size) {
+  if (message_size > size)
+    throw Error(Errc::InvalidArgument, "message of " + std::to_string(message_size) +
+                                           " bytes does not fit the channel size of " + std::to_string(size));
+}
+
 std::string_view to_string(WaitKind wait) { return wait == WaitKind::Spin ? "spin" : "block"; }
 
 namespace {

@@ -138,6 +138,9 @@ struct SeedOps {
                                           std::span<const std::byte> message, bool replace);
   std::string (*fetch)(const std::string& channel, Deadline deadline);
 };
+// For publish(): InvalidArgument unless a message of `message_size` bytes fits the channel
+// size the user asked for.
+void check_publish_size(std::size_t message_size, std::size_t size);
 
 // A native fanout (shm: one ring, N reader cursors; zmq: XPUB/SUB). `reader` is
 // 0..readers-1; a reader's Connection only receives. remove() removes every name serve() made.

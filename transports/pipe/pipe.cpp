@@ -311,9 +311,7 @@ void remove(const std::string& channel) {
 
 std::unique_ptr<Publication> publish(const std::string& channel, std::size_t size,
                                      std::span<const std::byte> message, bool replace) {
-  if (message.size() > size)
-    throw Error(Errc::InvalidArgument, "message of " + std::to_string(message.size()) +
-                                           " bytes does not fit the channel size of " + std::to_string(size));
+  check_publish_size(message.size(), size);
   return std::make_unique<PipePublication>(channel, message, replace);
 }
 

@@ -214,9 +214,7 @@ void remove(const std::string& channel) { ::unlink(Names::path(channel).c_str())
 
 std::unique_ptr<Publication> publish(const std::string& channel, std::size_t size,
                                      std::span<const std::byte> message, bool replace) {
-  if (message.size() > size)
-    throw Error(Errc::InvalidArgument, "message of " + std::to_string(message.size()) +
-                                           " bytes does not fit the channel size of " + std::to_string(size));
+  check_publish_size(message.size(), size);
   if (message.empty())  // an empty packet reads like end-of-file
     throw Error(Errc::InvalidArgument, "unix-dgram cannot publish an empty message");
   check_limit(message.size());

@@ -251,9 +251,7 @@ void remove(const std::string& channel) {
 template <const Flavor& F>
 std::unique_ptr<Publication> publish(const std::string& channel, std::size_t size, std::span<const std::byte> message,
                                      bool replace) {
-  if (message.size() > size)
-    throw Error(Errc::InvalidArgument, "message of " + std::to_string(message.size()) +
-                                           " bytes does not fit the channel size of " + std::to_string(size));
+  check_publish_size(message.size(), size);
   if (message.size() > kMaxMessage)
     throw Error(Errc::MessageTooLarge,
                 std::string(F.name) + " messages are limited to " + std::to_string(kMaxMessage) + " bytes");
