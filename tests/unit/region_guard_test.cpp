@@ -104,13 +104,16 @@ TEST(RegionGuard, MoreRegionsAtOnceThanSlotsIsASystemErrorNotAnUnguardedMapping)
 }
 
 // A SIGBUS the guard must leave alone ends the process as before: killed by it, or under ASan
-// (whose handler was there before ours, unless handle_sigbus=0) reported by ASan, which exits 1.
+// (whose handler was there before ours, unless handle_sigbus=0) reported by ASan, which exits 1,
+// or under TSan reported by TSan, which exits 66.
 // (The children's own setup failures exit 3 or 4.) Either way stderr is empty or names the BUS.
 constexpr const char* kSigbusReport = "BUS|^$";
 bool ended_by_sigbus(int status) {
   if (WIFSIGNALED(status)) return WTERMSIG(status) == SIGBUS;
 #if defined(__SANITIZE_ADDRESS__)
   return WIFEXITED(status) && WEXITSTATUS(status) == 1;
+#elif defined(__SANITIZE_THREAD__)
+  return WIFEXITED(status) && WEXITSTATUS(status) == 66;  // TSan reports "BUS on unknown address"
 #else
   return false;
 #endif
