@@ -136,7 +136,6 @@ void BroadcastWriter::accept(Deadline deadline) {
     // reason to wait here for a reader that will never come.
     if (live_readers() >= readers_) return;
     const Clock::time_point now = Clock::now();
-    check_region(now);
     check_liveness(now, /*sending=*/false);
     if (now >= deadline)
       throw Error(Errc::Timeout, "timed out waiting for readers of channel '" + channel_ + "': " +
@@ -271,9 +270,10 @@ bool BroadcastWriter::reached(std::uint64_t wanted) noexcept {
   return all;
 }
 
-void BroadcastWriter::check_liveness(Clock::time_point now, bool sending) noexcept {
+void BroadcastWriter::check_liveness(Clock::time_point now, bool sending) {
   if (now < next_liveness_) return;
   next_liveness_ = now + kLivenessPeriod;
+  if (region_truncated(header_)) corrupt("the region was truncated under the writer");
   for_each_bit(live_mask_, [&](int i) {
     // acquire: a Closed state comes with the reader's final cursor.
     const std::uint32_t word = state_of(slots_[i]).load(std::memory_order_acquire);
@@ -282,12 +282,6 @@ void BroadcastWriter::check_liveness(Clock::time_point now, bool sending) noexce
     const std::uint64_t cursor = std::atomic_ref(slots_[i].cursor).load(std::memory_order_acquire);
     drop(i, sending || cursor != tail_);
   });
-}
-
-void BroadcastWriter::check_region(Clock::time_point now) {
-  if (now < next_region_check_) return;
-  next_region_check_ = now + kLivenessPeriod;
-  if (region_truncated(header_)) corrupt("the region was truncated under the writer");
 }
 
 void BroadcastWriter::no_readers() {

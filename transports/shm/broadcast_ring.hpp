@@ -215,11 +215,10 @@ class BroadcastWriter : public BroadcastView {
   void refresh_all() noexcept;
   // Re-reads only the cursors short of `wanted`; true once all live ones reached it.
   bool reached(std::uint64_t wanted) noexcept;
-  // Every kLivenessPeriod: drops live readers whose slot is no longer Live or whose process is gone.
-  void check_liveness(Clock::time_point now, bool sending) noexcept;
-  // Every kLivenessPeriod: Corrupt once a peer has truncated the mapping (region_guard.hpp),
-  // which then reads zeros; the caller's SharedRegion::guarded() names the truncation.
-  void check_region(Clock::time_point now);
+  // Every kLivenessPeriod: drops live readers whose slot is no longer Live or whose process is
+  // gone. Corrupt once a peer has truncated the mapping (region_guard.hpp), which then reads
+  // zeros; the caller's SharedRegion::guarded() names the truncation.
+  void check_liveness(Clock::time_point now, bool sending);
   // No live reader: adopts a late joiner if there is one, else throws PeerGone.
   void no_readers();
   [[noreturn]] void reject_size(std::size_t length) const;
@@ -241,7 +240,6 @@ class BroadcastWriter : public BroadcastView {
   bool closed_ = false;
   int lost_ = 0;
   Clock::time_point next_liveness_{};
-  Clock::time_point next_region_check_{};
   std::array<std::uint64_t, kBroadcastSlots> seen_{};  // cursors as last read, <= the real ones
   std::array<PeerProcess, kBroadcastSlots> processes_;  // each live reader's, held from adoption
   std::array<std::uint32_t, kBroadcastSlots> words_{};  // each live slot's Live word, as adopted
@@ -375,7 +373,6 @@ struct BroadcastWriter::SpaceWait {
     return w.reached(wanted);
   }
   bool check(Clock::time_point now) {
-    w.check_region(now);
     w.check_liveness(now, /*sending=*/true);
     if (w.live_mask_ == 0) w.no_readers();
     return true;
