@@ -16,7 +16,17 @@ void check_publish_size(std::size_t message_size, std::size_t size) {
                                            " bytes does not fit the channel size of " + std::to_string(size));
 }
 
-std::string_view to_string(WaitKind wait) { return wait == WaitKind::Spin ? "spin" : "block"; }
+std::string_view to_string(WaitKind wait) {
+  switch (wait) {
+    case WaitKind::Spin: return "spin";
+    case WaitKind::Block: return "block";
+    case WaitKind::Futex: return "futex";
+    case WaitKind::Eventfd: return "eventfd";
+    case WaitKind::Sem: return "sem";
+    case WaitKind::Uds: return "uds";
+  }
+  return "?";
+}
 
 namespace {
 [[noreturn]] void no_loans() {

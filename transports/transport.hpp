@@ -55,10 +55,19 @@ class Error : public std::runtime_error {
 using Clock = std::chrono::steady_clock;
 using Deadline = Clock::time_point;
 
+// How a side waits for its peer (shm only: the ring is the same, only the way a sleeper is woken
+// differs; transports/shm/wait.hpp). Every sleeping wait sleeps only after announcing it, so its
+// peer pays a wake-up syscall only then.
 enum class WaitKind {
-  Spin,   // busy-poll: lowest latency, burns a CPU while idle
-  Block,  // spin briefly, then sleep in the kernel until the peer wakes us
+  Spin,     // busy-poll: lowest latency, burns a CPU while idle
+  Block,    // spin briefly, then sleep on a futex in the region until the peer wakes us
+  Futex,    // sleep on the futex at once, no polling
+  Eventfd,  // sleep at once in poll() on an eventfd the peer writes to
+  Sem,      // sleep at once on a process-shared POSIX semaphore in the region
+  Uds,      // sleep at once in poll() on a Unix domain socket the peer writes a byte to
 };
+inline constexpr WaitKind kWaitKinds[] = {WaitKind::Spin,    WaitKind::Block, WaitKind::Futex,
+                                          WaitKind::Eventfd, WaitKind::Sem,   WaitKind::Uds};
 std::string_view to_string(WaitKind wait);
 
 struct ChannelConfig {
@@ -148,12 +157,14 @@ struct FanoutOps {
   std::unique_ptr<FanoutWriter> (*serve)(const FanoutConfig&);
   std::unique_ptr<Connection> (*connect)(const ChannelConfig&, int reader);
   void (*remove)(const std::string& channel);
+  // Whether the native fanout can wait this way (nullptr: every way).
+  bool (*takes_wait)(WaitKind) = nullptr;
 };
 
 struct Transport {
   std::string_view name;     // CLI value and JSON field: "shm", "pipe", ...
   std::string_view summary;  // one line for `ipcmark list`
-  bool has_wait_modes;       // whether WaitKind changes anything (rows get /spin, /block)
+  bool has_wait_modes;       // whether WaitKind changes anything (rows get /spin, /block, /eventfd, ...)
   std::size_t max_message;   // largest message the transport can carry, bytes
   bool zero_copy = false;    // Connection::loan/commit/view/release work (`--copy zero`)
   PointToPoint channel;

@@ -154,7 +154,7 @@ Subcommand add_run_command(CLI::App& app) {
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1'000'000'000}))
       ->each([&f](const std::string&) { f.warmup_set = true; });
   run->add_option("--repetitions", f.repetitions, "Repetitions, each a fresh process pair")->check(CLI::Range(1, 1000));
-  run->add_option("--wait", f.waits, "Wait strategies for shm: spin, block (comma-separated)")->delimiter(',');
+  run->add_option("--wait", f.waits, "Wait strategies for shm: spin, block, futex, eventfd, sem, uds (comma-separated; the shm fanout takes spin and block)")->delimiter(',');
   run->add_option("--timeout", f.timeout_s, "Deadline of each run, seconds")->check(CLI::Range(1, 3600));
   run->add_option("--cpus", f.cpus,
                   "Placement: SERVER_CPU,CLIENT_CPU, cross (two distinct CPUs, the default), same (both on one) or none; "

@@ -38,9 +38,9 @@ bool parse_copy_mode(std::string_view text) {
 }
 
 WaitKind parse_wait(std::string_view text) {
-  if (text == "spin") return WaitKind::Spin;
-  if (text == "block") return WaitKind::Block;
-  throw UsageError("unknown wait '" + std::string(text) + "' (use spin or block)");
+  for (WaitKind w : kWaitKinds)
+    if (to_string(w) == text) return w;
+  throw UsageError("unknown wait '" + std::string(text) + "' (use spin, block, futex, eventfd, sem or uds)");
 }
 
 std::uint64_t RunSpec::timed_every() const {
@@ -161,6 +161,20 @@ class Reader {
 
 // Whether the server and each of `readers` readers get a CPU of their own. Pinned placements
 // put every reader on the client's CPU; unpinned ones leave it to the scheduler.
+bool fanout_takes_wait(const Transport& transport, WaitKind wait) {
+  return transport.fanout == nullptr || transport.fanout->takes_wait == nullptr || transport.fanout->takes_wait(wait);
+}
+
+// "it takes spin or block": the waits a transport's fanout takes, for an error message.
+std::string fanout_waits(const Transport& transport) {
+  std::vector<std::string> names;
+  for (WaitKind w : kWaitKinds)
+    if (fanout_takes_wait(transport, w)) names.emplace_back(to_string(w));
+  std::string text = "it takes ";
+  for (std::size_t i = 0; i < names.size(); ++i) text += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return text;
+}
+
 bool own_cpu_each(const PinnedPlacement& placement, int readers, const std::vector<int>& allowed) {
   if (placement.placement == Placement::Unpinned) return std::size_t(readers) + 1 <= allowed.size();
   return readers == 1 && placement.placement == Placement::Cross;
@@ -330,6 +344,16 @@ std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed, 
                 // One-shot readers open, copy and close: nothing waits, so the wait is not a choice.
                 spec.wait = transport->has_wait_modes && pattern != Pattern::Oneshot ? wait : WaitKind::Block;
                 if (spec.wait == WaitKind::Spin && placement.placement == Placement::Same) continue;
+                if (pattern == Pattern::Fanout && !fanout_takes_wait(*transport, spec.wait)) {
+                  const std::string why = std::string(transport->name) + "/fanout cannot wait with " +
+                                          std::string(to_string(spec.wait)) + " (" + fanout_waits(*transport) + ")";
+                  const bool another_wait_fits = std::any_of(s.waits.begin(), s.waits.end(),
+                                                             [&](WaitKind w) { return fanout_takes_wait(*transport, w); });
+                  if (!another_wait_fits || skipped == nullptr) throw UsageError(why);
+                  if (std::find(skipped->begin(), skipped->end(), why + ": skipped") == skipped->end())
+                    skipped->push_back(why + ": skipped");
+                  continue;
+                }
                 spec.readers = readers;
                 spec.placement = placement;
                 if (spec.wait == WaitKind::Spin && readers > 1 && !own_cpu_each(placement, readers, allowed)) {

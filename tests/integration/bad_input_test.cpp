@@ -85,6 +85,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{run_with({"--transports", "unix-dgram", "--sizes", "300000"}), "300000"},
         BadInput{run_with({"--transports", "shm", "--sizes", "20000000"}), "20000000"},
         BadInput{run_with({"--wait", "yield"}), "yield"},
+        BadInput{run_with({"--wait", "foo"}), "use spin, block, futex, eventfd, sem or uds"},
+        BadInput{run_with({"--transports", "shm", "--pattern", "fanout", "--wait", "eventfd"}), "it takes spin or block"},
         BadInput{{"run", "--messages", "-5"}, "-5"},
         BadInput{{"run", "--messages", "abc"}, "abc"},
         BadInput{{"run", "--messages", "99999999999999"}, "99999999999999"},

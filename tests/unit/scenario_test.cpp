@@ -111,6 +111,47 @@ TEST(Scenario, ExpandCoversEveryCombinationAndNamesWaitOnlyWhereItMatters) {
                                              "pipe/pingpong/64/cross", "pipe/pingpong/4096/cross"}));
 }
 
+TEST(Scenario, EveryWaitIsParsedByNameAndNamedInShmRowsOnly) {
+  const Scenario s0 = parse_scenario(json::parse(R"({"wait": ["spin", "block", "futex", "eventfd", "sem", "uds"]})"),
+                                     "test.json");
+  EXPECT_EQ(s0.waits, (std::vector<WaitKind>{WaitKind::Spin, WaitKind::Block, WaitKind::Futex, WaitKind::Eventfd,
+                                             WaitKind::Sem, WaitKind::Uds}));
+  for (WaitKind w : kWaitKinds) EXPECT_EQ(parse_wait(to_string(w)), w);
+  EXPECT_THAT(parse_error(json::parse(R"({"wait": ["foo"]})")),
+              HasSubstr("unknown wait 'foo' (use spin, block, futex, eventfd, sem or uds)"));
+  Scenario s;
+  s.transports = {"shm", "pipe"};
+  s.patterns = {Pattern::Pingpong};
+  s.sizes = {64};
+  s.waits = {WaitKind::Futex, WaitKind::Eventfd, WaitKind::Sem, WaitKind::Uds};
+  std::vector<std::string> names;
+  for (const RunSpec& r : expand(s, {0, 1})) names.push_back(r.name());
+  // pipe has no wait modes: one row, as with spin and block.
+  EXPECT_EQ(names, (std::vector<std::string>{"shm/pingpong/64/futex/cross", "shm/pingpong/64/eventfd/cross",
+                                             "shm/pingpong/64/sem/cross", "shm/pingpong/64/uds/cross",
+                                             "pipe/pingpong/64/cross"}));
+}
+
+TEST(Scenario, TheShmFanoutRefusesTheWaitsItDoesNotTakeOrSkipsThemBesideOnesItTakes) {
+  Scenario s;
+  s.transports = {"shm"};
+  s.patterns = {Pattern::Fanout};
+  s.sizes = {64};
+  s.readers = {1};
+  s.waits = {WaitKind::Eventfd};
+  try {
+    expand(s, {0, 1});
+    ADD_FAILURE() << "fanout with eventfd was expanded";
+  } catch (const UsageError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("shm/fanout cannot wait with eventfd (it takes spin or block)"));
+  }
+  s.waits = {WaitKind::Block, WaitKind::Sem};
+  std::vector<std::string> skipped, names;
+  for (const RunSpec& r : expand(s, {0, 1}, &skipped)) names.push_back(r.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"shm/fanout/64/block/cross/readers=1"}));
+  EXPECT_THAT(skipped, ::testing::Contains(HasSubstr("shm/fanout cannot wait with sem")));
+}
+
 TEST(Scenario, ExpandRunsEachPlacementButNeverSpinsOnOneCpu) {
   Scenario s;
   s.transports = {"shm", "pipe"};

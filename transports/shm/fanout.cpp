@@ -89,6 +89,15 @@ class ShmFanoutReader final : public Connection {
 
 std::uint32_t waits_code(WaitKind wait) { return wait == WaitKind::Spin ? kWaitsSpin : kWaitsBlock; }
 
+// The broadcast ring has its own futex waits (one word per reader slot); the other ways of waking
+// a sleeper (futex at once, eventfd, sem, uds) are measured on the point-to-point ring only.
+bool takes_wait(WaitKind wait) { return wait == WaitKind::Spin || wait == WaitKind::Block; }
+
+void check_wait(WaitKind wait) {
+  if (!takes_wait(wait))
+    throw Error(Errc::InvalidArgument, "the shm fanout waits with spin or block, not " + std::string(to_string(wait)));
+}
+
 // Opens the region, giving a writer caught between shm_open and its magic a moment.
 SharedRegion open_ready(const std::string& channel) {
   const std::string name = shm_fanout_region(channel);
@@ -123,6 +132,7 @@ namespace {
 std::unique_ptr<FanoutWriter> serve(const FanoutConfig& config) {
   const ChannelConfig& channel = config.channel;
   validate_channel_name(channel.channel);
+  check_wait(channel.wait);
   if (config.readers < 1 || config.readers > kMaxReaders)
     throw Error(Errc::InvalidArgument, "invalid reader count " + std::to_string(config.readers) + ": use 1 to " +
                                            std::to_string(kMaxReaders));
@@ -144,6 +154,7 @@ std::unique_ptr<FanoutWriter> serve(const FanoutConfig& config) {
 
 std::unique_ptr<Connection> connect(const ChannelConfig& config, int reader) {
   validate_channel_name(config.channel);
+  check_wait(config.wait);
   SharedRegion region = open_ready(config.channel);
   {
     // Checked before claiming a slot: once joined, the writer counts on us.
@@ -173,7 +184,7 @@ void remove(const std::string& channel) {
 }  // namespace
 
 const FanoutOps& shm_fanout() {
-  static const FanoutOps ops{.serve = &serve, .connect = &connect, .remove = &remove};
+  static const FanoutOps ops{.serve = &serve, .connect = &connect, .remove = &remove, .takes_wait = &takes_wait};
   return ops;
 }
 

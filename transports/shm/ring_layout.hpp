@@ -2,8 +2,9 @@
 //
 // One ring is one contiguous span (a channel's region holds two, back to back):
 //
-//   offset   0  RingHeader (64 B) + 64 B zero    written by the creator, then read-only except the
-//                                                handshake words noted below
+//   offset   0  RingHeader (64 B) + 64 B         written by the creator, then read-only except the
+//                                                handshake words noted below; the 64 B after it
+//                                                hold the semaphore of --wait sem (doorbell.hpp)
 //   offset 128  WriterBlock (128 B)              written only by the writer
 //   offset 256  ReaderBlock (128 B)              written only by the reader
 //   offset 384  data[capacity]                   records, see RecordHeader
@@ -31,9 +32,11 @@ inline constexpr std::size_t kHeaderBytes = 3 * kBlockBytes;
 inline constexpr std::size_t kRecordAlign = 8;
 inline constexpr std::uint64_t kMinCapacity = kBlockBytes;  // keeps a second ring 128-aligned
 
-// WaitKind as stored in the header: 0 means "not announced yet".
+// WaitKind as stored in the header: 0 means "not announced yet", then 1 + the WaitKind's value
+// (spin 1, block 2, futex 3, eventfd 4, sem 5, uds 6).
 inline constexpr std::uint32_t kWaitsSpin = 1;
 inline constexpr std::uint32_t kWaitsBlock = 2;
+inline constexpr std::uint32_t kWaitsLast = 6;
 
 struct RingHeader {
   std::uint64_t magic;         // kRingMagic, stored last (release): "the rest is initialised"
@@ -44,7 +47,7 @@ struct RingHeader {
   // Channel fields: used in the first ring of a channel's region only (zero in the second).
   std::int32_t server_pid;      // written by the creator before `magic`
   std::int32_t client_pid;      // 0 until the client connects (release); accept() sleeps on it
-  std::uint32_t server_waits;   // kWaitsSpin/kWaitsBlock, written before `magic`
+  std::uint32_t server_waits;   // kWaitsSpin..kWaitsLast, written before `magic`
   std::uint32_t client_waits;   // 0 until a client claims the channel by CAS, then its WaitKind
   std::uint32_t server_closed;  // 1 once the server's Connection is gone
   std::uint32_t client_closed;  // 1 once the client's Connection is gone

@@ -18,6 +18,7 @@
 
 #include "transports/names.hpp"
 #include "transports/shm/arrival_forecast.hpp"
+#include "transports/shm/doorbell.hpp"
 #include "transports/shm/fanout.hpp"
 #include "transports/shm/region.hpp"
 #include "transports/shm/spsc_ring.hpp"
@@ -38,7 +39,12 @@ constexpr auto kInitialiseGrace = std::chrono::seconds(1);
 
 enum class Side { Server, Client };
 
-std::uint32_t waits_code(WaitKind wait) { return wait == WaitKind::Spin ? kWaitsSpin : kWaitsBlock; }
+std::uint32_t waits_code(WaitKind wait) { return static_cast<std::uint32_t>(wait) + 1; }
+WaitKind wait_of(std::uint32_t code) { return static_cast<WaitKind>(code - 1); }  // code in 1..kWaitsLast
+
+// The waits that sleep on a doorbell need one on both sides; the others mix (a spinning peer
+// never needs waking, a futex sleeper is woken the same way by both).
+bool waits_mix(WaitKind a, WaitKind b) { return a == b || (!uses_doorbell(a) && !uses_doorbell(b)); }
 
 [[noreturn]] void corrupt(const std::string& channel, const std::string& what) {
   throw Error(Errc::Corrupt, "corrupt region '" + channel + "': " + what);
@@ -73,15 +79,19 @@ template <class Wait>
 class ShmConnection final : public Connection {
  public:
   // Validates both rings. A client also checks `config` against the channel and joins it.
-  ShmConnection(SharedRegion region, Side side, const ChannelConfig& config)
+  ShmConnection(SharedRegion region, Side side, const ChannelConfig& config, ChannelBells bells)
       : region_(std::move(region)),
         out_(ring_written_by(side, region_), region_.name()),
         in_(ring_written_by(other(side), region_), region_.name()),
         channel_(&ring_header(ring_written_by(Side::Server, region_))),
         side_(side),
-        own_closed_(side == Side::Server ? &channel_->server_closed : &channel_->client_closed) {
+        own_closed_(side == Side::Server ? &channel_->server_closed : &channel_->client_closed),
+        wait_(config.wait),
+        bells_(std::move(bells)) {
+    // Only block polls before it sleeps; futex, eventfd, sem and uds sleep at once.
+    if (wait_ != WaitKind::Block) peer_.block_spin_polls = 0;
     if (side == Side::Server) {
-      peer_ = Peer{0, &channel_->client_closed};  // the pid arrives in accept()
+      peer_.closed = &channel_->client_closed;  // the pid arrives in accept()
     } else {
       // Checked before joining: once joined, the server counts on us.
       if (config.max_message > out_.max_message())
@@ -108,7 +118,7 @@ class ShmConnection final : public Connection {
     for (;;) {
       // acquire: pairs with the client's release store; its client_waits is visible after this.
       const std::int32_t pid = pid_word.load(std::memory_order_acquire);
-      if (pid != 0) return region_.guarded([&] { accepted(pid); });  // not a pid made of zeros
+      if (pid != 0) return region_.guarded([&] { accepted(pid, deadline); });  // not a pid made of zeros
       if (!patience.keep_waiting()) patience.give_up();
       futex_wait(futex_word(channel_->client_pid), 0, patience.sleep_budget(kMaxSleep));
     }
@@ -182,17 +192,30 @@ class ShmConnection final : public Connection {
     }
   }
 
-  void accepted(std::int32_t pid) {
+  void accepted(std::int32_t pid, Deadline deadline) {
     if (pid < 0) corrupt(region_.name(), "client_pid " + std::to_string(pid) + " is not a process id");
     const std::uint32_t waits = std::atomic_ref(channel_->client_waits).load(std::memory_order_relaxed);
-    if (waits != kWaitsSpin && waits != kWaitsBlock)
-      corrupt(region_.name(), "client wait mode " + std::to_string(waits) + " is neither spin nor block");
+    // The client checked that its wait mixes with ours before it claimed the channel.
+    if (waits < kWaitsSpin || waits > kWaitsLast || !waits_mix(wait_of(waits), wait_))
+      corrupt(region_.name(), "client wait mode " + std::to_string(waits) + " does not go with the server's " +
+                                  std::string(to_string(wait_)));
     peer_process_ = PeerProcess(pid);  // at once: the sooner it is open, the less a reused pid can fool it
     peer_.pid = pid;
     peer_.process = &peer_process_;
     if (shares_only_cpu_with(pid)) peer_.block_spin_polls = 0;
-    out_.set_peer_may_sleep(waits == kWaitsBlock);
-    in_.set_peer_may_sleep(waits == kWaitsBlock);
+    bells_.accept(peer_process_, deadline, own_semaphore(), peer_semaphore());
+    ring_doorbells(waits);
+  }
+
+  // Where the semaphores of --wait sem are: ours in the ring we read, the peer's in the one we write.
+  std::byte* own_semaphore() const { return ring_written_by(other(side_), region_).data() + kSemOffset; }
+  std::byte* peer_semaphore() const { return ring_written_by(side_, region_).data() + kSemOffset; }
+
+  void ring_doorbells(std::uint32_t peer_waits) {
+    out_.set_peer_may_sleep(peer_waits != kWaitsSpin);
+    in_.set_peer_may_sleep(peer_waits != kWaitsSpin);
+    out_.set_doorbells(bells_.own(), bells_.peer());
+    in_.set_doorbells(bells_.own(), bells_.peer());
   }
 
   void join(WaitKind wait) {
@@ -201,12 +224,18 @@ class ShmConnection final : public Connection {
     const std::int32_t server_pid = std::atomic_ref(channel_->server_pid).load(std::memory_order_relaxed);
     const std::uint32_t server_waits = std::atomic_ref(channel_->server_waits).load(std::memory_order_relaxed);
     if (server_pid <= 0) corrupt(name, "server_pid " + std::to_string(server_pid) + " is not a process id");
-    if (server_waits != kWaitsSpin && server_waits != kWaitsBlock)
-      corrupt(name, "server wait mode " + std::to_string(server_waits) + " is neither spin nor block");
+    if (server_waits < kWaitsSpin || server_waits > kWaitsLast)
+      corrupt(name, "server wait mode " + std::to_string(server_waits) + " is unknown");
+    if (!waits_mix(wait, wait_of(server_waits)))
+      throw Error(Errc::InvalidArgument, "channel '" + name + "' waits with " + std::string(to_string(wait_of(server_waits))) +
+                                             ", this client with " + std::string(to_string(wait)) +
+                                             ": eventfd, sem and uds need the same wait on both sides");
     peer_process_ = PeerProcess(server_pid);  // first: the sooner it is open, the less a reused pid can fool it
     if (std::atomic_ref(channel_->server_closed).load(std::memory_order_acquire) != 0)
       throw Error(Errc::PeerGone, "peer process " + std::to_string(server_pid) + " closed the channel");
     if (peer_process_.gone()) throw Error(Errc::PeerGone, "peer process " + std::to_string(server_pid) + " is gone");
+    // Before claiming: the server takes only the connection of the client that published its pid.
+    bells_ = ChannelBells::connect(name, wait, own_semaphore(), peer_semaphore());
     // Claim the channel: only one client may ever succeed. acq_rel: ordered before the pid store.
     std::uint32_t unclaimed = 0;
     if (!std::atomic_ref(channel_->client_waits)
@@ -218,11 +247,11 @@ class ShmConnection final : public Connection {
     // release: accept() acquires this, and with it our client_waits.
     std::atomic_ref(channel_->client_pid).store(static_cast<std::int32_t>(::getpid()), std::memory_order_release);
     futex_wake_all(futex_word(channel_->client_pid));
-    peer_ = Peer{server_pid, &channel_->server_closed};
+    peer_.pid = server_pid;
+    peer_.closed = &channel_->server_closed;
     peer_.process = &peer_process_;
     if (shares_only_cpu_with(server_pid)) peer_.block_spin_polls = 0;
-    out_.set_peer_may_sleep(server_waits == kWaitsBlock);
-    in_.set_peer_may_sleep(server_waits == kWaitsBlock);
+    ring_doorbells(server_waits);
   }
 
   SharedRegion region_;  // first member: the mapping outlives every pointer into it
@@ -231,15 +260,20 @@ class ShmConnection final : public Connection {
   RingHeader* channel_;  // the first ring's header, with the channel fields
   Side side_;
   std::uint32_t* own_closed_;
+  WaitKind wait_;
+  ChannelBells bells_;        // --wait eventfd, sem, uds: the rings point at its doorbells
   PeerProcess peer_process_;  // opened at accept() (server) or join (client); peer_ points at it
   Peer peer_;
   ArrivalForecast forecast_;  // BlockWait only: when the next message is due
 };
 
 // The one place where the wait policy is chosen: everything below is compiled once per policy.
-std::unique_ptr<Connection> make_connection(SharedRegion region, Side side, const ChannelConfig& config) {
-  if (config.wait == WaitKind::Spin) return std::make_unique<ShmConnection<SpinWait>>(std::move(region), side, config);
-  return std::make_unique<ShmConnection<BlockWait>>(std::move(region), side, config);
+// (BlockWait also runs futex, eventfd, sem and uds: Peer::block_spin_polls 0, the rings' doorbells.)
+std::unique_ptr<Connection> make_connection(SharedRegion region, Side side, const ChannelConfig& config,
+                                            ChannelBells bells = {}) {
+  if (config.wait == WaitKind::Spin)
+    return std::make_unique<ShmConnection<SpinWait>>(std::move(region), side, config, std::move(bells));
+  return std::make_unique<ShmConnection<BlockWait>>(std::move(region), side, config, std::move(bells));
 }
 
 std::unique_ptr<Connection> serve(const ChannelConfig& config) {
@@ -253,11 +287,13 @@ std::unique_ptr<Connection> serve(const ChannelConfig& config) {
   SharedRegion region = SharedRegion::create(config.channel, 2 * ring_bytes(capacity));
   const Rings rings = split(region);
   const auto max_message = static_cast<std::uint32_t>(config.max_message);
+  // Listening before the region is published: a client that sees it ready may connect at once.
+  ChannelBells bells = ChannelBells::serve(config.channel, config.wait);
   // The client treats the first ring's magic as "the region is ready", so that ring comes last.
   initialise_ring(rings.to_server, RingParams{capacity, max_message});
   initialise_ring(rings.to_client,
                   RingParams{capacity, max_message, static_cast<std::int32_t>(::getpid()), waits_code(config.wait)});
-  return make_connection(std::move(region), Side::Server, config);
+  return make_connection(std::move(region), Side::Server, config, std::move(bells));
 }
 
 // The largest region serve() makes: two rings for the largest message. connect() maps (and
@@ -284,7 +320,10 @@ std::unique_ptr<Connection> connect(const ChannelConfig& config) {
   return make_connection(open_ready(config.channel), Side::Client, config);
 }
 
-void remove(const std::string& channel) { SharedRegion::remove(channel); }
+void remove(const std::string& channel) {
+  SharedRegion::remove(channel);
+  remove_bell_socket(channel);
+}
 
 // ---- the seed demo: raw bytes at offset 0, no header, readable by any program mapping the file ----
 
@@ -325,7 +364,7 @@ std::string fetch(const std::string& channel, Deadline /*deadline: opening never
 const Transport& shm_transport() {
   static const Transport transport{
       .name = "shm",
-      .summary = "POSIX shared memory SPSC ring (shm_open+mmap), busy-poll or futex wait",
+      .summary = "POSIX shared memory SPSC ring (shm_open+mmap); waits: spin, block, futex, eventfd, sem, uds",
       .has_wait_modes = true,
       .max_message = kMaxMessage,
       .zero_copy = true,

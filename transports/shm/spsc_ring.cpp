@@ -8,6 +8,7 @@
 #include <bit>
 #include <cstdio>
 
+#include "transports/shm/doorbell.hpp"
 #include "transports/shm/record_codec.hpp"
 
 namespace ipcmark::shm {
@@ -78,6 +79,9 @@ void initialise_ring(std::span<std::byte> ring, const RingParams& params) {
   header.max_message = params.max_message;
   header.server_pid = params.server_pid;
   header.server_waits = params.server_waits;
+  // The semaphore of this ring's reader (--wait sem; doorbell.hpp), laid out whatever the wait:
+  // the client may wait otherwise than the server.
+  init_semaphore(ring.data() + kSemOffset);
   // The reader starts at offset 0 and takes a non-zero header there for a record: a fresh mapping
   // is zero, any other memory must say "nothing yet" there (see the end mark in spsc_ring.hpp).
   std::memset(ring.data() + RingOffsets::data, 0, sizeof(RecordHeader));

@@ -79,7 +79,7 @@ struct RingParams {
   std::uint64_t capacity = 0;  // power of two, >= kMinCapacity
   std::uint32_t max_message = 0;
   std::int32_t server_pid = 0;      // channel fields: set in a channel's first ring only
-  std::uint32_t server_waits = 0;   // kWaitsSpin / kWaitsBlock
+  std::uint32_t server_waits = 0;   // kWaitsSpin..kWaitsLast
 };
 
 // Whether a ring of `capacity` data bytes can carry messages of `max_message` bytes.
@@ -109,6 +109,12 @@ class RingView {
   // publish pays a fence to check its flag; when it never sleeps, publishing skips that. Default
   // true, the safe choice: a missed wake-up would cost a whole kMaxSleep.
   void set_peer_may_sleep(bool may_sleep) noexcept { peer_may_sleep_ = may_sleep; }
+  // The doorbells of --wait eventfd, sem and uds (nullable: the futex words): the one this side
+  // sleeps on and the one that wakes the peer (doorbell.hpp).
+  void set_doorbells(const Doorbell* own, const Doorbell* peer) noexcept {
+    own_bell_ = own;
+    peer_bell_ = peer;
+  }
 
  protected:
   // Validates the header and the indices; Corrupt with "corrupt region '<name>': ..." on failure.
@@ -118,8 +124,11 @@ class RingView {
   void check_indices(std::uint64_t head, std::uint64_t tail) const;
 
   // The reader sleeps on the writer's data_seq; the writer sleeps on the reader's space_seq.
-  SleepSlot data_slot() const noexcept { return {&writer_->data_seq, &reader_->reader_sleeping}; }
-  SleepSlot space_slot() const noexcept { return {&reader_->space_seq, &writer_->writer_sleeping}; }
+  // `bell` is own_bell_ where this side sleeps, peer_bell_ where it wakes the peer.
+  SleepSlot data_slot(const Doorbell* bell) const noexcept { return {&writer_->data_seq, &reader_->reader_sleeping, bell}; }
+  SleepSlot space_slot(const Doorbell* bell) const noexcept {
+    return {&reader_->space_seq, &writer_->writer_sleeping, bell};
+  }
 
   // The 8-byte record header at `offset` of the data area, as one word (offsets are 8-aligned).
   std::atomic_ref<std::uint64_t> header_word(std::uint64_t offset) const noexcept {
@@ -134,6 +143,8 @@ class RingView {
   std::uint64_t mask_;
   std::uint32_t max_message_;
   bool peer_may_sleep_ = true;
+  const Doorbell* own_bell_ = nullptr;
+  const Doorbell* peer_bell_ = nullptr;
   bool has_prefetchw_ = false;  // CPUID says PRFCHW (x86 only)
   bool has_cldemote_ = false;   // CPUID says CLDEMOTE (x86 only)
 };
@@ -158,7 +169,7 @@ class RingWriter : public RingView {
   bool has_loan() const noexcept { return loan_.bytes != 0; }
 
   // Wakes a sleeping reader unconditionally (used when closing, so it notices at once).
-  void wake_reader() const noexcept { wake_sleeper(data_slot()); }
+  void wake_reader() const noexcept { wake_sleeper(data_slot(peer_bell_)); }
 
   // Asks the CPU to push the lines of the last record published (if small, and not pushed
   // already) out of this core's caches into the shared last level (CLDEMOTE), where the reader's
@@ -225,7 +236,7 @@ class RingReader : public RingView {
   bool has_view() const noexcept { return viewed_ != 0; }
 
   // Wakes a sleeping writer unconditionally (used when closing, so it notices at once).
-  void wake_writer() const noexcept { wake_sleeper(space_slot()); }
+  void wake_writer() const noexcept { wake_sleeper(space_slot(peer_bell_)); }
 
   // Whether a record (or padding) is published at head: receive() and view() would not wait.
   bool ready() const noexcept { return header_at(head_ & mask_).kind != 0; }
@@ -280,7 +291,7 @@ RingWriter::Claim RingWriter::claim(std::size_t length, Deadline deadline, Peer 
   const std::uint64_t needed = wraps ? to_wrap + record : record;  // <= capacity - 8: record <= capacity/2
   if (capacity_ - (tail_ - head_cache_) < needed + sizeof(RecordHeader)) {
     Wait::until([&] { return refresh_free_space() >= needed + sizeof(RecordHeader); },
-                WaitSpec{deadline, peer, "space"}, space_slot());
+                WaitSpec{deadline, peer, "space"}, space_slot(own_bell_));
   }
   // The end mark, in free space (kept free above); ordered before the reader can see this record
   // by the release store of its header.
@@ -304,7 +315,7 @@ inline void RingWriter::publish(const Claim& claimed) noexcept {
     publish_header(claimed.padding_at, capacity_ - claimed.padding_at - sizeof(RecordHeader), RecordKind::Padding);
   tail_ += claimed.bytes;
   std::atomic_ref(writer_->tail).store(tail_, std::memory_order_relaxed);
-  if (peer_may_sleep_) wake_if_sleeping(data_slot());
+  if (peer_may_sleep_) wake_if_sleeping(data_slot(peer_bell_));
   own_next_lines();
 }
 
@@ -380,7 +391,7 @@ std::span<const std::byte> RingReader::next_record(Deadline deadline, Peer peer)
             const std::uint64_t word = header_word(offset).load(std::memory_order_acquire);
             return std::bit_cast<RecordHeader>(word).kind != 0 ? word : 0;
           },
-          WaitSpec{deadline, peer, "data"}, data_slot()));
+          WaitSpec{deadline, peer, "data"}, data_slot(own_bell_)));
     }
     // The header is the publication: everything up to the wrap point may be published.
     const std::uint64_t to_wrap = capacity_ - offset;
@@ -400,7 +411,7 @@ inline void RingReader::advance(std::uint64_t bytes) noexcept {
 inline void RingReader::give_back() noexcept {
   given_back_ = head_;
   std::atomic_ref(reader_->head).store(head_, std::memory_order_release);
-  if (peer_may_sleep_) wake_if_sleeping(space_slot());
+  if (peer_may_sleep_) wake_if_sleeping(space_slot(peer_bell_));
 }
 
 }  // namespace ipcmark::shm

@@ -14,6 +14,7 @@
 #include <ctime>
 #include <string>
 
+#include "transports/shm/doorbell.hpp"
 #include "transports/shm/region.hpp"
 
 namespace ipcmark::shm {
@@ -37,9 +38,20 @@ bool futex_wait(const std::uint32_t* word, std::uint32_t expected, std::chrono::
 void futex_wake_all(const std::uint32_t* word) noexcept { futex(word, FUTEX_WAKE, INT_MAX, nullptr); }
 
 void wake_sleeper(SleepSlot slot) noexcept {
+  if (slot.bell != nullptr) return ring(*slot.bell);
   // release: a waiter whose acquire load sees this bump also sees the index we published before.
   std::atomic_ref(*slot.word).fetch_add(1, std::memory_order_release);
   futex_wake_all(slot.word);
+}
+
+bool doorbell_wait(const Doorbell& bell, std::chrono::nanoseconds timeout, Patience& patience) {
+  switch (sleep_on(bell, timeout)) {
+    case BellSleep::Rung: return false;
+    case BellSleep::TimedOut: return true;
+    case BellSleep::HungUp: patience.peer_hung_up(); return false;
+    case BellSleep::Corrupt: break;
+  }
+  throw Error(Errc::Corrupt, "corrupt region: the semaphore this side sleeps on is not a process-shared one");
 }
 
 bool Patience::keep_waiting() {
@@ -54,8 +66,8 @@ bool Patience::keep_waiting() {
     return false;
   }
   // acquire: after seeing "closed", the caller's last ready() sees all the peer published before.
-  if (spec_.peer.closed != nullptr &&
-      std::atomic_ref(*spec_.peer.closed).load(std::memory_order_acquire) != 0) {
+  if (peer_closed_ || (spec_.peer.closed != nullptr &&
+                       std::atomic_ref(*spec_.peer.closed).load(std::memory_order_acquire) != 0)) {
     peer_closed_ = true;
     return false;
   }

@@ -2,8 +2,9 @@
 //
 //   SpinWait   busy-polls with `pause`; reads the clock and checks the peer only every
 //              kPollsPerCheck polls, so a poll is a load or two and a pause, never a syscall.
-//   BlockWait  polls kBlockSpinPolls times (≈13 µs here), then sleeps on a futex in the shared
-//              region, waking at least every kMaxSleep to look at the clock and the peer. It does
+//   BlockWait  polls kBlockSpinPolls times (≈13 µs here; none for --wait futex, eventfd, sem and
+//              uds, which sleep at once), then sleeps on a futex in the shared region (or on the
+//              SleepSlot's doorbell: doorbell.hpp), waking at least every kMaxSleep to look at the clock and the peer. It does
 //              not poll when both processes are confined to one and the same CPU. Given a time to
 //              wake (Anticipation, from an ArrivalForecast), it sleeps at once, wakes then by
 //              itself and polls for up to kAnticipationPolls before sleeping again.
@@ -110,15 +111,24 @@ struct WaitSpec {
   const char* what;  // what we wait for, for the Timeout message: "data", "space", "the client"
 };
 
+struct Doorbell;  // doorbell.hpp
+class Patience;
+
 // Where a waiter sleeps: the futex word its peer bumps, and the flag that asks the peer to bump it.
+// With a doorbell (--wait eventfd, sem, uds), the waiter sleeps on that instead and the peer rings
+// it instead of bumping the word; the flag and the handshake below are the same.
 struct SleepSlot {
   std::uint32_t* word;
   std::uint32_t* sleeping;
+  const Doorbell* bell = nullptr;
 };
 
 // FUTEX_WAIT on a shared word: returns when woken, when *word != expected, on a signal, or
 // after `timeout` (then true). Callers re-check their condition in every case.
 bool futex_wait(const std::uint32_t* word, std::uint32_t expected, std::chrono::nanoseconds timeout) noexcept;
+// The same for a doorbell: true after `timeout`. A hang-up is told to `patience`; a semaphore that
+// is not one throws Corrupt.
+bool doorbell_wait(const Doorbell& bell, std::chrono::nanoseconds timeout, Patience& patience);
 void futex_wake_all(const std::uint32_t* word) noexcept;
 using ipcmark::process_is_gone;  // transports/common/process.hpp
 // Bumps the slot's word (release) and wakes its sleeper: the slow half of wake_if_sleeping().
@@ -145,6 +155,8 @@ class Patience {
   Clock::time_point now() const noexcept { return now_; }
   // After keep_waiting() returned false (and a last look at the condition failed).
   [[noreturn]] void give_up() const;
+  // The peer hung up its end of our doorbell: keep_waiting() says no from now on.
+  void peer_hung_up() noexcept { peer_closed_ = true; }
 
  private:
   WaitSpec spec_;
@@ -232,7 +244,8 @@ struct BlockWait {
       // sees the index published before it.
       const std::uint32_t seq = word.load(std::memory_order_acquire);
       if (auto seen = ready()) return arrived(seen);
-      const bool timed_out = futex_wait(slot.word, seq, budget);
+      const bool timed_out =
+          slot.bell != nullptr ? doorbell_wait(*slot.bell, budget, patience) : futex_wait(slot.word, seq, budget);
       slept = true;
       if (!anticipating || (timed_out && !sleeps_until_wake)) continue;
       // Woken at (or before) the anticipated time: poll through the message's expected arrival,
