@@ -121,6 +121,32 @@ TEST(Run, TinySuiteOverShmBothWaitsAndPipeProducesCleanCompleteRows) {
   expect_nothing_left_behind(r.pid);
 }
 
+TEST(Run, EveryShmWaitGivesCleanRowsNamedByItsWaitAndLeavesNoSocketFile) {
+  const std::string out = testing::temp_path("waits.json");
+  const RunOutcome r = run_ipcmark({"--transports", "shm,pipe", "--pattern", "pingpong,stream", "--sizes", "64",
+                                    "--messages", "300", "--warmup", "30", "--repetitions", "1", "--no-floor",
+                                    "--wait", "futex,eventfd,sem,uds"},
+                                   out);
+  ASSERT_TRUE(r.status.ok()) << r.status.describe();
+  std::set<std::string> names;
+  for (const json& row : r.document["benchmarks"]) {
+    if (row["run_type"] != "iteration") continue;
+    names.insert(row["name"].get<std::string>());
+    EXPECT_TRUE(row["error"].is_null()) << row["name"] << ": " << row["error"];
+    EXPECT_EQ(row["lost"], 0) << row["name"];
+    EXPECT_EQ(row["reordered"], 0) << row["name"];
+    EXPECT_EQ(row["corrupted"], 0) << row["name"];
+    EXPECT_EQ(row["iterations"], 300) << row["name"];
+  }
+  for (const char* wait : {"futex", "eventfd", "sem", "uds"}) {
+    EXPECT_TRUE(names.contains(std::string("shm/pingpong/64/") + wait + "/cross")) << wait;
+    EXPECT_TRUE(names.contains(std::string("shm/stream/64/") + wait + "/cross")) << wait;
+  }
+  EXPECT_TRUE(names.contains("pipe/pingpong/64/cross"));  // no wait modes: one row, as with spin and block
+  EXPECT_EQ(names.size(), 10u);
+  expect_nothing_left_behind(r.pid);
+}
+
 TEST(Run, PinnedRunRecordsItsPinning) {
   const std::string out = testing::temp_path("pinned.json");
   const RunOutcome r = run_ipcmark({"--transports", "shm", "--pattern", "pingpong", "--sizes", "64", "--messages", "100",
