@@ -257,11 +257,11 @@ void ChannelBells::accept(const PeerProcess& client, Deadline deadline, std::byt
   // The client connected before it published its pid; other connections are clients that lost
   // the race to claim the channel.
   for (;;) {
+    if (Clock::now() >= deadline) throw Error(Errc::Timeout, "timed out waiting for the client's doorbell socket");
     UniqueFd accepted(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
     if (!accepted) {
       if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) throw_system_error("accept " + listening_at_);
       if (client.gone()) throw Error(Errc::PeerGone, "peer process " + std::to_string(client.pid()) + " is gone");
-      if (Clock::now() >= deadline) throw Error(Errc::Timeout, "timed out waiting for the client's doorbell socket");
       pollfd watched{listener_.get(), POLLIN, 0};
       ::poll(&watched, 1, 10);
       continue;
