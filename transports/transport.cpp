@@ -16,6 +16,20 @@ void check_publish_size(std::size_t message_size, std::size_t size) {
                                            " bytes does not fit the channel size of " + std::to_string(size));
 }
 
+std::string_view to_string(Errc code) {
+  switch (code) {
+    case Errc::InvalidArgument: return "InvalidArgument";
+    case Errc::AlreadyExists: return "AlreadyExists";
+    case Errc::DoesNotExist: return "DoesNotExist";
+    case Errc::MessageTooLarge: return "MessageTooLarge";
+    case Errc::Timeout: return "Timeout";
+    case Errc::PeerGone: return "PeerGone";
+    case Errc::Corrupt: return "Corrupt";
+    case Errc::System: break;
+  }
+  return "System";
+}
+
 std::string_view to_string(WaitKind wait) {
   switch (wait) {
     case WaitKind::Spin: return "spin";

@@ -38,6 +38,7 @@ enum class Errc {
   Corrupt,          // shared memory failed validation
   System,           // an unexpected syscall failure
 };
+std::string_view to_string(Errc code);  // "InvalidArgument", "PeerGone", ...
 
 // One-line, human-readable error; what() has no trailing period.
 class Error : public std::runtime_error {

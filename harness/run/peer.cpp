@@ -26,20 +26,6 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-std::string_view errc_name(Errc code) {
-  switch (code) {
-    case Errc::InvalidArgument: return "InvalidArgument";
-    case Errc::AlreadyExists: return "AlreadyExists";
-    case Errc::DoesNotExist: return "DoesNotExist";
-    case Errc::MessageTooLarge: return "MessageTooLarge";
-    case Errc::Timeout: return "Timeout";
-    case Errc::PeerGone: return "PeerGone";
-    case Errc::Corrupt: return "Corrupt";
-    case Errc::System: return "System";
-  }
-  return "System";
-}
-
 std::uint64_t cpu_ns(const rusage& u) {
   auto ns = [](const timeval& t) {
     return static_cast<std::uint64_t>(t.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(t.tv_usec) * 1000ULL;
@@ -509,7 +495,7 @@ int run_peer(const PeerArgs& args) {
         break;
     }
   } catch (const Error& e) {
-    report = PeerReport::failure(e.what(), std::string(errc_name(e.code())));
+    report = PeerReport::failure(e.what(), std::string(to_string(e.code())));
     code = 1;
   } catch (const std::exception& e) {
     report = PeerReport::failure(e.what(), "System");

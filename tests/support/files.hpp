@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "harness/conform/names_left.hpp"
+
 namespace ipcmark::testing {
 
 inline std::string slurp(const std::string& path) {
@@ -40,16 +42,7 @@ inline bool wait_for_path(const std::string& path, std::chrono::seconds limit = 
   return false;
 }
 
-// Entries of `dir` whose name starts with `prefix`.
-inline std::vector<std::string> entries_with_prefix(const std::string& dir, const std::string& prefix) {
-  std::vector<std::string> found;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d))
-      if (std::string(e->d_name).rfind(prefix, 0) == 0) found.push_back(e->d_name);
-    ::closedir(d);
-  }
-  return found;
-}
+using conform::entries_with_prefix;  // the conformance clauses' own (harness/conform)
 
 inline int count_lines(const std::string& text) {
   int n = 0;

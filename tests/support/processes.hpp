@@ -28,6 +28,8 @@
 #include <utility>
 #include <vector>
 
+#include "harness/conform/forked_peer.hpp"
+#include "harness/conform/names_left.hpp"
 #include "tests/support/files.hpp"
 #include "transports/mq/mq_names.hpp"
 #include "transports/names.hpp"
@@ -103,43 +105,11 @@ inline std::vector<int> processes_with(const std::vector<std::string>& needles) 
   return pids;
 }
 
-// The mqueue directory, or "" when there is none; said once per test process on stderr, so a
-// leftover check that could not look at mq names does not pass in silence.
-inline std::string mqueue_dir_or_empty() {
-  const MqueueDir mqueue = find_mqueue_dir();
-  static bool said = false;
-  if (mqueue.path.empty() && !said) {
-    said = true;
-    std::fprintf(stderr, "note: mq names are not checked: %s\n", mqueue.why_not.c_str());
-  }
-  return mqueue.path;
-}
-
-// Whether this process could mount an mqueue filesystem: effective CAP_SYS_ADMIN (bit 21).
-inline bool can_mount() {
-  std::ifstream status("/proc/self/status");
-  std::string key;
-  while (status >> key)
-    if (key == "CapEff:") {
-      std::string hex;
-      status >> hex;
-      return (std::stoull(hex, nullptr, 16) >> 21 & 1) != 0;
-    }
-  return false;
-}
-
-// Names whose first characters are `prefix`, wherever a transport may create them (mq names
-// only where they can be listed: a test about them starts with IPCMARK_REQUIRE_NAME_LISTING).
-inline std::vector<std::string> names_with_prefix(const std::string& prefix) {
-  std::vector<std::string> found;
-  for (const std::string& dir : {std::string("/dev/shm"), mqueue_dir_or_empty(), private_runtime_dir()})
-    if (!dir.empty())
-      for (const std::string& name : entries_with_prefix(dir, prefix)) found.push_back(dir + "/" + name);
-  return found;
-}
-
-// Every place a transport may leave a name (as names_with_prefix): shm objects, mq queues, FIFOs/sockets/port files.
-inline std::vector<std::string> leftovers(const std::string& channel) { return names_with_prefix(channel); }
+// What a transport may leave behind: the conformance clauses' own lists (harness/conform).
+using conform::can_mount;
+using conform::leftovers;
+using conform::mqueue_dir_or_empty;
+using conform::names_with_prefix;
 
 // ---- the built ipcmark in the background ---------------------------------------------------------
 
@@ -222,64 +192,8 @@ class Launched {
 
 // ---- a forked client ------------------------------------------------------------------------------
 
-// A child process running `body` as the client once the parent says "go".
-class ClientProcess {
- public:
-  explicit ClientProcess(std::function<int()> body) {
-    int go[2];
-    if (::pipe(go) != 0) std::abort();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::close(go[1]);
-      char c;
-      if (::read(go[0], &c, 1) != 1) ::_exit(90);
-      int code = 91;
-      try {
-        code = body();
-      } catch (const Error& e) {
-        std::fprintf(stderr, "client: %s\n", e.what());
-        code = 92;
-      }
-      ::_exit(code);
-    }
-    ::close(go[0]);
-    go_ = go[1];
-  }
-  ClientProcess(ClientProcess&& other) noexcept
-      : pid_(std::exchange(other.pid_, -1)), go_(std::exchange(other.go_, -1)) {}
-  ClientProcess& operator=(ClientProcess&&) = delete;
-  void start() {
-    const char c = 'g';
-    ASSERT_EQ(::write(go_, &c, 1), 1);
-    ::close(go_);
-    go_ = -1;
-  }
-  // Exit code, or -signal; kills the child at the deadline.
-  int wait(Deadline deadline = Clock::now() + std::chrono::seconds(30)) {
-    int status = 0;
-    while (::waitpid(pid_, &status, WNOHANG) == 0) {
-      if (Clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        break;
-      }
-      ::usleep(1000);
-    }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-  }
-  ~ClientProcess() {
-    if (go_ >= 0) ::close(go_);
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-
- private:
-  pid_t pid_ = -1;
-  int go_ = -1;
-};
+// A child process running `body` as the client once the parent says "go" (start()).
+using ClientProcess = conform::ForkedPeer;
 
 }  // namespace ipcmark::testing
 
@@ -287,13 +201,12 @@ class ClientProcess {
 // mount it could only fail for no visible reason or pass without looking. Where this process
 // could mount one (root, CAP_SYS_ADMIN), mounting is scripts/setup's job, so the test fails in
 // one line; elsewhere the machine cannot list them and the test is skipped, saying why.
-#define IPCMARK_REQUIRE_NAME_LISTING(transport)                                                            \
-  switch (0)                                                                                               \
-  case 0:                                                                                                  \
-  default: /* one statement, safe after a braceless if, as gtest's own macros */                           \
-    if (const ::ipcmark::MqueueDir mqueue_ = ::ipcmark::find_mqueue_dir();                                  \
-        std::string_view(transport) != "mq" || !mqueue_.path.empty()) {                                     \
-    } else if (::ipcmark::testing::can_mount())                                                            \
-      FAIL() << "cannot list POSIX message queues: " << mqueue_.why_not << "; run scripts/setup";           \
-    else                                                                                                   \
-      GTEST_SKIP() << "cannot list POSIX message queues, and not allowed to mount them: " << mqueue_.why_not
+#define IPCMARK_REQUIRE_NAME_LISTING(transport)                                          \
+  switch (0)                                                                             \
+  case 0:                                                                                \
+  default: /* one statement, safe after a braceless if, as gtest's own macros */         \
+    if (const auto unlistable_ = ::ipcmark::conform::names_unlistable(transport); !unlistable_) { \
+    } else if (unlistable_->fail)                                                        \
+      FAIL() << unlistable_->why;                                                        \
+    else                                                                                 \
+      GTEST_SKIP() << unlistable_->why
