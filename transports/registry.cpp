@@ -1,6 +1,7 @@
 #include "transports/registry.hpp"
 
 #include <array>
+#include <vector>
 
 #include "transports/mq/mq.hpp"
 #include "transports/pipe/pipe.hpp"
@@ -12,7 +13,7 @@
 
 namespace ipcmark {
 
-std::span<const Transport* const> all_transports() {
+std::span<const Transport* const> builtin_transports() {
   // One line per transport; the order is the order of `ipcmark list` and of result tables.
   static const std::array transports{
       &shm_transport(),
@@ -26,6 +27,18 @@ std::span<const Transport* const> all_transports() {
   };
   return transports;
 }
+
+namespace {
+// The built-in transports, then those registered at run time (plugins) in the order they came.
+std::vector<const Transport*>& registered() {
+  static std::vector<const Transport*> transports(builtin_transports().begin(), builtin_transports().end());
+  return transports;
+}
+}  // namespace
+
+std::span<const Transport* const> all_transports() { return registered(); }
+
+void register_transport(const Transport& transport) { registered().push_back(&transport); }
 
 const Transport* find_transport(std::string_view name) {
   for (const Transport* t : all_transports())
