@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 
+#include "harness/cli/plugin_options.hpp"
 #include "harness/cli/subcommand.hpp"
 #include "transports/fanout.hpp"
 #include "transports/mq/mq_names.hpp"
@@ -70,6 +71,7 @@ Subcommand add_clean_command(CLI::App& app) {
       "clean", "Remove names left by crashed ipcmark runs (or one channel's names). Exit 0 also when mq names "
                "cannot be listed (no mqueue mount; IPCMARK_MQUEUE_DIR overrides where): a warning says so");
   clean->add_option("--channel", *channel, "Remove this channel's names on every transport");
+  add_plugin_option(*clean);
 
   return {clean, [channel] { return command_clean(*channel); }};
 }

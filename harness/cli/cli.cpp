@@ -10,6 +10,8 @@
 #include <CLI/CLI.hpp>
 
 #include "harness/cli/list_options.hpp"
+#include "harness/cli/plugin_options.hpp"
+#include "harness/run/peer_args.hpp"
 #include "harness/cli/subcommand.hpp"
 #include "harness/usage_error.hpp"
 #include "transports/transport.hpp"
@@ -27,7 +29,7 @@ int run_cli(int argc, char** argv) {
   const std::vector<Subcommand> commands{
       add_list_command(app),  add_run_command(app),    add_serve_command(app),   add_read_command(app),
       add_clean_command(app), add_floor_command(app),  add_report_command(app),  add_compare_command(app),
-      add_recommend_command(app), add_peer_command(app)};
+      add_recommend_command(app), add_conform_command(app), add_peer_command(app)};
 
   std::string known_names;
   bool known = false;
@@ -54,6 +56,11 @@ int run_cli(int argc, char** argv) {
   try {
     for (const CLI::App* sub : app.get_subcommands())
       if (sub->parsed()) refuse_empty_list_elements(*sub, argc, argv);
+    // Commands that name transports load plugins (--plugin, IPCMARK_PLUGIN_PATH); a peer loads
+    // those its parent passed down in IPCMARK_PLUGIN_PATH.
+    for (const CLI::App* sub : app.get_subcommands())
+      if (sub->parsed() && (sub->get_option_no_throw("--plugin") != nullptr || sub->get_name() == kPeerCommand))
+        load_plugins(*sub);
     for (const Subcommand& c : commands)
       if (*c.app) return c.body();
   } catch (const UsageError& e) {

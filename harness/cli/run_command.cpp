@@ -11,6 +11,7 @@
 #include <random>
 
 #include "harness/results/output_path.hpp"
+#include "harness/cli/plugin_options.hpp"
 #include "harness/cli/subcommand.hpp"
 #include "harness/machine/affinity.hpp"
 #include "harness/results/context.hpp"
@@ -145,6 +146,7 @@ Subcommand add_run_command(CLI::App& app) {
   run->add_option("--scenario", f.scenario_file, "Scenario JSON file (see scenarios/)")->check(CLI::ExistingFile);
   run->add_option("--transports,--transport", f.transports, "Transports, comma-separated (see `ipcmark list`)")
       ->delimiter(',');
+  add_plugin_option(*run);
   run->add_option("--pattern,--patterns", f.patterns, "Patterns: oneshot, stream, pingpong, fanout (comma-separated)")
       ->delimiter(',');
   run->add_option("--sizes,--size", f.sizes, "Message sizes in bytes, comma-separated")->delimiter(',');

@@ -6,6 +6,7 @@
 #include <memory>
 #include <thread>
 
+#include "harness/cli/plugin_options.hpp"
 #include "harness/cli/subcommand.hpp"
 #include "harness/run/peer.hpp"  // request_stop, stop_requested
 #include "harness/usage_error.hpp"
@@ -95,6 +96,7 @@ Subcommand add_serve_command(CLI::App& app) {
   SeedFlags& f = *flags;
   CLI::App* serve = app.add_subcommand("serve", "Create a channel, write one message, keep it for readers (the seed demo)");
   serve->add_option("--transport", f.transport, "Transport")->capture_default_str();
+  add_plugin_option(*serve);
   serve->add_option("--channel", f.channel, "Channel name: letters, digits, '.', '_', '-'")->required();
   serve->add_option("--size", f.size, "Region size in bytes (shm); with --readers the largest message; the message must fit")
       ->capture_default_str()
@@ -122,6 +124,7 @@ Subcommand add_read_command(CLI::App& app) {
   SeedFlags& f = *flags;
   CLI::App* read = app.add_subcommand("read", "Open an existing channel and print its message");
   read->add_option("--transport", f.transport, "Transport")->capture_default_str();
+  add_plugin_option(*read);
   read->add_option("--channel", f.channel, "Channel name")->required();
   read->add_option("--size", f.size, "With --reader: the broadcast's --size")
       ->capture_default_str()
