@@ -72,6 +72,23 @@ void require_readers_lost(const FanoutWriter& writer, int expected) {
                                                  " readers lost, expected " + std::to_string(expected));
 }
 
+// Sends the stream; if the writer fails (every reader gone, say), the failure names what the
+// readers said, the likelier cause (a message lost or torn).
+void send_or_say_why(FanoutWriter& writer, std::size_t count, const std::vector<std::size_t>& sizes, Deadline deadline,
+                     std::vector<ForkedPeer>& readers) {
+  try {
+    FanoutSetup::send_all(writer, count, sizes, deadline);
+  } catch (const Error& e) {
+    std::string said;
+    for (std::size_t i = 0; i < readers.size(); ++i) {
+      const int code = readers[i].wait(Clock::now() + 5s);
+      said += "; reader " + std::to_string(i) + " " + readers[i].describe(code);
+    }
+    fail("the writer failed: " + std::string(to_string(e.code())) + ": " + e.what() + said +
+         " (10: wrong size, 11: wrong byte)");
+  }
+}
+
 std::string every_reader_gets_every_message(const Transport& t) {
   FanoutSetup s(t);
   const std::vector<std::size_t> sizes{1, 100, std::min<std::size_t>(4096, t.max_message)};
@@ -82,7 +99,7 @@ std::string every_reader_gets_every_message(const Transport& t) {
   for (ForkedPeer& r : readers) r.start();
   const Deadline deadline = Clock::now() + 60s;
   writer->accept(deadline);
-  FanoutSetup::send_all(*writer, kMessages, sizes, deadline);
+  send_or_say_why(*writer, kMessages, sizes, deadline, readers);
   for (int i = 0; i < 3; ++i) require_reader(readers[i], i);  // the writer stays until they are done
   require_readers_lost(*writer, 0);
   return "3 readers got " + std::to_string(kMessages) + " messages each";
@@ -102,7 +119,7 @@ std::string a_reader_killed_mid_stream_stops_nobody(const Transport& t) {
   for (ForkedPeer& r : readers) r.start();
   const Deadline deadline = Clock::now() + 60s;
   writer->accept(deadline);
-  FanoutSetup::send_all(*writer, kMessages, sizes, deadline);  // an Error here fails the clause
+  send_or_say_why(*writer, kMessages, sizes, deadline, readers);
   require_reader(readers[0], 0);
   require_reader(readers[1], 1, -SIGKILL);
   require_reader(readers[2], 2);

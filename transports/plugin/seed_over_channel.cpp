@@ -11,6 +11,8 @@ using namespace std::chrono_literals;
 
 // The largest message fetch() makes room for: a plugin may claim any max_message.
 constexpr std::size_t kMaxSeed = 16 << 20;
+// How long fetch() waits for a channel to exist (see there).
+constexpr auto kGrace = 1s;
 
 // One channel at a time: a reader connects, gets the message, acknowledges it with one byte,
 // and the channel is served afresh for the next reader (a Connection has one client).
@@ -68,9 +70,11 @@ std::unique_ptr<Publication> publish_over_channel(const Transport& transport, co
 std::string fetch_over_channel(const Transport& transport, const std::string& channel, Deadline deadline) {
   const std::size_t max = std::min(transport.max_message, kMaxSeed);
   std::vector<std::byte> buffer(max);
-  // A channel that does not exist at the first try is not served: DoesNotExist at once. Later, a
-  // missing channel or a dropped connection is the publication between two readers: try again.
-  for (bool first = true;; first = false) {
+  // Between two readers the publication serves its channel afresh, so a missing channel may be
+  // one about to come back: DoesNotExist is tried again for up to kGrace (a channel nobody
+  // serves fails after that), a connection dropped by the publication until the deadline.
+  const Deadline grace_end = std::min(deadline, Clock::now() + kGrace);
+  for (;;) {
     try {
       auto client = transport.channel.connect({channel, max, WaitKind::Block});
       client->accept(deadline);
@@ -79,8 +83,9 @@ std::string fetch_over_channel(const Transport& transport, const std::string& ch
       client->send(ack, deadline);
       return std::string(reinterpret_cast<const char*>(buffer.data()), n);
     } catch (const Error& e) {
-      const bool between_readers = (e.code() == Errc::DoesNotExist && !first) || e.code() == Errc::PeerGone;
-      if (!between_readers || Clock::now() >= deadline) throw;
+      const bool again = (e.code() == Errc::DoesNotExist && Clock::now() < grace_end) ||
+                         (e.code() == Errc::PeerGone && Clock::now() < deadline);
+      if (!again) throw;
     }
     std::this_thread::sleep_for(1ms);
   }

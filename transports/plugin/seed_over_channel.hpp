@@ -1,6 +1,7 @@
 // transports/plugin/seed_over_channel.hpp — the seed demo (`ipcmark serve` / `ipcmark read`, the
 // oneshot pattern) built from a transport's point-to-point ops alone, so that a plugin need
-// not implement it: the publication serves one reader at a time on a fresh channel each.
+// not implement it: the publication serves one reader at a time on a fresh channel each. So
+// fetch() of a channel nobody serves fails (DoesNotExist) after a grace of 1 s, not at once.
 #pragma once
 
 #include <memory>
