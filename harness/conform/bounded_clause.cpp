@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +41,9 @@ std::string describe(int status) {
 }  // namespace
 
 ClauseResult run_clause_bounded(const Clause& clause, const Transport& transport, std::chrono::seconds limit) {
+  // The clause's own peers become ours when the clause's process dies, so that we reap them all
+  // below and none outlives us (a reader killed with the group may take a moment to die).
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) throw_system_error("pipe");
   const pid_t pid = ::fork();
@@ -74,6 +78,8 @@ ClauseResult run_clause_bounded(const Clause& clause, const Transport& transport
   ::kill(-pid, SIGKILL);  // whatever is left of the group: a hung clause, its forked peers
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  while (::waitpid(-pid, nullptr, 0) > 0 || errno == EINTR) {  // the rest of the group, until ECHILD
   }
   if (timed_out) return {Verdict::Fail, "timed out after " + std::to_string(limit.count()) + " s (killed)"};
   if (text.empty()) return {Verdict::Fail, "the clause's process died without a result: " + describe(status)};

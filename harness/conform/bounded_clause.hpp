@@ -10,7 +10,8 @@ namespace ipcmark::conform {
 
 // Forks a child in a new process group that runs the clause and reports its result over a pipe.
 // A child that passes `limit`, or dies without reporting (a crash inside the transport), is a
-// failure saying so; the whole group (the clause's own peers too) is killed and reaped either way.
+// failure saying so; the whole group (the clause's own peers too) is killed and reaped either way
+// (the caller becomes a child subreaper for that).
 // Call with no other thread running (fork).
 ClauseResult run_clause_bounded(const Clause& clause, const Transport& transport, std::chrono::seconds limit);
 

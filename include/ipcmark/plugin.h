@@ -86,7 +86,7 @@ typedef struct ipcmark_plugin {
   /* IPCMARK_PLUGIN_ABI_VERSION, first so that ipcmark can check it before reading the rest. */
   uint32_t abi_version;
 
-  const char* name;      /* the CLI value and the results' "transport": [a-z0-9-]{1,20}, and
+  const char* name;      /* the CLI value and the results' "transport": 1 to 32 of [a-z0-9._-], and
                             not the name of a built-in transport or of another loaded plugin */
   const char* summary;   /* one line for `ipcmark list` */
   size_t max_message;    /* largest message the transport can carry, bytes (>= 1) */
