@@ -13,7 +13,7 @@
 
 namespace ipcmark {
 
-std::span<const Transport* const> builtin_transports() {
+static std::span<const Transport* const> builtin_transports() {
   // One line per transport; the order is the order of `ipcmark list` and of result tables.
   static const std::array transports{
       &shm_transport(),

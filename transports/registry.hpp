@@ -10,7 +10,6 @@ namespace ipcmark {
 
 // The built-in transports (registry.cpp's list), then the ones registered at run time.
 std::span<const Transport* const> all_transports();
-std::span<const Transport* const> builtin_transports();
 // Adds a transport made at run time (a plugin: transports/plugin/plugin_loader.hpp checks its
 // name is free first). Invalidates spans all_transports() returned before.
 void register_transport(const Transport& transport);

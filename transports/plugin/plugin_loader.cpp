@@ -98,8 +98,6 @@ const LoadedPlugin& load_plugin(const std::string& path) {
   return loaded().emplace_back(LoadedPlugin{real, &transport});
 }
 
-std::span<const LoadedPlugin> loaded_plugins() { return loaded(); }
-
 std::string_view plugin_path_of(const Transport& transport) {
   for (const LoadedPlugin& p : loaded())
     if (p.transport == &transport) return p.path;

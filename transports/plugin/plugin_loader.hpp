@@ -2,7 +2,6 @@
 // checking its descriptor, and registering its transport after the built-in ones.
 #pragma once
 
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -21,7 +20,6 @@ struct LoadedPlugin {
 // name is a built-in transport's or another plugin's. A plugin is never unloaded.
 const LoadedPlugin& load_plugin(const std::string& path);
 
-std::span<const LoadedPlugin> loaded_plugins();
 // The file `transport` was loaded from; "" for a built-in transport.
 std::string_view plugin_path_of(const Transport& transport);
 
