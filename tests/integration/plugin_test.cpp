@@ -186,6 +186,19 @@ TEST(BadPlugin, ThatDropsMessagesFailsConformNamingTheClauseAndARunCountsThemLos
   EXPECT_EQ(rows[0].value("lost", -1), 2) << rows[0].dump();
 }
 
+TEST(BadPlugin, ThatReordersMessagesFailsConformNamingTheClauseAndARunCountsThemReordered) {
+  const auto conform = ipcmark({"conform", "--transports", "reordering", "--plugin", plugin("reordering")});
+  EXPECT_EQ(conform.exit_code, 1) << conform.err;
+  EXPECT_THAT(conform.out, HasSubstr("fail reordering EveryReaderGetsEveryMessageWholeAndInOrder"));
+
+  const std::string out = testing::temp_path("plugin-reorder.json");
+  const auto run = ipcmark(run_args(plugin("reordering"), "reordering", "stream", "1000", out));
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  const std::vector<json> rows = rows_of(out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].value("reordered", -1), 1) << rows[0].dump();
+}
+
 TEST(BadPlugin, ThatHangsInsideSendFailsTheClauseByTimeoutAndConformEnds) {
   const auto conform = ipcmark(
       {"conform", "--transports", "hanging", "--plugin", plugin("hanging"), "--clause-timeout", "2"}, 90);
