@@ -21,7 +21,8 @@
  *  - A plugin moves bytes: it never prints and never reads a clock for measurement.
  * ipcmark itself refuses messages larger than the channel's max_message (MessageTooLarge),
  * loans and views when the zero-copy functions are NULL, and a fanout reader's send(), so a
- * plugin need not check those.
+ * plugin need not check those. The seed demo (`serve`/`read`, the oneshot pattern) is built by
+ * ipcmark over the point-to-point functions: a plugin has nothing more to write for it.
  *
  * Threads: one connection is used by one thread at a time. Processes: server and client are
  * separate processes, each with its own copy of the plugin; no state is shared but what the
@@ -99,8 +100,8 @@ typedef struct ipcmark_plugin {
   /* Opens the existing channel and returns the client's connection in *out. */
   ipcmark_status (*connect)(const ipcmark_channel_config* config, ipcmark_connection** out, ipcmark_error* error);
   /* Completes the connection: the server waits until the client has connected, the client
-   * finishes any handshake. Both sides call it once before any I/O; after IPCMARK_TIMEOUT it
-   * may be called again. */
+   * finishes any handshake. Both sides call it before any I/O; after IPCMARK_TIMEOUT it must
+   * work when called again (the seed demo waits for readers in short steps). */
   ipcmark_status (*accept)(ipcmark_connection* c, ipcmark_deadline_ns deadline, ipcmark_error* error);
   /* Sends `size` bytes (1..max_message) as one message; waits while the channel is full. */
   ipcmark_status (*send)(ipcmark_connection* c, const void* data, size_t size, ipcmark_deadline_ns deadline,
