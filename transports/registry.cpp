@@ -3,6 +3,7 @@
 #include <array>
 #include <vector>
 
+#include "transports/bip_mq/bip_mq.hpp"
 #include "transports/mq/mq.hpp"
 #include "transports/pipe/pipe.hpp"
 #include "transports/shm/shm.hpp"
@@ -24,6 +25,7 @@ static std::span<const Transport* const> builtin_transports() {
       &zmq_transport(),
       &zmq_tcp_transport(),
       &mq_transport(),
+      &bip_mq_transport(),
   };
   return transports;
 }
