@@ -19,6 +19,8 @@
 // can be set next to ipcmark's latency_ns.p50 / p99: counters p50_ns and p99_ns.
 #include <benchmark/benchmark.h>
 
+#include "raw_pingpong_support.hpp"
+
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -40,25 +42,12 @@
 
 namespace {
 
-constexpr int kWarmupRoundTrips = 20;  // untimed: page faults, first wake-ups
+using namespace raw_bench;
 
-int g_first_cpu = -1, g_second_cpu = -1;  // from --cpus or sched_getaffinity
+constexpr int kWarmupRoundTrips = 20;  // untimed: page faults, first wake-ups
 
 enum class Mechanism { Pipe, Fifo, Unix };
 enum class Placement { Cross, Same };
-
-std::uint64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
-bool pin(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  return sched_setaffinity(0, sizeof set, &set) == 0;
-}
 
 // Blocking I/O of exactly `size` bytes; false on EOF or error.
 bool read_full(int fd, char* buffer, std::size_t size) {
@@ -185,13 +174,6 @@ class EchoPair {
   std::string error_;
 };
 
-std::uint64_t percentile(std::vector<std::uint64_t>& samples, double p) {
-  if (samples.empty()) return 0;
-  const auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(samples.size() - 1));
-  std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(rank), samples.end());
-  return samples[rank];
-}
-
 void BM_RawPingPong(benchmark::State& state, Mechanism mechanism, std::size_t size, Placement placement) {
   const int parent_cpu = placement == Placement::Cross ? g_second_cpu : g_first_cpu;
   cpu_set_t original;
@@ -227,39 +209,10 @@ void BM_RawPingPong(benchmark::State& state, Mechanism mechanism, std::size_t si
   state.counters["p99_ns"] = static_cast<double>(percentile(samples, 99));
 }
 
-// --cpus=A,B overrides the first two CPUs of the affinity mask. Returns false on a bad value.
-bool choose_cpus(int& argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--cpus=", 7) != 0) continue;
-    // Two non-negative integers and nothing else: "A,B".
-    const char* text = argv[i] + 7;
-    char* end = nullptr;
-    const long a = std::strtol(text, &end, 10);
-    const bool first_ok = end != text && *end == ',';
-    const char* second = first_ok ? end + 1 : end;
-    const long b = first_ok ? std::strtol(second, &end, 10) : -1;
-    if (!first_ok || end == second || *end != '\0' || a < 0 || b < 0 || a >= CPU_SETSIZE || b >= CPU_SETSIZE) {
-      std::fprintf(stderr, "bench_raw_pingpong: error: %s: expected --cpus=A,B with two CPU numbers\n", argv[i]);
-      return false;
-    }
-    g_first_cpu = static_cast<int>(a), g_second_cpu = static_cast<int>(b);
-    std::copy(argv + i + 1, argv + argc, argv + i);
-    --argc;
-    return true;
-  }
-  cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return true;  // every benchmark then skips
-  for (int cpu = 0; cpu < CPU_SETSIZE && g_second_cpu < 0; ++cpu) {
-    if (!CPU_ISSET(cpu, &allowed)) continue;
-    (g_first_cpu < 0 ? g_first_cpu : g_second_cpu) = cpu;
-  }
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (!choose_cpus(argc, argv)) return 2;
+  if (!choose_cpus(argc, argv, "bench_raw_pingpong")) return 2;
   signal(SIGPIPE, SIG_IGN);  // a dead echo child is a failed write (EPIPE), not the end of us
   // Names follow ipcmark's rows: raw/<mechanism>/pingpong/<bytes>/<placement>.
   for (const auto& [mechanism, mechanism_name] :

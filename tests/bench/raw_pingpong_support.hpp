@@ -1,0 +1,68 @@
+// tests/bench/raw_pingpong_support.hpp — what the raw ping-pong benchmarks share: the CPUs they
+// pin to (--cpus=A,B or the first two allowed), the clock, pinning, and percentiles.
+#pragma once
+
+#include <sched.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace raw_bench {
+
+inline int g_first_cpu = -1, g_second_cpu = -1;  // from --cpus or sched_getaffinity
+
+inline std::uint64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+inline bool pin(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return sched_setaffinity(0, sizeof set, &set) == 0;
+}
+
+inline std::uint64_t percentile(std::vector<std::uint64_t>& samples, double p) {
+  if (samples.empty()) return 0;
+  const auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(samples.size() - 1));
+  std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(rank), samples.end());
+  return samples[rank];
+}
+
+// --cpus=A,B overrides the first two CPUs of the affinity mask. Returns false on a bad value.
+inline bool choose_cpus(int& argc, char** argv, const char* program) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--cpus=", 7) != 0) continue;
+    // Two non-negative integers and nothing else: "A,B".
+    const char* text = argv[i] + 7;
+    char* end = nullptr;
+    const long a = std::strtol(text, &end, 10);
+    const bool first_ok = end != text && *end == ',';
+    const char* second = first_ok ? end + 1 : end;
+    const long b = first_ok ? std::strtol(second, &end, 10) : -1;
+    if (!first_ok || end == second || *end != '\0' || a < 0 || b < 0 || a >= CPU_SETSIZE || b >= CPU_SETSIZE) {
+      std::fprintf(stderr, "%s: error: %s: expected --cpus=A,B with two CPU numbers\n", program, argv[i]);
+      return false;
+    }
+    g_first_cpu = static_cast<int>(a), g_second_cpu = static_cast<int>(b);
+    std::copy(argv + i + 1, argv + argc, argv + i);
+    --argc;
+    return true;
+  }
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return true;  // every benchmark then skips
+  for (int cpu = 0; cpu < CPU_SETSIZE && g_second_cpu < 0; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    (g_first_cpu < 0 ? g_first_cpu : g_second_cpu) = cpu;
+  }
+  return true;
+}
+
+}  // namespace raw_bench
