@@ -36,10 +36,8 @@ using namespace raw_bench;
 
 namespace bi = boost::interprocess;
 
-constexpr int kWarmupRoundTrips = 20;  // untimed: page faults, first wake-ups
 constexpr std::size_t kDepth = 64;
 
-enum class Placement { Cross, Same };
 
 // The parent's side of one echo child: two queues and the child, torn down on every way out.
 class EchoPair {
@@ -105,36 +103,7 @@ class EchoPair {
 };
 
 void BM_RawBipMqPingPong(benchmark::State& state, std::size_t size, Placement placement) {
-  const int parent_cpu = placement == Placement::Cross ? g_second_cpu : g_first_cpu;
-  cpu_set_t original;
-  sched_getaffinity(0, sizeof original, &original);
-  std::vector<char> message(size, 'x');
-  std::vector<std::uint64_t> samples;
-  samples.reserve(static_cast<std::size_t>(std::min<benchmark::IterationCount>(state.max_iterations, 1 << 24)));
-  if (parent_cpu < 0) {
-    state.SkipWithError("needs two allowed CPUs (see --cpus=A,B)");
-  } else if (!pin(parent_cpu)) {
-    state.SkipWithError(("cannot pin to CPU " + std::to_string(parent_cpu)).c_str());
-  } else {
-    EchoPair echo(g_first_cpu, message);
-    bool ok = echo.error() == nullptr;
-    for (int i = 0; ok && i < kWarmupRoundTrips; ++i) ok = echo.round_trip(message);
-    if (!ok) state.SkipWithError(echo.error() ? echo.error() : "the echo child failed");
-    std::uint64_t before = now_ns();
-    for (auto _ : state) {
-      if (!ok || !echo.round_trip(message)) {
-        if (ok) state.SkipWithError("the echo child failed");
-        break;
-      }
-      const std::uint64_t after = now_ns();
-      samples.push_back(after - before);
-      before = after;
-    }
-  }
-  sched_setaffinity(0, sizeof original, &original);
-  state.SetItemsProcessed(state.iterations());
-  state.counters["p50_ns"] = static_cast<double>(percentile(samples, 50));
-  state.counters["p99_ns"] = static_cast<double>(percentile(samples, 99));
+  time_round_trips(state, size, placement, [&](int cpu, std::vector<char>& message) { return std::make_unique<EchoPair>(cpu, message); });
 }
 
 }  // namespace

@@ -37,6 +37,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,10 +45,8 @@ namespace {
 
 using namespace raw_bench;
 
-constexpr int kWarmupRoundTrips = 20;  // untimed: page faults, first wake-ups
 
 enum class Mechanism { Pipe, Fifo, Unix };
-enum class Placement { Cross, Same };
 
 // Blocking I/O of exactly `size` bytes; false on EOF or error.
 bool read_full(int fd, char* buffer, std::size_t size) {
@@ -175,38 +174,7 @@ class EchoPair {
 };
 
 void BM_RawPingPong(benchmark::State& state, Mechanism mechanism, std::size_t size, Placement placement) {
-  const int parent_cpu = placement == Placement::Cross ? g_second_cpu : g_first_cpu;
-  cpu_set_t original;
-  sched_getaffinity(0, sizeof original, &original);
-  std::vector<char> message(size, 'x');
-  std::vector<std::uint64_t> samples;
-  samples.reserve(static_cast<std::size_t>(std::min<benchmark::IterationCount>(state.max_iterations, 1 << 24)));
-  if (parent_cpu < 0) {
-    state.SkipWithError("needs two allowed CPUs (see --cpus=A,B)");
-  } else if (!pin(parent_cpu)) {
-    state.SkipWithError(("cannot pin to CPU " + std::to_string(parent_cpu)).c_str());
-  } else {
-    EchoPair echo(mechanism, g_first_cpu, message);
-    bool ok = echo.error() == nullptr;
-    for (int i = 0; ok && i < kWarmupRoundTrips; ++i) ok = echo.round_trip(message);
-    if (!ok) state.SkipWithError(echo.error() ? echo.error() : "the echo child failed (could it pin itself?)");
-    // Consecutive clock reads: the samples add up to the whole loop, the first one includes the
-    // timer's start.
-    std::uint64_t before = now_ns();
-    for (auto _ : state) {
-      if (!echo.round_trip(message)) {
-        state.SkipWithError("the echo child failed");
-        break;
-      }
-      const std::uint64_t after = now_ns();
-      samples.push_back(after - before);
-      before = after;
-    }
-  }
-  sched_setaffinity(0, sizeof original, &original);
-  state.SetItemsProcessed(state.iterations());
-  state.counters["p50_ns"] = static_cast<double>(percentile(samples, 50));
-  state.counters["p99_ns"] = static_cast<double>(percentile(samples, 99));
+  time_round_trips(state, size, placement, [&](int cpu, std::vector<char>& message) { return std::make_unique<EchoPair>(mechanism, cpu, message); });
 }
 
 }  // namespace

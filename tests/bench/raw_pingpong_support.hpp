@@ -2,6 +2,7 @@
 // pin to (--cpus=A,B or the first two allowed), the clock, pinning, and percentiles.
 #pragma once
 
+#include <benchmark/benchmark.h>
 #include <sched.h>
 #include <time.h>
 
@@ -10,11 +11,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace raw_bench {
 
 inline int g_first_cpu = -1, g_second_cpu = -1;  // from --cpus or sched_getaffinity
+
+enum class Placement { Cross, Same };
+
+inline constexpr int kWarmupRoundTrips = 20;  // untimed: page faults, first wake-ups
 
 inline std::uint64_t now_ns() {
   timespec ts;
@@ -63,6 +69,45 @@ inline bool choose_cpus(int& argc, char** argv, const char* program) {
     (g_first_cpu < 0 ? g_first_cpu : g_second_cpu) = cpu;
   }
   return true;
+}
+
+// One benchmark: pins this (timing) process, makes an echo pair with `make_echo(child_cpu,
+// message)` (an object with error() and round_trip(message)), warms up, then times every round
+// trip on its own (one CLOCK_MONOTONIC read each) for the p50_ns/p99_ns counters.
+template <class MakeEcho>
+void time_round_trips(benchmark::State& state, std::size_t size, Placement placement, MakeEcho&& make_echo) {
+  const int parent_cpu = placement == Placement::Cross ? g_second_cpu : g_first_cpu;
+  cpu_set_t original;
+  sched_getaffinity(0, sizeof original, &original);
+  std::vector<char> message(size, 'x');
+  std::vector<std::uint64_t> samples;
+  samples.reserve(static_cast<std::size_t>(std::min<benchmark::IterationCount>(state.max_iterations, 1 << 24)));
+  if (parent_cpu < 0) {
+    state.SkipWithError("needs two allowed CPUs (see --cpus=A,B)");
+  } else if (!pin(parent_cpu)) {
+    state.SkipWithError(("cannot pin to CPU " + std::to_string(parent_cpu)).c_str());
+  } else {
+    auto echo = make_echo(g_first_cpu, message);
+    bool ok = echo->error() == nullptr;
+    for (int i = 0; ok && i < kWarmupRoundTrips; ++i) ok = echo->round_trip(message);
+    if (!ok) state.SkipWithError(echo->error() ? echo->error() : "the echo child failed (could it pin itself?)");
+    // Consecutive clock reads: the samples add up to the whole loop, the first one includes the
+    // timer's start.
+    std::uint64_t before = now_ns();
+    for (auto _ : state) {
+      if (!ok || !echo->round_trip(message)) {
+        if (ok) state.SkipWithError("the echo child failed");
+        break;
+      }
+      const std::uint64_t after = now_ns();
+      samples.push_back(after - before);
+      before = after;
+    }
+  }
+  sched_setaffinity(0, sizeof original, &original);
+  state.SetItemsProcessed(state.iterations());
+  state.counters["p50_ns"] = static_cast<double>(percentile(samples, 50));
+  state.counters["p99_ns"] = static_cast<double>(percentile(samples, 99));
 }
 
 }  // namespace raw_bench
