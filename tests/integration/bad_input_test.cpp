@@ -70,6 +70,7 @@ std::vector<std::string> scenario(const std::string& file) { return run_with({"-
 
 const std::string kLongName(201, 'x');
 const std::string kSocketBuster(150, 's');  // a valid name, too long for a socket path
+const std::string kSuffixBuster(195, 'b');  // a valid name, too long once bip-mq adds ".bq-peers"
 
 INSTANTIATE_TEST_SUITE_P(
     Cli, BadInputs,
@@ -83,6 +84,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{run_with({"--sizes", "8"}), "size 8"},
         BadInput{run_with({"--transports", "mq", "--sizes", "100000"}), "100000"},
         BadInput{run_with({"--transports", "unix-dgram", "--sizes", "300000"}), "300000"},
+        BadInput{run_with({"--transports", "bip-mq", "--sizes", "5000000"}), "5000000"},
         BadInput{run_with({"--transports", "shm", "--sizes", "20000000"}), "20000000"},
         BadInput{run_with({"--wait", "yield"}), "yield"},
         BadInput{run_with({"--wait", "foo"}), "use spin, block, futex, eventfd, sem or uds"},
@@ -164,7 +166,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"serve", "--transport", "zmq", "--channel", kSocketBuster, "--message", "m", "--hold", "0"},
                  "ssssssss"},
         BadInput{{"serve", "--transport", "unix-dgram", "--channel", kSocketBuster, "--message", "m", "--hold", "0"},
-                 "ssssssss"}),
+                 "ssssssss"},
+        BadInput{{"serve", "--transport", "bip-mq", "--channel", kSuffixBuster, "--message", "m", "--hold", "0"},
+                 "too long for bip-mq"}),
     [](const ::testing::TestParamInfo<BadInput>& info) {  // e.g. "3_run_sizes_0"
       std::string name = std::to_string(info.index);
       for (const std::string& a : info.param.args) {
