@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -18,6 +19,7 @@
 #include "transports/bip_mq/peer_board.hpp"
 #include "transports/bip_mq/queue.hpp"
 #include "transports/bip_mq/queue_check.hpp"
+#include "transports/bip_mq/slice_time.hpp"
 #include "transports/shm/region.hpp"
 
 namespace ipcmark {
@@ -147,6 +149,22 @@ TEST_F(HostileChannel, APeerThatDiesHoldingAQueueLockIsPeerGoneNotAHang) {
     EXPECT_EQ(e.code(), Errc::PeerGone) << e.what();
   }
   EXPECT_LT(Clock::now() - start, 5s) << "it waited on the dead peer's lock";
+}
+
+// The queues' conditions wait on CLOCK_MONOTONIC (queue.hpp): slice_end must speak that clock,
+// which it takes from steady_clock.
+TEST(SliceEnd, IsAMonotonicClockTimeCappedAtTheSliceAndNeverBeforeTheDeadline) {
+  timespec mono{};
+  ::clock_gettime(CLOCK_MONOTONIC, &mono);
+  const boost::posix_time::ptime epoch(boost::gregorian::date(1970, 1, 1));
+  const auto since = [&](const boost::posix_time::ptime& t) { return (t - epoch).total_microseconds(); };
+  const long long now_us = static_cast<long long>(mono.tv_sec) * 1'000'000 + mono.tv_nsec / 1000;
+  const long long capped = since(slice_end(Clock::now() + 1h, 10ms)) - now_us;
+  EXPECT_GE(capped, 10'000);
+  EXPECT_LT(capped, 1'000'000) << "not CLOCK_MONOTONIC, or not capped at the slice";
+  const Deadline soon = Clock::now() + 3ms;
+  EXPECT_GE(since(slice_end(soon, 10ms)) * 1000, soon.time_since_epoch().count());
+  EXPECT_LE(since(slice_end(Clock::now() - 1h, 10ms)) - now_us, 1'000'000) << "a past deadline is now";
 }
 
 }  // namespace

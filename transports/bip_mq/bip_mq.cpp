@@ -10,11 +10,11 @@
 // <channel>.bq-news, the one-shot demo's queue. A client checks every object before Boost opens
 // it (queue_check.hpp), so a leftover or foreign object is a one-line Corrupt, not a hang.
 //
-// Waits: Boost's timed waits end at a wall-clock time (slice_time.hpp). Each wait is cut into
-// slices of at most 10 ms; only when a slice ends empty-handed do we look at the peer (its pidfd
-// and its closed flag on the board) and at the steady-clock deadline. A message that arrives
-// wakes the waiter through Boost's condition variable, so the slices cost the hot path nothing
-// but the two clock reads that compute the slice's end.
+// Waits: Boost's timed waits end at an absolute time on the conditions' clock, CLOCK_MONOTONIC
+// (queue.hpp, slice_time.hpp). Each wait is cut into slices of at most 10 ms; only when a slice
+// ends empty-handed do we look at the peer (its pidfd and its closed flag on the board) and at
+// the deadline. A message that arrives wakes the waiter through Boost's condition variable, so
+// the slices cost the hot path one clock read to compute the slice's end.
 //
 // Handshake: connect() records the client's pid on the board; accept() on the client sends a
 // hello (priority 2) on c2s, whose arrival tells the server to read that pid. Data is priority 1.

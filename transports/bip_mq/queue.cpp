@@ -18,6 +18,8 @@ namespace {
 
 static_assert(sizeof(bi::interprocess_mutex) == sizeof(pthread_mutex_t),
               "interprocess_mutex is expected to be exactly a pthread_mutex_t");
+static_assert(sizeof(bi::interprocess_condition) == sizeof(pthread_cond_t),
+              "interprocess_condition is expected to be exactly a pthread_cond_t");
 
 std::string path_of(const std::string& name) { return "/dev/shm/" + name; }
 
@@ -36,24 +38,42 @@ Identity identity_of(const std::string& name) {
   return ok ? Identity{st.st_dev, st.st_ino, true} : Identity{};
 }
 
-// See queue.hpp: the queue's mutex, re-made robust and error-checking while only we know it.
-void make_lock_robust(const std::string& name, std::size_t size) {
+void check(int err, const std::string& what) {
+  if (err == 0) return;
+  errno = err;
+  throw_system_error(what);
+}
+
+// See queue.hpp: the queue's mutex and conditions, re-made while only we know the queue.
+void remake_sync(const std::string& name, std::size_t size) {
   shm::SharedRegion region = shm::SharedRegion::open(name, size);
   if (region.size() != size) throw Error(Errc::Corrupt, "bip-mq queue " + path_of(name) + " changed size at creation");
   auto* header = reinterpret_cast<Header*>(region.bytes().data() + kUserOffset);
+  const std::string what = "cannot set up the lock of bip-mq queue " + path_of(name);
+
   auto* mutex = reinterpret_cast<pthread_mutex_t*>(&header->m_mutex);
-  pthread_mutexattr_t attr;
-  ::pthread_mutexattr_init(&attr);
-  ::pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-  ::pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-  ::pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+  pthread_mutexattr_t mutex_attr;
+  ::pthread_mutexattr_init(&mutex_attr);
+  ::pthread_mutexattr_setpshared(&mutex_attr, PTHREAD_PROCESS_SHARED);
+  ::pthread_mutexattr_setrobust(&mutex_attr, PTHREAD_MUTEX_ROBUST);
+  ::pthread_mutexattr_settype(&mutex_attr, PTHREAD_MUTEX_ERRORCHECK);
   ::pthread_mutex_destroy(mutex);
-  const int err = ::pthread_mutex_init(mutex, &attr);
-  ::pthread_mutexattr_destroy(&attr);
-  if (err != 0) {
-    errno = err;
-    throw_system_error("cannot make the lock of bip-mq queue " + path_of(name) + " robust");
+  const int mutex_err = ::pthread_mutex_init(mutex, &mutex_attr);
+  ::pthread_mutexattr_destroy(&mutex_attr);
+  check(mutex_err, what);
+
+  pthread_condattr_t cond_attr;
+  ::pthread_condattr_init(&cond_attr);
+  ::pthread_condattr_setpshared(&cond_attr, PTHREAD_PROCESS_SHARED);
+  ::pthread_condattr_setclock(&cond_attr, CLOCK_MONOTONIC);
+  int cond_err = 0;
+  for (bi::interprocess_condition* condition : {&header->m_cond_recv, &header->m_cond_send}) {
+    auto* cond = reinterpret_cast<pthread_cond_t*>(condition);
+    ::pthread_cond_destroy(cond);
+    if (cond_err == 0) cond_err = ::pthread_cond_init(cond, &cond_attr);
   }
+  ::pthread_condattr_destroy(&cond_attr);
+  check(cond_err, what);
 }
 
 }  // namespace
@@ -68,7 +88,7 @@ Queue Queue::create(const std::string& channel, const std::string& name, std::si
   }
   // The name is ours from here on: take it back on any failure.
   try {
-    make_lock_robust(name, layout_of(max_message, depth).total);
+    remake_sync(name, layout_of(max_message, depth).total);
     const Identity id = identity_of(name);
     return Queue(name, std::move(queue), max_message, depth, /*owner=*/true, id.device, id.inode);
   } catch (...) {

@@ -3,12 +3,19 @@
 // Errors map to Errc: AlreadyExists and DoesNotExist from the names, Corrupt from queue_check.hpp
 // and from a lock Boost could not take (below), System for anything else Boost throws.
 //
-// Boost 1.74 builds its mutex as a plain process-shared pthread mutex: a process killed while it
-// holds it (inside send or receive, for one memcpy) would leave every later lock() blocked for
-// good, where no deadline reaches. So create() re-initialises the mutex, before anyone else can
-// open the queue, as a robust error-checking one: the next lock() then fails (EOWNERDEAD, later
-// ENOTRECOVERABLE, or EDEADLK for the thread that inherited it), Boost throws, and the caller
-// hears Errc::Corrupt and asks whether the peer is gone.
+// Boost 1.74 builds its mutex and conditions with default attributes, and create() re-makes
+// them, before anyone else can open the queue (the peer board comes after):
+//  * the mutex robust and error-checking. A plain one, left locked by a process killed inside
+//    send or receive (it holds it for one memcpy), would block every later lock() for good,
+//    where no deadline reaches. Now the next lock() fails (EOWNERDEAD, later ENOTRECOVERABLE, or
+//    EDEADLK for the thread that inherited it), Boost throws, and the caller hears Errc::Corrupt
+//    and asks whether the peer is gone.
+//  * the conditions on CLOCK_MONOTONIC. Boost passes its ptime to pthread_cond_timedwait as
+//    seconds since 1970 on the condition's clock; with CLOCK_MONOTONIC, slice_time.hpp can put a
+//    steady_clock deadline there as it is: one clock read per wait, and no wall-clock step can
+//    stretch a wait. A queue whose conditions are still on CLOCK_REALTIME (made by plain Boost)
+//    takes those times as long past: its waits return at once and ours turn into a busy loop
+//    until the deadline, never a hang.
 #pragma once
 
 #include <sys/types.h>
@@ -38,7 +45,7 @@ class Queue {
   Queue& operator=(Queue&&) = delete;
   ~Queue();  // the creator unlinks the name, if it is still the object it created
 
-  // false: `until` came first (a full queue / an empty one).
+  // false: `until` (a slice_end()) came first (a full queue / an empty one).
   bool send(std::span<const std::byte> message, unsigned priority, const boost::posix_time::ptime& until);
   struct Received {
     std::size_t size;
