@@ -124,6 +124,22 @@ TEST_F(HostileChannel, ABoardTruncatedUnderAWaitingClientIsCorrupt) {
   expect_corrupt([&] { client->receive(buffer, Clock::now() + 5s); }, "truncated board");
 }
 
+TEST_F(HostileChannel, ConnectingToTheNamesOfAServerThatIsGoneIsPeerGoneNamingTheFix) {
+  testing::ClientProcess crashed_server([&] {
+    transport().channel.serve(config()).release();  // leaks its names, as a crash would
+    return 0;
+  });
+  crashed_server.start();
+  ASSERT_EQ(crashed_server.wait(), 0);
+  try {
+    transport().channel.connect(config());
+    FAIL() << "connected to a channel whose server is gone";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::PeerGone) << e.what();
+    EXPECT_NE(std::string(e.what()).find("ipcmark clean --channel " + channel_), std::string::npos) << e.what();
+  }
+}
+
 // Boost 1.74's lock is not robust; bip-mq makes it so (queue.hpp): the server's next operation
 // fails at once instead of blocking forever on a lock whose holder is dead.
 TEST_F(HostileChannel, APeerThatDiesHoldingAQueueLockIsPeerGoneNotAHang) {

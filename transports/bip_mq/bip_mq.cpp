@@ -96,8 +96,12 @@ class BipMqConnection final : public Connection {
         if (q->max_message() != board_->max_message() || q->depth() != board_->depth())
           throw Error(Errc::Corrupt, "bip-mq queue /dev/shm/" + q->name() + " does not match its peer board; " +
                                          "remove the channel with `ipcmark clean --channel " + channel_ + "`");
-      board_->join_as_client();
       peer_ = PeerProcess(board_->pid_of(Side::Server));  // early: the pidfd holds that very process
+      if (peer_.gone() || board_->closed(Side::Server))
+        throw Error(Errc::PeerGone, "bip-mq channel '" + channel_ + "' is left over from a server (pid " +
+                                        std::to_string(peer_.pid()) + ") that is gone; remove it with " +
+                                        "`ipcmark clean --channel " + channel_ + "`");
+      board_->join_as_client();
     }
     scratch_.resize(board_->max_message());
   }
