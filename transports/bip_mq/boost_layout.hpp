@@ -11,7 +11,21 @@
 // (ipcdetail) types: the static_asserts pin the version they were read from.
 #pragma once
 
+// Without its asserts. Boost's sync code asserts that pthread_cond_timedwait returns 0 or
+// ETIMEDOUT; with the robust mutex of queue.hpp it can also return EOWNERDEAD (the peer died
+// holding the lock while we waited), which a debug or sanitizer build would turn into an abort
+// where a release build goes on to the lock error we report as PeerGone. Every file that uses
+// message_queue includes it through here, so all of them see the same Boost code.
+#ifndef BOOST_DISABLE_ASSERTS
+#define BOOST_DISABLE_ASSERTS
+#define IPCMARK_BIP_MQ_DISABLED_ASSERTS
+#endif
 #include <boost/interprocess/ipc/message_queue.hpp>
+#ifdef IPCMARK_BIP_MQ_DISABLED_ASSERTS
+#undef BOOST_DISABLE_ASSERTS
+#undef IPCMARK_BIP_MQ_DISABLED_ASSERTS
+#include <boost/assert.hpp>  // BOOST_ASSERT as it was, for what follows
+#endif
 #include <boost/version.hpp>
 
 #include <cstddef>
