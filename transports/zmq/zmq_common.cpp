@@ -50,33 +50,6 @@ int high_water_mark(std::size_t max_message) {
   return static_cast<int>(std::clamp<std::size_t>((64u << 20) / std::max<std::size_t>(max_message, 1), 4, 1000));
 }
 
-OwnedFile::OwnedFile(std::string path) : path_(std::move(path)) {
-  struct stat st {};
-  if (::lstat(path_.c_str(), &st) != 0) throw_system_error("cannot inspect " + path_);
-  dev_ = st.st_dev;
-  ino_ = st.st_ino;
-}
-
-OwnedFile::OwnedFile(OwnedFile&& other) noexcept
-    : path_(std::exchange(other.path_, {})), dev_(other.dev_), ino_(other.ino_) {}
-
-OwnedFile& OwnedFile::operator=(OwnedFile&& other) noexcept {
-  if (this != &other) {
-    release();
-    path_ = std::exchange(other.path_, {});
-    dev_ = other.dev_;
-    ino_ = other.ino_;
-  }
-  return *this;
-}
-
-void OwnedFile::release() noexcept {
-  if (path_.empty()) return;
-  struct stat st {};
-  if (::lstat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) ::unlink(path_.c_str());
-  path_.clear();
-}
-
 OwnedFile bind_endpoint(const Flavor& f, zmq::socket_t& socket, const std::string& channel, const char* suffix) {
   const std::string path = name_path(channel, suffix);
   if (f.kind == Kind::Ipc) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "transports/common/owned_file.hpp"
 #include "transports/common/process.hpp"
 #include "transports/transport.hpp"
 
@@ -50,24 +51,6 @@ void check_size(std::size_t size, std::size_t max_message);
 // High-water mark in messages: 64 MiB worth of max_message, 4..1000, so a closed-loop stream of
 // big messages blocks instead of ballooning memory.
 int high_water_mark(std::size_t max_message);
-
-// A name file this process created: removed on destruction only if it is still the same file
-// (a server started with --replace may have taken the name over).
-class OwnedFile {
- public:
-  OwnedFile() = default;
-  explicit OwnedFile(std::string path);
-  OwnedFile(OwnedFile&& other) noexcept;
-  OwnedFile& operator=(OwnedFile&& other) noexcept;
-  OwnedFile(const OwnedFile&) = delete;
-  ~OwnedFile() { release(); }
-  void release() noexcept;
-
- private:
-  std::string path_;
-  dev_t dev_ = 0;
-  ino_t ino_ = 0;
-};
 
 // Binds `socket` to the channel's name <channel><suffix>; returns the file that now names it.
 // AlreadyExists if the name exists. ipc: our own unix socket handed over with ZMQ_USE_FD; tcp:
