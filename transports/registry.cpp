@@ -5,6 +5,7 @@
 
 #include "transports/bip_mq/bip_mq.hpp"
 #include "transports/mq/mq.hpp"
+#include "transports/nng/nng.hpp"
 #include "transports/pipe/pipe.hpp"
 #include "transports/shm/shm.hpp"
 #include "transports/tcp/tcp.hpp"
@@ -24,6 +25,7 @@ static std::span<const Transport* const> builtin_transports() {
       &tcp_transport(),
       &zmq_transport(),
       &zmq_tcp_transport(),
+      &nng_transport(),
       &mq_transport(),
       &bip_mq_transport(),
   };

@@ -1,0 +1,63 @@
+// transports/nng/nng_common.hpp — what the nng transport's parts share: the size limit, nng's
+// errors as ipcmark Errors, deadlines as nng timeouts, and owning handles for sockets and aios.
+#pragma once
+
+#include <nng/nng.h>
+
+#include <cstddef>
+#include <string>
+
+#include "transports/transport.hpp"
+
+namespace ipcmark::nng_common {
+
+inline constexpr const char* kName = "nng";
+inline constexpr std::size_t kMaxMessage = 16 * 1024 * 1024;  // the harness buffers cap it, as for zmq
+// NNG_OPT_RECVMAXSZ counts the frame nng receives, which is the body plus pair1's 4-byte hop count.
+inline constexpr std::size_t kProtocolHeader = 4;
+
+// Error{System} "<what>: <nng_strerror(rv)>".
+[[noreturn]] void throw_nng(int rv, const std::string& what);
+// Throws unless rv is 0.
+void check_nng(int rv, const std::string& what);
+
+// MessageTooLarge unless 1 <= max_message <= kMaxMessage.
+void check_max_message(std::size_t max_message);
+// MessageTooLarge unless 1 <= size <= max_message.
+void check_size(std::size_t size, std::size_t max_message);
+
+// The time left until `deadline` in nng's milliseconds, rounded up (a wait never ends before the
+// deadline); NNG_DURATION_ZERO once it has passed, which nng treats as "only if ready now".
+nng_duration timeout_until(Deadline deadline);
+
+// An open nng socket, closed on destruction. Closing is when nng stops calling the socket's pipe
+// callbacks, so whatever they use must outlive this.
+class Socket {
+ public:
+  // `open` is a protocol's opener: nng_pair1_open, nng_rep0_open, ...
+  explicit Socket(int (*open)(nng_socket*), const char* protocol);
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  ~Socket() { nng_close(socket_); }
+  nng_socket get() const { return socket_; }
+
+ private:
+  nng_socket socket_ = NNG_SOCKET_INITIALIZER;
+};
+
+// An aio for synchronous use (no callback), freed on destruction with any message it still holds.
+class Aio {
+ public:
+  Aio();
+  Aio(const Aio&) = delete;
+  Aio& operator=(const Aio&) = delete;
+  ~Aio();
+  nng_aio* get() const { return aio_; }
+  // Frees the message a failed send left in the aio.
+  void free_message();
+
+ private:
+  nng_aio* aio_ = nullptr;
+};
+
+}  // namespace ipcmark::nng_common
