@@ -11,6 +11,8 @@
 // receive() reports as PeerGone once everything sent before it has been received — and waits,
 // up to kGoodbyeWait, for the peer's own goodbye or its departure, discarding data meanwhile.
 // Either one means the peer has read our goodbye, so everything we sent before it, or has gone.
+// A receiver that gets the goodbye answers with its own at once (answer_goodbye), so closing
+// waits only while the peer is still reading what came before.
 #include "transports/nng/pair_connection.hpp"
 
 #include <nng/nng.h>  // before the protocol header, which relies on it
@@ -33,6 +35,7 @@ using namespace std::chrono_literals;
 using namespace nng_common;
 
 constexpr auto kGoodbyeWait = 1s;
+constexpr auto kAnswerWait = 100ms;
 
 class PairConnection final : public Connection {
  public:
@@ -62,10 +65,12 @@ class PairConnection final : public Connection {
 
   void send(std::span<const std::byte> message, Deadline deadline) override {
     check_size(message.size(), max_message_);
+    if (peer_said_goodbye_) throw_peer_gone();
     send_bytes(message, deadline);
   }
 
   std::size_t receive(std::span<std::byte> buffer, Deadline deadline) override {
+    if (peer_said_goodbye_) throw_peer_gone();
     for (;;) {
       const bool gone = watch_.gone();
       // Once the peer has gone, only what nng already holds: timeout zero.
@@ -110,6 +115,7 @@ class PairConnection final : public Connection {
     if (size == 0) {
       nng_msg_free(msg);
       peer_said_goodbye_ = true;
+      answer_goodbye();
       throw_peer_gone();
     }
     if (size > buffer.size()) {
@@ -126,6 +132,16 @@ class PairConnection final : public Connection {
     const pid_t pid = watch_.peer_pid();
     const std::string who = pid > 0 ? "the peer process (pid " + std::to_string(pid) + ")" : "the peer";
     throw Error(Errc::PeerGone, who + (peer_said_goodbye_ ? " closed the channel" : " has exited or closed the channel"));
+  }
+
+  // The peer, closing, waits for our goodbye (or our departure): answer at once, so it need not
+  // wait for our close. Nothing we send after its goodbye would be read anyway.
+  void answer_goodbye() noexcept {
+    try {
+      send_bytes({}, Clock::now() + kAnswerWait);
+    } catch (const Error&) {
+    } catch (const std::bad_alloc&) {
+    }
   }
 
   // See the file comment. Never throws: a destructor's best effort.
