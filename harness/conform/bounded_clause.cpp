@@ -11,7 +11,11 @@
 #include <climits>
 #include <cstring>
 #include <string>
+#include <set>
 #include <string_view>
+
+#include "harness/conform/names_left.hpp"
+#include "transports/fanout.hpp"
 
 namespace ipcmark::conform {
 namespace {
@@ -30,6 +34,24 @@ void report_and_exit(int fd, const ClauseResult& r) {
     if (n > 0) p += n, left -= static_cast<std::size_t>(n);
   }
   ::_exit(0);  // no atexit, no destructors of state the child inherited
+}
+
+// A clause that crashed or was killed left its channels' names (no destructor ran): remove them as
+// `ipcmark clean --channel` would. Its channels are "ipcmark-contract-<pid>-<n>" (unique_channel).
+void remove_names_left_by(const Transport& transport, pid_t pid) {
+  const std::string prefix = kClauseChannelPrefix + std::to_string(pid) + "-";
+  std::set<std::string> channels;
+  for (const std::string& path : names_with_prefix(prefix)) {
+    const std::string name = path.substr(path.rfind('/') + 1);
+    channels.insert(name.substr(0, name.find_first_not_of("0123456789", prefix.size())));
+  }
+  for (const std::string& channel : channels) {
+    try {
+      transport.channel.remove(channel);
+      remove_fanout(transport, channel);
+    } catch (const Error&) {  // a name that is not a channel's: nothing of ours to remove
+    }
+  }
 }
 
 std::string describe(int status) {
@@ -81,6 +103,7 @@ ClauseResult run_clause_bounded(const Clause& clause, const Transport& transport
   }
   while (::waitpid(-pid, nullptr, 0) > 0 || errno == EINTR) {  // the rest of the group, until ECHILD
   }
+  if (timed_out || text.empty()) remove_names_left_by(transport, pid);
   if (timed_out) return {Verdict::Fail, "timed out after " + std::to_string(limit.count()) + " s (killed)"};
   if (text.empty()) return {Verdict::Fail, "the clause's process died without a result: " + describe(status)};
   const std::size_t code = kCodes.find(text[0]);

@@ -12,7 +12,8 @@ namespace ipcmark::conform {
 // "<prefix><pid>-<infix><n>": unique in this process and apart from other processes' names, so a
 // leftover check by prefix sees only this caller's names.
 std::string unique_name(const std::string& prefix = "ipcmark-test-", const std::string& infix = "");
-inline std::string unique_channel() { return unique_name("ipcmark-contract-"); }
+inline constexpr const char* kClauseChannelPrefix = "ipcmark-contract-";  // then "<pid>-<n>"
+inline std::string unique_channel() { return unique_name(kClauseChannelPrefix); }
 
 // Byte i of message `message`: any reordering, loss or tear shows up.
 inline std::byte pattern_byte(std::size_t message, std::size_t i) { return std::byte((message * 131 + i * 7 + 1) & 0xff); }
