@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "transports/bip_mq/bip_mq.hpp"
+#include "transports/iceoryx/iceoryx.hpp"
 #include "transports/mq/mq.hpp"
 #include "transports/nng/nng.hpp"
 #include "transports/pipe/pipe.hpp"
@@ -26,6 +27,7 @@ static std::span<const Transport* const> builtin_transports() {
       &zmq_transport(),
       &zmq_tcp_transport(),
       &nng_transport(),
+      &iceoryx_transport(),
       &mq_transport(),
       &bip_mq_transport(),
   };

@@ -25,6 +25,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ipcmark {
 
@@ -162,6 +163,25 @@ struct FanoutOps {
   bool (*takes_wait)(WaitKind) = nullptr;
 };
 
+// A daemon some transports need (iceoryx: RouDi), held for as long as the lease lives. The
+// harness takes one for a whole run, sized for the run's largest message, so the daemon is
+// started once and stopped after the last row; serve()/connect() take their own when nobody
+// holds one. describe() is one line for the results' context (who started it, its sizing).
+class BrokerLease {
+ public:
+  virtual ~BrokerLease() = default;
+  virtual std::string describe() const = 0;
+};
+
+struct BrokerOps {
+  // Starts the broker if none runs (sized so messages up to `max_message` bytes fit), or
+  // joins the running one; the daemon is stopped when the last lease anywhere goes.
+  std::unique_ptr<BrokerLease> (*lease)(std::size_t max_message);
+  // `ipcmark clean`: stops a broker ipcmark started that nobody holds any more and removes
+  // what a crashed one left; returns one line per thing removed.
+  std::vector<std::string> (*clean)();
+};
+
 struct Transport {
   std::string_view name;     // CLI value and JSON field: "shm", "pipe", ...
   std::string_view summary;  // one line for `ipcmark list`
@@ -171,6 +191,7 @@ struct Transport {
   PointToPoint channel;
   SeedOps seed;
   const FanoutOps* fanout = nullptr;  // nullptr: the generic fanout in transports/fanout.hpp
+  const BrokerOps* broker = nullptr;  // nullptr: the transport needs no daemon
 };
 
 }  // namespace ipcmark

@@ -59,6 +59,14 @@ int command_clean(const std::string& channel) {
       }
     }
   }
+  // Daemons ipcmark started (iceoryx's RouDi) that no run holds any more, and what dead ones left.
+  for (const Transport* t : all_transports()) {
+    if (t->broker == nullptr) continue;
+    for (const std::string& line : t->broker->clean()) {
+      std::cout << t->name << ": " << line << '\n';
+      ++removed;
+    }
+  }
   std::cout << removed << " stale name(s) removed\n";
   return 0;
 }

@@ -17,6 +17,7 @@
 #include "harness/results/context.hpp"
 #include "harness/results/reader.hpp"
 #include "harness/results/writer.hpp"
+#include "harness/run/broker_leases.hpp"
 #include "harness/run/runner.hpp"
 #include "harness/views/report.hpp"
 #include "transports/transport.hpp"
@@ -96,6 +97,9 @@ int command_run(const RunFlags& f) {
                                         .measure_floor = !f.no_floor,
                                         .allowed_cpu_count = static_cast<int>(allowed.size()),
                                         .warnings = skipped});
+  // Daemons (iceoryx's RouDi) up for the whole run, released when command_run returns.
+  const BrokerLeases brokers = take_broker_leases(specs);
+  if (!brokers.leases.empty()) context["brokers"] = brokers.context;
 
   std::signal(SIGINT, [](int) { interrupt_runs(); });
   std::signal(SIGTERM, [](int) { interrupt_runs(); });

@@ -1,0 +1,150 @@
+#include "transports/iceoryx/roudi_lease.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "transports/common/process.hpp"
+#include "transports/iceoryx/roudi_config.hpp"
+#include "transports/iceoryx/roudi_process.hpp"
+#include "transports/names.hpp"
+
+namespace ipcmark::iceoryx {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string file(const char* name) { return private_runtime_dir() + "/" + name; }
+std::string lock_path() { return file("iceoryx-roudi.lock"); }
+std::string pid_path() { return file("iceoryx-roudi.pid"); }  // "<pid>\n<mempools>\n": ipcmark started it
+std::string config_path() { return file("iceoryx-roudi.toml"); }
+std::string log_path() { return file("iceoryx-roudi.log"); }
+
+struct StartedRoudi {
+  pid_t pid = 0;
+  std::string mempools;
+};
+
+// The RouDi ipcmark started, if the pid file names a live iox-roudi.
+StartedRoudi read_pid_file() {
+  std::ifstream in(pid_path());
+  StartedRoudi r;
+  if (!(in >> r.pid) || r.pid <= 0) return {};
+  in.ignore();
+  std::getline(in, r.mempools);
+  std::ifstream comm("/proc/" + std::to_string(r.pid) + "/comm");
+  std::string name;
+  if (!std::getline(comm, name) || name != "iox-roudi" || process_is_gone(r.pid)) return {};
+  return r;
+}
+
+void remove_our_files() {
+  for (const std::string& path : {pid_path(), config_path(), log_path()}) ::unlink(path.c_str());
+}
+
+// Opens the lock file and takes `how` on it, waiting until `deadline`. Retries when the file it
+// locked was unlinked meanwhile by a last user (it would be a lock nobody else sees).
+int lock(int how, Deadline deadline) {
+  for (;;) {
+    const int fd = ::open(lock_path().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) throw_system_error("iceoryx: cannot open " + lock_path());
+    while (::flock(fd, how | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK && errno != EINTR) {
+        ::close(fd);
+        throw_system_error("iceoryx: cannot lock " + lock_path());
+      }
+      if (Clock::now() >= deadline) {
+        ::close(fd);
+        throw Error(Errc::Timeout, "iceoryx: timed out waiting for the RouDi lease lock " + lock_path());
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+    struct stat held {}, named {};
+    if (::fstat(fd, &held) == 0 && ::stat(lock_path().c_str(), &named) == 0 && held.st_ino == named.st_ino &&
+        held.st_dev == named.st_dev)
+      return fd;
+    ::close(fd);
+  }
+}
+
+// Stops the RouDi we started if the caller holds the lock exclusively; removes our files.
+std::vector<std::string> turn_off_the_lights() {
+  std::vector<std::string> done;
+  if (const StartedRoudi ours = read_pid_file(); ours.pid > 0) {
+    stop_roudi(ours.pid);
+    done.push_back("stopped iox-roudi pid " + std::to_string(ours.pid) + " (started by ipcmark, no user left)");
+  } else if (!roudi_is_running()) {
+    for (const std::string& path : remove_roudi_leftovers()) done.push_back("removed " + path);
+  }
+  remove_our_files();
+  ::unlink(lock_path().c_str());
+  return done;
+}
+
+}  // namespace
+
+RoudiLease::RoudiLease(int fd, pid_t roudi_pid, std::string description)
+    : fd_(fd), owner_(::getpid()), roudi_pid_(roudi_pid), description_(std::move(description)) {}
+
+std::unique_ptr<RoudiLease> RoudiLease::acquire(std::size_t max_message, Deadline deadline) {
+  for (;;) {
+    // Joining a running RouDi needs only the shared lock, which other users hold too.
+    int fd = lock(LOCK_SH, deadline);
+    if (roudi_is_running()) {
+      if (const StartedRoudi ours = read_pid_file(); ours.pid > 0)
+        return std::unique_ptr<RoudiLease>(new RoudiLease(
+            fd, ours.pid, "iox-roudi pid " + std::to_string(ours.pid) + " started by ipcmark (" + ours.mempools + ")"));
+      const pid_t pid = find_roudi_pid();
+      return std::unique_ptr<RoudiLease>(new RoudiLease(
+          fd, pid,
+          "iox-roudi " + (pid > 0 ? "pid " + std::to_string(pid) + " " : std::string()) +
+              "was already running (not started by ipcmark): used as it is, with its own mempools"));
+    }
+    // Starting one needs the exclusive lock: waits for users of a RouDi that died to let go.
+    ::close(fd);
+    fd = lock(LOCK_EX, deadline);
+    try {
+      if (!roudi_is_running()) {
+        remove_roudi_leftovers();  // of a RouDi that died without shutting down
+        remove_our_files();
+        const std::vector<Mempool> pools = plan_mempools(max_message);
+        std::ofstream(config_path()) << roudi_toml(pools);
+        const pid_t pid = start_roudi(config_path(), log_path(), deadline);
+        std::ofstream(pid_path()) << pid << '\n' << describe_mempools(pools) << '\n';
+      }
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    ::close(fd);  // and join it as everyone does (a last user may stop it in between: start over)
+  }
+}
+
+RoudiLease::~RoudiLease() {
+  if (::getpid() == owner_ && ::flock(fd_, LOCK_EX | LOCK_NB) == 0) (void)turn_off_the_lights();
+  ::close(fd_);
+}
+
+std::vector<std::string> clean_roudi() {
+  const int fd = ::open(lock_path().c_str(), O_RDWR | O_CLOEXEC);
+  std::vector<std::string> done;
+  if (fd < 0) {
+    if (!roudi_is_running())
+      for (const std::string& path : remove_roudi_leftovers()) done.push_back("removed " + path);
+    return done;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0)
+    done = turn_off_the_lights();
+  else
+    done.push_back("left iox-roudi running: ipcmark processes still use it");
+  ::close(fd);
+  return done;
+}
+
+}  // namespace ipcmark::iceoryx
