@@ -42,6 +42,13 @@ inline std::uint64_t percentile(std::vector<std::uint64_t>& samples, double p) {
   return samples[rank];
 }
 
+// Items processed (round trips) and the counters p50_ns / p99_ns of the per-round-trip samples.
+inline void report_round_trips(benchmark::State& state, std::vector<std::uint64_t>& samples) {
+  state.SetItemsProcessed(state.iterations());
+  state.counters["p50_ns"] = static_cast<double>(percentile(samples, 50));
+  state.counters["p99_ns"] = static_cast<double>(percentile(samples, 99));
+}
+
 // --cpus=A,B overrides the first two CPUs of the affinity mask. Returns false on a bad value.
 inline bool choose_cpus(int& argc, char** argv, const char* program) {
   for (int i = 1; i < argc; ++i) {
@@ -105,9 +112,7 @@ void time_round_trips(benchmark::State& state, std::size_t size, Placement place
     }
   }
   sched_setaffinity(0, sizeof original, &original);
-  state.SetItemsProcessed(state.iterations());
-  state.counters["p50_ns"] = static_cast<double>(percentile(samples, 50));
-  state.counters["p99_ns"] = static_cast<double>(percentile(samples, 99));
+  report_round_trips(state, samples);
 }
 
 }  // namespace raw_bench

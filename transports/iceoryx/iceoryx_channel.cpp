@@ -160,8 +160,16 @@ class IceoryxConnection final : public Connection {
       stash_.pop_front();
       return chunk;
     }
-    for (;;) {
+    for (bool yielded = false;; yielded = true) {
       if (const void* chunk = take(hello)) return chunk;
+      // Block: give the CPU away once before sleeping. A peer on this CPU that we have just woken
+      // runs now and its answer is often there when we are back, sparing the WaitSet's timed
+      // wait (its semaphore sleep costs ~1.5 us more than an untimed one here); across CPUs it
+      // returns at once.
+      if (!spin_ && !yielded) {
+        std::this_thread::yield();
+        continue;
+      }
       wait_for_data(deadline, waiting_for);
     }
   }

@@ -24,8 +24,8 @@
 // Liveness, checked every 10 ms while waiting: the peer's process (a pidfd, from the hello), the
 // peer closing (our subscriber loses its publisher, or our publisher its subscriber) and RouDi
 // itself (its pid, from the lease): each is PeerGone, after what has already arrived is taken.
-// Wait modes: Spin polls the subscriber; Block sleeps in an iceoryx WaitSet (a semaphore in shared
-// memory) in slices of at most 10 ms.
+// Wait modes: Spin polls the subscriber; Block yields the CPU once, then sleeps in an iceoryx
+// WaitSet (a semaphore in shared memory) in slices of at most 10 ms.
 #pragma once
 
 #include <memory>
