@@ -31,6 +31,13 @@ struct StartedRoudi {
   std::string mempools;
 };
 
+// The pid in the pid file, alive or not (0: no file).
+pid_t pid_in_file() {
+  std::ifstream in(pid_path());
+  pid_t pid = 0;
+  return in >> pid ? pid : 0;
+}
+
 // The RouDi ipcmark started, if the pid file names a live iox-roudi.
 StartedRoudi read_pid_file() {
   std::ifstream in(pid_path());
@@ -106,7 +113,13 @@ std::unique_ptr<RoudiLease> RoudiLease::acquire(std::size_t max_message, Deadlin
           "iox-roudi " + (pid > 0 ? "pid " + std::to_string(pid) + " " : std::string()) +
               "was already running (not started by ipcmark): used as it is, with its own mempools"));
     }
-    // Starting one needs the exclusive lock: waits for users of a RouDi that died to let go.
+    // Starting one needs the exclusive lock. Held shared while our pid file names a dead RouDi:
+    // it died under its users (killed?), who are failing now; say so rather than wait for them.
+    if (const pid_t dead = pid_in_file(); dead > 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      throw Error(Errc::PeerGone, "iceoryx: RouDi (pid " + std::to_string(dead) +
+                                      "), which ipcmark started, has exited while ipcmark processes still use it");
+    }
     ::close(fd);
     fd = lock(LOCK_EX, deadline);
     try {

@@ -78,7 +78,8 @@ pid_t find_roudi_pid() {
     const std::string name = entry.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     std::string comm = read_file(entry.path().string() + "/comm");
-    if (comm == "iox-roudi\n") return static_cast<pid_t>(std::stol(name));
+    const auto pid = static_cast<pid_t>(std::stol(name));
+    if (comm == "iox-roudi\n" && !process_is_gone(pid)) return pid;  // a zombie has exited
   }
   return 0;
 }
@@ -147,7 +148,7 @@ void stop_roudi(pid_t pid) {
 }
 
 std::vector<std::string> remove_roudi_leftovers() {
-  std::vector<std::string> paths{"/dev/shm/iceoryx_mgmt", "/tmp/roudi", "/tmp/roudi.lock"};
+  std::vector<std::string> paths{"/dev/shm/iceoryx_mgmt", "/tmp/roudi", "/tmp/roudi.lock", kUniqueLock};
   if (const group* g = ::getgrgid(::getgid()); g != nullptr)
     paths.push_back(std::string("/dev/shm/") + g->gr_name);  // the payload segment, named after our group
   std::error_code ec;

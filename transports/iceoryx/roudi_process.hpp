@@ -15,7 +15,8 @@ namespace ipcmark::iceoryx {
 // its whole life (iceoryx 2.0 allows one per machine).
 bool roudi_is_running();
 
-// The pid of a running iox-roudi found in /proc (a RouDi someone else started), or 0.
+// The pid of a running iox-roudi found in /proc (a RouDi someone else started; zombies are not
+// running), or 0.
 pid_t find_roudi_pid();
 
 // Starts iox-roudi (IPCMARK_IOX_ROUDI, else found on PATH) with `config_path`, in a session of
