@@ -6,6 +6,7 @@
 #include "transports/iceoryx/iceoryx.hpp"
 
 #include "transports/iceoryx/iceoryx_channel.hpp"
+#include "transports/iceoryx/iceoryx_fanout.hpp"
 #include "transports/iceoryx/iceoryx_seed.hpp"
 #include "transports/iceoryx/roudi_config.hpp"
 #include "transports/iceoryx/roudi_lease.hpp"
@@ -19,6 +20,9 @@ void remove(const std::string& channel) {
   iceoryx::remove_channel(channel);
   iceoryx::remove_publication(channel);
 }
+
+constexpr FanoutOps kFanout{
+    .serve = &iceoryx::serve_fanout, .connect = &iceoryx::connect_fanout, .remove = &iceoryx::remove_fanout};
 
 constexpr BrokerOps kBroker{
     .lease = [](std::size_t max_message) -> std::unique_ptr<BrokerLease> {
@@ -39,6 +43,7 @@ const Transport& iceoryx_transport() {
       .zero_copy = true,
       .channel = {.serve = &iceoryx::serve_channel, .connect = &iceoryx::connect_channel, .remove = &remove},
       .seed = {.publish = &iceoryx::publish, .fetch = &iceoryx::fetch},
+      .fanout = &kFanout,
       .broker = &kBroker,
   };
   return transport;

@@ -20,15 +20,8 @@ using namespace std::chrono_literals;
 
 constexpr const char* kMarkerSuffix = ".iox";
 constexpr const char* kKind = "iceoryx";
-constexpr std::size_t kWindowBytes = 16 * 1024 * 1024;
-constexpr std::uint64_t kMaxWindow = 240;  // + kCreditRoom <= iceoryx's 256 queued and held chunks
-constexpr std::uint64_t kCreditRoom = 8;
 constexpr auto kSlice = 10ms;
 constexpr unsigned kSpinsBetweenChecks = 1u << 14;
-
-std::uint64_t window_for(std::size_t max_message) {
-  return std::clamp<std::uint64_t>(kWindowBytes / max_message, 2, kMaxWindow);
-}
 
 iox::popo::PublisherOptions publisher_options() {
   iox::popo::PublisherOptions options;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <fstream>
@@ -103,6 +104,12 @@ pid_t read_marker(const std::string& channel, const char* suffix, const char* ki
 
 void remove_marker(const std::string& channel, const char* suffix) {
   ::unlink(marker_path(channel, suffix).c_str());
+}
+
+std::uint64_t window_for(std::size_t max_message) {
+  constexpr std::size_t kWindowBytes = 16 * 1024 * 1024;
+  constexpr std::uint64_t kMaxWindow = 240;
+  return std::clamp<std::uint64_t>(kWindowBytes / std::max<std::size_t>(max_message, 1), 2, kMaxWindow);
 }
 
 void check_max_message(std::size_t max_message) {

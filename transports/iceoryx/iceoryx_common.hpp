@@ -60,6 +60,11 @@ class ServerMarker {
 pid_t read_marker(const std::string& channel, const char* suffix, const char* kind);
 void remove_marker(const std::string& channel, const char* suffix);
 
+// A receiver's window (iceoryx_channel.hpp): 16 MiB of messages, 2..240, and the queue room beyond
+// it for credit messages; both within iceoryx's 256 queued and 256 held chunks per subscriber.
+inline constexpr std::uint64_t kCreditRoom = 8;
+std::uint64_t window_for(std::size_t max_message);
+
 // InvalidArgument unless 1 <= max_message <= kMaxMessage.
 void check_max_message(std::size_t max_message);
 // MessageTooLarge when `size` exceeds the channel's max_message.
