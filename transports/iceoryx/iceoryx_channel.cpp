@@ -61,7 +61,7 @@ class IceoryxConnection final : public Connection {
   }
 
   ~IceoryxConnection() override {
-    if (view_ != nullptr) subscriber_->release(view_);
+    view_.drop(*subscriber_);
     if (loan_ != nullptr) publisher_->release(loan_);
     for (const void* chunk : stash_) subscriber_->release(chunk);
     if (waitset_) waitset_->detachState(*subscriber_, iox::popo::SubscriberState::HAS_DATA);
@@ -120,16 +120,11 @@ class IceoryxConnection final : public Connection {
   }
 
   std::span<const std::byte> view(Deadline deadline) override {
-    if (view_ != nullptr) throw Error(Errc::InvalidArgument, "iceoryx: one view at a time: release() the last one");
-    view_ = next(deadline, "data", false);
-    const Received r = inspect(view_, max_message_, channel_);
-    return {r.payload, r.size};
+    view_.check_free();
+    return view_.hold(next(deadline, "data", false), max_message_, channel_);
   }
 
-  void release() override {
-    if (view_ == nullptr) throw Error(Errc::InvalidArgument, "iceoryx: release() without a view");
-    subscriber_->release(std::exchange(view_, nullptr));
-  }
+  void release() override { view_.release(*subscriber_); }
 
  private:
   static void check_peers_of(const void* self) { static_cast<const IceoryxConnection*>(self)->check_peers(); }
@@ -297,7 +292,7 @@ class IceoryxConnection final : public Connection {
   std::uint64_t credited_ = 0;  // taken_ as last told to the peer
   unsigned spins_ = 0;
   void* loan_ = nullptr;
-  const void* view_ = nullptr;
+  HeldView view_;
   std::deque<const void*> stash_;  // data taken while looking for credits, for receive()
   iox::cxx::optional<iox::popo::UntypedPublisher> publisher_;
   iox::cxx::optional<iox::popo::UntypedSubscriber> subscriber_;

@@ -43,6 +43,25 @@ Received inspect(const void* user_payload, std::size_t max_payload, const std::s
   return {header, static_cast<const std::byte*>(user_payload), size};
 }
 
+void HeldView::check_free() const {
+  if (chunk_ != nullptr) throw Error(Errc::InvalidArgument, "iceoryx: one view at a time: release() the last one");
+}
+
+std::span<const std::byte> HeldView::hold(const void* chunk, std::size_t max_payload, const std::string& channel) {
+  chunk_ = chunk;
+  const Received r = inspect(chunk, max_payload, channel);
+  return {r.payload, r.size};
+}
+
+void HeldView::release(iox::popo::UntypedSubscriber& subscriber) {
+  if (chunk_ == nullptr) throw Error(Errc::InvalidArgument, "iceoryx: release() without a view");
+  subscriber.release(std::exchange(chunk_, nullptr));
+}
+
+void HeldView::drop(iox::popo::UntypedSubscriber& subscriber) noexcept {
+  if (chunk_ != nullptr) subscriber.release(std::exchange(chunk_, nullptr));
+}
+
 iox::capro::ServiceDescription topic(const std::string& channel, const char* role) {
   const std::string instance = channel.substr(0, kIdCapacity);
   const std::string event = channel.size() > kIdCapacity ? channel.substr(kIdCapacity) : "-";

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "iceoryx_posh/capro/service_description.hpp"
@@ -34,6 +35,21 @@ struct Received {
   std::size_t size;
 };
 Received inspect(const void* user_payload, std::size_t max_payload, const std::string& channel);
+
+// The chunk a Connection::view() lends out, held until release(): one at a time.
+class HeldView {
+ public:
+  // InvalidArgument while a view is held (call before taking the next chunk).
+  void check_free() const;
+  std::span<const std::byte> hold(const void* chunk, std::size_t max_payload, const std::string& channel);
+  // InvalidArgument without a view.
+  void release(iox::popo::UntypedSubscriber& subscriber);
+  // For destructors: gives back a view still held, if any.
+  void drop(iox::popo::UntypedSubscriber& subscriber) noexcept;
+
+ private:
+  const void* chunk_ = nullptr;
+};
 
 // The iceoryx topic of one direction (`role`: "c2s", "s2c", "fan", "news") of a channel: service
 // "ipcmark-<role>", the channel's first 100 characters as the instance, the rest (or "-") as the

@@ -210,7 +210,7 @@ class Reader final : public Connection {
   }
 
   ~Reader() override {
-    if (view_ != nullptr) subscriber_->release(view_);
+    view_.drop(*subscriber_);
     if (joined_) post(MessageHeader::Credit, static_cast<std::uint64_t>(index_), kGoodbye);
     if (waitset_) waitset_->detachState(*subscriber_, iox::popo::SubscriberState::HAS_DATA);
   }
@@ -247,16 +247,11 @@ class Reader final : public Connection {
   }
 
   std::span<const std::byte> view(Deadline deadline) override {
-    if (view_ != nullptr) throw Error(Errc::InvalidArgument, "iceoryx: one view at a time: release() the last one");
-    view_ = next(deadline);
-    const Received r = inspect(view_, max_message_, channel_);
-    return {r.payload, r.size};
+    view_.check_free();
+    return view_.hold(next(deadline), max_message_, channel_);
   }
 
-  void release() override {
-    if (view_ == nullptr) throw Error(Errc::InvalidArgument, "iceoryx: release() without a view");
-    subscriber_->release(std::exchange(view_, nullptr));
-  }
+  void release() override { view_.release(*subscriber_); }
 
  private:
   const void* next(Deadline deadline) {
@@ -314,7 +309,7 @@ class Reader final : public Connection {
   PeerProcess writer_;
   bool joined_ = false;
   std::uint64_t taken_ = 0, credited_ = 0;
-  const void* view_ = nullptr;
+  HeldView view_;
   iox::cxx::optional<iox::popo::UntypedSubscriber> subscriber_;
   iox::cxx::optional<iox::popo::UntypedPublisher> back_;
   iox::cxx::optional<iox::popo::WaitSet<1>> waitset_;
