@@ -132,6 +132,8 @@ std::unique_ptr<RoudiLease> RoudiLease::acquire(std::size_t max_message, Deadlin
         std::ofstream(pid_path()) << pid << '\n' << describe_mempools(pools) << '\n';
       }
     } catch (...) {
+      remove_our_files();  // the error carries RouDi's last line; nothing is left running
+      ::unlink(lock_path().c_str());
       ::close(fd);
       throw;
     }
