@@ -1,7 +1,6 @@
 #include "transports/iceoryx/roudi_lease.hpp"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,14 +54,24 @@ void remove_our_files() {
   for (const std::string& path : {pid_path(), config_path(), log_path()}) ::unlink(path.c_str());
 }
 
-// Opens the lock file and takes `how` on it, waiting until `deadline`. Retries when the file it
+// Open-file-description locks (F_OFD_SETLK) rather than flock(): like flock they belong to the open
+// file, so the kernel drops a crashed holder's, but turning exclusive into shared is atomic, so a
+// process that has just started RouDi holds it without a moment in which a last user could stop it.
+bool try_lock(int fd, short type) {
+  struct flock range {};
+  range.l_type = type;
+  range.l_whence = SEEK_SET;
+  return ::fcntl(fd, F_OFD_SETLK, &range) == 0;
+}
+
+// Opens the lock file and takes `type` on it, waiting until `deadline`. Retries when the file it
 // locked was unlinked meanwhile by a last user (it would be a lock nobody else sees).
-int lock(int how, Deadline deadline) {
+int lock(short type, Deadline deadline) {
   for (;;) {
     const int fd = ::open(lock_path().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) throw_system_error("iceoryx: cannot open " + lock_path());
-    while (::flock(fd, how | LOCK_NB) != 0) {
-      if (errno != EWOULDBLOCK && errno != EINTR) {
+    while (!try_lock(fd, type)) {
+      if (errno != EAGAIN && errno != EACCES && errno != EINTR) {
         ::close(fd);
         throw_system_error("iceoryx: cannot lock " + lock_path());
       }
@@ -100,28 +109,18 @@ RoudiLease::RoudiLease(int fd, pid_t roudi_pid, std::string description)
     : fd_(fd), owner_(::getpid()), roudi_pid_(roudi_pid), description_(std::move(description)) {}
 
 std::unique_ptr<RoudiLease> RoudiLease::acquire(std::size_t max_message, Deadline deadline) {
-  for (;;) {
-    // Joining a running RouDi needs only the shared lock, which other users hold too.
-    int fd = lock(LOCK_SH, deadline);
-    if (roudi_is_running()) {
-      if (const StartedRoudi ours = read_pid_file(); ours.pid > 0)
-        return std::unique_ptr<RoudiLease>(new RoudiLease(
-            fd, ours.pid, "iox-roudi pid " + std::to_string(ours.pid) + " started by ipcmark (" + ours.mempools + ")"));
-      const pid_t pid = find_roudi_pid();
-      return std::unique_ptr<RoudiLease>(new RoudiLease(
-          fd, pid,
-          "iox-roudi " + (pid > 0 ? "pid " + std::to_string(pid) + " " : std::string()) +
-              "was already running (not started by ipcmark): used as it is, with its own mempools"));
-    }
+  // Joining a running RouDi needs only the shared lock, which other users hold too.
+  int fd = lock(F_RDLCK, deadline);
+  if (!roudi_is_running()) {
     // Starting one needs the exclusive lock. Held shared while our pid file names a dead RouDi:
     // it died under its users (killed?), who are failing now; say so rather than wait for them.
-    if (const pid_t dead = pid_in_file(); dead > 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (const pid_t dead = pid_in_file(); dead > 0 && !try_lock(fd, F_WRLCK)) {
       ::close(fd);
       throw Error(Errc::PeerGone, "iceoryx: RouDi (pid " + std::to_string(dead) +
                                       "), which ipcmark started, has exited while ipcmark processes still use it");
     }
-    ::close(fd);
-    fd = lock(LOCK_EX, deadline);
+    ::close(fd);  // drops the shared lock: two processes both upgrading would wait for each other
+    fd = lock(F_WRLCK, deadline);
     try {
       if (!roudi_is_running()) {
         remove_roudi_leftovers();  // of a RouDi that died without shutting down
@@ -137,12 +136,23 @@ std::unique_ptr<RoudiLease> RoudiLease::acquire(std::size_t max_message, Deadlin
       ::close(fd);
       throw;
     }
-    ::close(fd);  // and join it as everyone does (a last user may stop it in between: start over)
+    if (!try_lock(fd, F_RDLCK)) {  // exclusive to shared: atomic, never fails for the holder
+      ::close(fd);
+      throw_system_error("iceoryx: cannot lock " + lock_path());
+    }
   }
+  if (const StartedRoudi ours = read_pid_file(); ours.pid > 0)
+    return std::unique_ptr<RoudiLease>(new RoudiLease(
+        fd, ours.pid, "iox-roudi pid " + std::to_string(ours.pid) + " started by ipcmark (" + ours.mempools + ")"));
+  const pid_t pid = find_roudi_pid();
+  return std::unique_ptr<RoudiLease>(new RoudiLease(
+      fd, pid,
+      "iox-roudi " + (pid > 0 ? "pid " + std::to_string(pid) + " " : std::string()) +
+          "was already running (not started by ipcmark): used as it is, with its own mempools"));
 }
 
 RoudiLease::~RoudiLease() {
-  if (::getpid() == owner_ && ::flock(fd_, LOCK_EX | LOCK_NB) == 0) (void)turn_off_the_lights();
+  if (::getpid() == owner_ && try_lock(fd_, F_WRLCK)) (void)turn_off_the_lights();
   ::close(fd_);
 }
 
@@ -154,7 +164,7 @@ std::vector<std::string> clean_roudi() {
       for (const std::string& path : remove_roudi_leftovers()) done.push_back("removed " + path);
     return done;
   }
-  if (::flock(fd, LOCK_EX | LOCK_NB) == 0)
+  if (try_lock(fd, F_WRLCK))
     done = turn_off_the_lights();
   else
     done.push_back("left iox-roudi running: ipcmark processes still use it");

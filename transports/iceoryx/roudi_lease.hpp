@@ -2,14 +2,15 @@
 //
 // iceoryx 2.0 allows one RouDi per machine, and several ipcmark processes may want it at once
 // (a run's peers, tests side by side). The lease is "last one out turns off the lights", on a
-// lock file in ipcmark's private directory:
-//  * every user holds a shared flock on it for as long as it uses RouDi;
-//  * finding or starting RouDi happens under the exclusive flock, so only one process starts it;
-//    a RouDi that ipcmark started is named by a pid file beside the lock;
+// lock file in ipcmark's private directory (open-file-description locks, roudi_lease.cpp):
+//  * every user holds a shared lock on it for as long as it uses RouDi;
+//  * starting RouDi happens under the exclusive lock, so only one process starts it, which then
+//    turns its lock into a shared one (atomically); a RouDi that ipcmark started is named by a
+//    pid file beside the lock;
 //  * on release, a process that can take the lock exclusively without waiting is the last user:
 //    if ipcmark started that RouDi, it stops it and removes the files.
 // A RouDi someone else started (no pid file of ours) is used as it is and never stopped. The
-// kernel drops a crashed holder's flock, so a crash never pins RouDi; the next release (or
+// kernel drops a crashed holder's lock, so a crash never pins RouDi; the next release (or
 // `ipcmark clean`) stops it.
 #pragma once
 
