@@ -5,6 +5,7 @@
 
 #include "transports/bip_mq/bip_mq.hpp"
 #include "transports/iceoryx/iceoryx.hpp"
+#include "transports/grpc/grpc.hpp"
 #include "transports/mq/mq.hpp"
 #include "transports/nng/nng.hpp"
 #include "transports/pipe/pipe.hpp"
@@ -28,6 +29,7 @@ static std::span<const Transport* const> builtin_transports() {
       &zmq_tcp_transport(),
       &nng_transport(),
       &iceoryx_transport(),
+      &grpc_transport(),
       &mq_transport(),
       &bip_mq_transport(),
   };
