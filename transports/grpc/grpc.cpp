@@ -26,9 +26,13 @@
 // the server shuts down; we unlink it too if it is still ours. Fanout: gRPC has no native
 // publish/subscribe, so the generic fanout over N channels (transports/fanout.hpp).
 //
-// Threads: gRPC starts its own (timer manager, executor) once a channel or server exists. The
-// tests fork their children before any transport is made, and `run` spawns fresh ipcmark
-// processes, so no process forks with gRPC's threads running and then uses gRPC.
+// Threads and fork: gRPC starts its own threads (timer manager, executor, event engine) once a
+// channel or server exists, and they survive grpc_shutdown. A child fork()ed after that finds
+// gRPC initialised but without its threads: its calls fail ("connection attempt timed out before
+// receiving SETTINGS frame"); GRPC_ENABLE_FORK_SUPPORT=1 made it hang here. `run` spawns fresh
+// ipcmark processes (exec) and ctest runs each test in its own process, forking before any
+// transport exists, so both are fine; running conformance_tests by hand with several grpc tests in
+// one process is not (a test that used gRPC in the parent breaks the next one's forked client).
 #include "transports/grpc/grpc.hpp"
 
 #include <unistd.h>
