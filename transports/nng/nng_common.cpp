@@ -3,7 +3,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <condition_variable>
 #include <limits>
+#include <memory>
+#include <mutex>
+#include <system_error>
+#include <thread>
 
 namespace ipcmark::nng_common {
 
@@ -36,6 +41,30 @@ nng_duration timeout_until(Deadline deadline) {
 
 Socket::Socket(int (*open)(nng_socket*), const char* protocol) {
   check_nng(open(&socket_), std::string("cannot open an nng ") + protocol + " socket");
+}
+
+bool Socket::close_within(std::chrono::milliseconds bound) {
+  if (closed_) return true;
+  closed_ = true;
+  struct Done {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool done = false;
+  };
+  auto done = std::make_shared<Done>();
+  try {
+    std::thread([socket = socket_, done] {
+      nng_close(socket);
+      std::lock_guard lock(done->mutex);
+      done->done = true;
+      done->cv.notify_all();
+    }).detach();
+  } catch (const std::system_error&) {  // no thread to spare: close here, unbounded
+    nng_close(socket_);
+    return true;
+  }
+  std::unique_lock lock(done->mutex);
+  return done->cv.wait_for(lock, bound, [&] { return done->done; });
 }
 
 Aio::Aio() { check_nng(nng_aio_alloc(&aio_, nullptr, nullptr), "cannot allocate an nng aio"); }

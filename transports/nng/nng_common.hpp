@@ -4,6 +4,7 @@
 
 #include <nng/nng.h>
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -38,11 +39,20 @@ class Socket {
   explicit Socket(int (*open)(nng_socket*), const char* protocol);
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
-  ~Socket() { nng_close(socket_); }
+  ~Socket() { close_within(kCloseBound); }
   nng_socket get() const { return socket_; }
+
+  // nng 1.5.2 (Debian 12) can hang in nng_close while it waits for the socket's pipes to be
+  // reaped (a missed wake-up; upstream nng issues #1543, #1813, fixed in later releases). Seen
+  // here as a reader stuck for minutes after its last message. So the close runs on a thread of
+  // its own and is waited for at most `bound`: false means it is still hanging there, and the
+  // socket's callbacks may yet run, so what they use must then be left alive (leaked) too.
+  bool close_within(std::chrono::milliseconds bound);
+  static constexpr std::chrono::milliseconds kCloseBound{2000};
 
  private:
   nng_socket socket_ = NNG_SOCKET_INITIALIZER;
+  bool closed_ = false;
 };
 
 // An aio for synchronous use (no callback), freed on destruction with any message it still holds.

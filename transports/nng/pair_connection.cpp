@@ -19,6 +19,7 @@
 #include <nng/protocol/pair1/pair.h>
 
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -56,7 +57,9 @@ class PairConnection final : public Connection {
 
   ~PairConnection() override {
     if (watch_.joined() && !watch_.gone() && !peer_said_goodbye_) say_goodbye();
-    // Members go in reverse order: the socket (no callbacks after it), the watch and aio, the name.
+    // The socket first (no callbacks after it), then the watch and aio, then the name. A close
+    // that hangs in nng (Socket::close_within) leaves the core behind: its callbacks use it.
+    if (!core_->socket.close_within(Socket::kCloseBound)) (void)core_.release();
   }
 
   void accept(Deadline deadline) override {
@@ -161,9 +164,15 @@ class PairConnection final : public Connection {
   std::size_t max_message_;
   bool peer_said_goodbye_ = false;
   OwnedFile name_;  // unlinked last, once nothing listens on it
-  Aio aio_;
-  PeerWatch watch_;
-  Socket socket_{nng_pair1_open, "pair1"};
+  struct Core {  // what nng's callbacks use, in the order it must be destroyed (last first)
+    Aio aio;
+    PeerWatch watch;
+    Socket socket{nng_pair1_open, "pair1"};
+  };
+  std::unique_ptr<Core> core_ = std::make_unique<Core>();
+  Aio& aio_ = core_->aio;
+  PeerWatch& watch_ = core_->watch;
+  Socket& socket_ = core_->socket;
 };
 
 }  // namespace
