@@ -20,7 +20,8 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string file(const char* name) { return private_runtime_dir() + "/" + name; }
-std::string lock_path() { return file("iceoryx-roudi.lock"); }
+std::string lock_path() { return file("iceoryx-roudi.lock"); }  // users: shared while they use RouDi
+std::string start_lock_path() { return file("iceoryx-roudi.start"); }  // one starter at a time
 std::string pid_path() { return file("iceoryx-roudi.pid"); }  // "<pid>\n<mempools>\n": ipcmark started it
 std::string config_path() { return file("iceoryx-roudi.toml"); }
 std::string log_path() { return file("iceoryx-roudi.log"); }
@@ -64,25 +65,25 @@ bool try_lock(int fd, short type) {
   return ::fcntl(fd, F_OFD_SETLK, &range) == 0;
 }
 
-// Opens the lock file and takes `type` on it, waiting until `deadline`. Retries when the file it
-// locked was unlinked meanwhile by a last user (it would be a lock nobody else sees).
-int lock(short type, Deadline deadline) {
+// Opens the lock file `path` and takes `type` on it, waiting until `deadline`. Retries when the
+// file it locked was unlinked meanwhile by a last user (it would be a lock nobody else sees).
+int lock(const std::string& path, short type, Deadline deadline) {
   for (;;) {
-    const int fd = ::open(lock_path().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) throw_system_error("iceoryx: cannot open " + lock_path());
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) throw_system_error("iceoryx: cannot open " + path);
     while (!try_lock(fd, type)) {
       if (errno != EAGAIN && errno != EACCES && errno != EINTR) {
         ::close(fd);
-        throw_system_error("iceoryx: cannot lock " + lock_path());
+        throw_system_error("iceoryx: cannot lock " + path);
       }
       if (Clock::now() >= deadline) {
         ::close(fd);
-        throw Error(Errc::Timeout, "iceoryx: timed out waiting for the RouDi lease lock " + lock_path());
+        throw Error(Errc::Timeout, "iceoryx: timed out waiting for the RouDi lease lock " + path);
       }
       std::this_thread::sleep_for(1ms);
     }
     struct stat held {}, named {};
-    if (::fstat(fd, &held) == 0 && ::stat(lock_path().c_str(), &named) == 0 && held.st_ino == named.st_ino &&
+    if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &named) == 0 && held.st_ino == named.st_ino &&
         held.st_dev == named.st_dev)
       return fd;
     ::close(fd);
@@ -99,6 +100,7 @@ std::vector<std::string> turn_off_the_lights() {
     for (const std::string& path : remove_roudi_leftovers()) done.push_back("removed " + path);
   }
   remove_our_files();
+  ::unlink(start_lock_path().c_str());
   ::unlink(lock_path().c_str());
   return done;
 }
@@ -109,20 +111,25 @@ RoudiLease::RoudiLease(int fd, pid_t roudi_pid, std::string description)
     : fd_(fd), owner_(::getpid()), roudi_pid_(roudi_pid), description_(std::move(description)) {}
 
 std::unique_ptr<RoudiLease> RoudiLease::acquire(std::size_t max_message, Deadline deadline) {
-  // Joining a running RouDi needs only the shared lock, which other users hold too.
-  int fd = lock(F_RDLCK, deadline);
+  // Every user holds the users' lock shared for as long as it uses RouDi, so a last user (the one
+  // that can turn it exclusive) knows it is the last. Starting happens under a second, exclusive
+  // lock taken while already a user: a second starter waits there, then finds RouDi running and
+  // joins it. (Giving up the shared lock to wait for an exclusive one would wait out every other
+  // user, and RouDi with them.)
+  int fd = lock(lock_path(), F_RDLCK, deadline);
   if (!roudi_is_running()) {
-    // Starting one needs the exclusive lock. Held shared while our pid file names a dead RouDi:
-    // it died under its users (killed?), who are failing now; say so rather than wait for them.
-    if (const pid_t dead = pid_in_file(); dead > 0 && !try_lock(fd, F_WRLCK)) {
-      ::close(fd);
-      throw Error(Errc::PeerGone, "iceoryx: RouDi (pid " + std::to_string(dead) +
-                                      "), which ipcmark started, has exited while ipcmark processes still use it");
-    }
-    ::close(fd);  // drops the shared lock: two processes both upgrading would wait for each other
-    fd = lock(F_WRLCK, deadline);
+    int start = -1;
     try {
+      start = lock(start_lock_path(), F_WRLCK, deadline);
       if (!roudi_is_running()) {
+        // Our pid file names a dead RouDi while others still use it: it died under its users
+        // (killed?), who are failing now; say so rather than start another under them.
+        if (const pid_t dead = pid_in_file(); dead > 0) {
+          if (!try_lock(fd, F_WRLCK))
+            throw Error(Errc::PeerGone, "iceoryx: RouDi (pid " + std::to_string(dead) +
+                                            "), which ipcmark started, has exited while ipcmark processes still use it");
+          if (!try_lock(fd, F_RDLCK)) throw_system_error("iceoryx: cannot lock " + lock_path());
+        }
         remove_roudi_leftovers();  // of a RouDi that died without shutting down
         remove_our_files();
         const std::vector<Mempool> pools = plan_mempools(max_message);
@@ -131,15 +138,16 @@ std::unique_ptr<RoudiLease> RoudiLease::acquire(std::size_t max_message, Deadlin
         std::ofstream(pid_path()) << pid << '\n' << describe_mempools(pools) << '\n';
       }
     } catch (...) {
-      remove_our_files();  // the error carries RouDi's last line; nothing is left running
-      ::unlink(lock_path().c_str());
+      if (try_lock(fd, F_WRLCK)) {  // no other user: nothing is left running, no file behind
+        remove_our_files();
+        ::unlink(start_lock_path().c_str());
+        ::unlink(lock_path().c_str());
+      }
+      if (start >= 0) ::close(start);
       ::close(fd);
       throw;
     }
-    if (!try_lock(fd, F_RDLCK)) {  // exclusive to shared: atomic, never fails for the holder
-      ::close(fd);
-      throw_system_error("iceoryx: cannot lock " + lock_path());
-    }
+    ::close(start);
   }
   if (const StartedRoudi ours = read_pid_file(); ours.pid > 0)
     return std::unique_ptr<RoudiLease>(new RoudiLease(
