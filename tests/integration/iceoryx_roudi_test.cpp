@@ -1,7 +1,7 @@
 // The iceoryx transport's daemon, RouDi, as ipcmark starts, shares and stops it
 // (transports/iceoryx/roudi_lease.hpp): two processes leasing at once, a RouDi the user started,
 // RouDi killed mid-stream, and what a run leaves behind. These tests run one at a time with every
-// other iceoryx test (RESOURCE_LOCK iceoryx_roudi, tests/CMakeLists.txt): they check that no RouDi
+// other iceoryx test (RESOURCE_LOCK machine_wide, tests/CMakeLists.txt): they check that no RouDi
 // runs afterwards, which another test's RouDi would falsify.
 #include <gtest/gtest.h>
 #include <grp.h>
