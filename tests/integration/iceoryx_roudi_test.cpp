@@ -127,10 +127,7 @@ TEST_F(IceoryxRoudi, ARoudiTheUserStartedIsUsedAndLeftRunning) {
 
 // Both sides of a stream see PeerGone when RouDi is killed under them, and the last of them to
 // leave removes what the killed RouDi left.
-// DISABLED: fails on this machine (3 runs of 3 on 2026-12-06, and in a CI-style run): after RouDi
-// is killed both sides go on waiting until the test kills them, instead of PeerGone. Issue 18
-// stays open on it; enable it with the fix (the requirement is "RouDi dying mid-run is PeerGone").
-TEST_F(IceoryxRoudi, DISABLED_RoudiKilledMidStreamIsPeerGoneOnBothSidesAndLeavesNothing) {
+TEST_F(IceoryxRoudi, RoudiKilledMidStreamIsPeerGoneOnBothSidesAndLeavesNothing) {
   const Transport& iceoryx = *find_transport("iceoryx");
   const std::string channel = unique_channel();
   const ChannelConfig config{channel, 64, WaitKind::Block};
