@@ -170,6 +170,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"serve", "--transport", "bip-mq", "--channel", kSuffixBuster, "--message", "m", "--hold", "0"},
                  "too long for bip-mq"},
         BadInput{{"serve", "--transport", "nng", "--channel", kSocketBuster, "--message", "m", "--hold", "0"},
+                 "ssssssss"},
+        BadInput{{"serve", "--transport", "grpc", "--channel", kSocketBuster, "--message", "m", "--hold", "0"},
                  "ssssssss"}),
     [](const ::testing::TestParamInfo<BadInput>& info) {  // e.g. "3_run_sizes_0"
       std::string name = std::to_string(info.index);

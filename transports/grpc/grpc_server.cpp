@@ -16,6 +16,7 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto kCloseLinger = 1s;  // flush what we sent while the client can still take it
+constexpr auto kDrainWait = 2s;    // Shutdown cancels everything: this only bounds a broken gRPC
 
 class ServerStream final : public Stream {
  public:
@@ -26,19 +27,19 @@ class ServerStream final : public Stream {
     grpc::ServerBuilder builder;
     int bound = 0;
     builder.AddListeningPort(grpc_names::grpc_address(name_.path()), grpc::InsecureServerCredentials(), &bound);
-    builder.RegisterAsyncGenericService(&service_);
+    builder.RegisterAsyncGenericService(&call_->service);
     builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message));
     builder.SetMaxSendMessageSize(static_cast<int>(config.max_message));
-    cq_ = builder.AddCompletionQueue();
-    queue_ = cq_.get();
-    server_ = builder.BuildAndStart();
-    if (!server_ || bound == 0) {
-      if (server_) server_->Shutdown();
-      drain();
+    call_->cq = builder.AddCompletionQueue();
+    queue_ = call_->cq.get();
+    call_->server = builder.BuildAndStart();
+    if (!call_->server || bound == 0) {
+      if (call_->server) call_->server->Shutdown();
+      if (!drain(Clock::now() + kDrainWait)) (void)call_.release();  // leaked on purpose: see drain()
       throw Error(Errc::System, "grpc channel '" + config.channel + "': gRPC cannot listen on " + name_.path());
     }
     name_.adopt();
-    service_.RequestCall(&context_, &stream_, cq_.get(), cq_.get(), tag(Op::Accept));
+    call_->service.RequestCall(&call_->context, &call_->stream, call_->cq.get(), call_->cq.get(), tag(Op::Accept));
   }
 
   ~ServerStream() override {
@@ -49,8 +50,8 @@ class ServerStream final : public Stream {
       if (finish_posted_) wait_until([&] { return finished_; }, linger);
     } catch (const Error&) {
     }
-    server_->Shutdown(std::chrono::system_clock::now());  // cancels whatever is left at once
-    drain();
+    call_->server->Shutdown(std::chrono::system_clock::now());  // cancels whatever is left at once
+    if (!drain(Clock::now() + kDrainWait)) (void)call_.release();  // leaked on purpose: see drain()
   }
 
   void accept(Deadline deadline) override {
@@ -61,8 +62,8 @@ class ServerStream final : public Stream {
   }
 
  private:
-  void post_read(grpc::ByteBuffer* into) override { stream_.Read(into, tag(Op::Read)); }
-  void post_write(const grpc::ByteBuffer& message) override { stream_.Write(message, tag(Op::Write)); }
+  void post_read(grpc::ByteBuffer* into) override { call_->stream.Read(into, tag(Op::Read)); }
+  void post_write(const grpc::ByteBuffer& message) override { call_->stream.Write(message, tag(Op::Write)); }
 
   void on_completion(Op op, bool ok) override {
     if (op == Op::Accept) (ok ? accepted_ : accept_failed_) = true;
@@ -77,16 +78,21 @@ class ServerStream final : public Stream {
 
   void post_finish() {
     finish_posted_ = true;
-    stream_.Finish(grpc::Status::OK, tag(Op::Finish));
+    call_->stream.Finish(grpc::Status::OK, tag(Op::Finish));
   }
 
+  // On the heap, so that a server whose queue cannot be drained can be left alive.
+  struct Call {
+    // Destroyed in reverse: the call, then the server, then the service and the queue it used.
+    std::unique_ptr<grpc::ServerCompletionQueue> cq;
+    grpc::AsyncGenericService service;
+    std::unique_ptr<grpc::Server> server;
+    grpc::GenericServerContext context;
+    grpc::GenericServerAsyncReaderWriter stream{&context};
+  };
+
   grpc_names::ServerName name_;
-  // Destroyed in reverse: the call, then the server, then the service and the queue it used.
-  std::unique_ptr<grpc::ServerCompletionQueue> cq_;
-  grpc::AsyncGenericService service_;
-  std::unique_ptr<grpc::Server> server_;
-  grpc::GenericServerContext context_;
-  grpc::GenericServerAsyncReaderWriter stream_{&context_};
+  std::unique_ptr<Call> call_ = std::make_unique<Call>();
   bool accepted_ = false;
   bool accept_failed_ = false;
   bool finish_posted_ = false;

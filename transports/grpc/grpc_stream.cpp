@@ -55,17 +55,23 @@ void Stream::read_ahead() {
   post_read(&incoming_);
 }
 
+namespace {
+
+// gRPC takes its own clock's time points: hand it the time left, at most an hour at a time (a
+// far deadline must not overflow gpr_timespec).
+gpr_timespec grpc_time_of(Deadline deadline) {
+  const auto left = std::clamp<Clock::duration>(deadline - Clock::now(), Clock::duration::zero(), 1h);
+  return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                      gpr_time_from_nanos(std::chrono::duration_cast<std::chrono::nanoseconds>(left).count(), GPR_TIMESPAN));
+}
+
+}  // namespace
+
 bool Stream::handle_next(Deadline deadline) {
   for (;;) {
-    // gRPC takes its own clock's time points: hand it the time left, at most an hour at a time
-    // (a far deadline must not overflow gpr_timespec).
-    const auto left = std::clamp<Clock::duration>(deadline - Clock::now(), Clock::duration::zero(), 1h);
-    const gpr_timespec until =
-        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                     gpr_time_from_nanos(std::chrono::duration_cast<std::chrono::nanoseconds>(left).count(), GPR_TIMESPAN));
     void* tag = nullptr;
     bool ok = false;
-    switch (queue_->AsyncNext(&tag, &ok, until)) {
+    switch (queue_->AsyncNext(&tag, &ok, grpc_time_of(deadline))) {
       case grpc::CompletionQueue::GOT_EVENT:
         dispatch(static_cast<Op>(reinterpret_cast<std::intptr_t>(tag)), ok);
         return true;
@@ -109,11 +115,22 @@ void Stream::begin_closing() {
   }
 }
 
-void Stream::drain() noexcept {
+bool Stream::drain(Deadline deadline) noexcept {
   queue_->Shutdown();
   void* tag = nullptr;
   bool ok = false;
-  while (queue_->Next(&tag, &ok)) {
+  for (;;) {
+    switch (queue_->AsyncNext(&tag, &ok, grpc_time_of(deadline))) {
+      case grpc::CompletionQueue::GOT_EVENT:
+        continue;
+      case grpc::CompletionQueue::SHUTDOWN:
+        return true;
+      case grpc::CompletionQueue::TIMEOUT:
+        if (Clock::now() >= deadline) {
+          (void)buffers_.release();  // leaked on purpose: a pending read or write may use them
+          return false;
+        }
+    }
   }
 }
 

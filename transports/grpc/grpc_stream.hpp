@@ -58,8 +58,11 @@ class Stream : public Connection {
   void read_ahead();
   // From here on, messages are taken and dropped (a destructor waiting for the call to end).
   void begin_closing();
-  // Shuts the queue down and takes every completion left (all operations must be ending).
-  void drain() noexcept;
+  // Shuts the queue down and takes every completion left (all operations must be ending); false
+  // if some are still pending at `deadline`. What a pending operation may still write into (the
+  // queue, the call, its buffers and status) must then outlive us: drain() leaks the buffers, the
+  // side leaks the rest (gRPC asserts, or waits forever, destroying a queue with work pending).
+  [[nodiscard]] bool drain(Deadline deadline) noexcept;
 
   [[noreturn]] void throw_peer_gone() const;
 
@@ -77,8 +80,13 @@ class Stream : public Connection {
 
   bool closing_ = false;
 
-  grpc::ByteBuffer incoming_;
-  grpc::ByteBuffer outgoing_;  // alive until its write completes
+  struct Buffers {  // on the heap: see drain()
+    grpc::ByteBuffer incoming;
+    grpc::ByteBuffer outgoing;  // alive until its write completes
+  };
+  std::unique_ptr<Buffers> buffers_ = std::make_unique<Buffers>();
+  grpc::ByteBuffer& incoming_ = buffers_->incoming;
+  grpc::ByteBuffer& outgoing_ = buffers_->outgoing;
 };
 
 // The two sides (grpc_server.cpp, grpc_client.cpp).
