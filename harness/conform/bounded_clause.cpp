@@ -62,7 +62,8 @@ std::string describe(int status) {
 
 }  // namespace
 
-ClauseResult run_clause_bounded(const Clause& clause, const Transport& transport, std::chrono::seconds limit) {
+ClauseResult run_clause_bounded(const Clause& clause, const Transport& transport, WaitKind wait,
+                                 std::chrono::seconds limit) {
   // The clause's own peers become ours when the clause's process dies, so that we reap them all
   // below and none outlives us (a reader killed with the group may take a moment to die).
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -73,7 +74,7 @@ ClauseResult run_clause_bounded(const Clause& clause, const Transport& transport
   if (pid == 0) {
     ::close(out[0]);
     ::setpgid(0, 0);  // its own group: the clause's peers die with it
-    report_and_exit(out[1], run_clause(clause, transport));
+    report_and_exit(out[1], run_clause(clause, transport, wait));
   }
   ::setpgid(pid, pid);  // also here, so a kill right after fork reaches the group
   ::close(out[1]);

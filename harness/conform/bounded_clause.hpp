@@ -13,6 +13,7 @@ namespace ipcmark::conform {
 // failure saying so; the whole group (the clause's own peers too) is killed and reaped either way
 // (the caller becomes a child subreaper for that).
 // Call with no other thread running (fork).
-ClauseResult run_clause_bounded(const Clause& clause, const Transport& transport, std::chrono::seconds limit);
+ClauseResult run_clause_bounded(const Clause& clause, const Transport& transport, WaitKind wait,
+                                 std::chrono::seconds limit);
 
 }  // namespace ipcmark::conform

@@ -1,5 +1,6 @@
 // harness/conform/channel_setup.hpp — what every point-to-point clause starts from: a fresh
-// channel name on one transport, removed again when the clause ends however it ends.
+// channel name on one transport, with the wait its channels use, removed again when the clause
+// ends however it ends.
 #pragma once
 
 #include <algorithm>
@@ -13,14 +14,15 @@
 namespace ipcmark::conform {
 
 struct ChannelSetup {
-  explicit ChannelSetup(const Transport& t) : transport(t) {}
+  ChannelSetup(const Transport& t, WaitKind w) : transport(t), wait(w) {}
   ChannelSetup(const ChannelSetup&) = delete;
   ~ChannelSetup() { transport.channel.remove(channel); }
 
-  ChannelConfig config(std::size_t max_message) const { return {channel, max_message, WaitKind::Block}; }
+  ChannelConfig config(std::size_t max_message) const { return {channel, max_message, wait}; }
   std::size_t max_message() const { return std::min<std::size_t>(transport.max_message, 16 << 20); }
 
   const Transport& transport;
+  const WaitKind wait;
   const std::string channel = unique_channel();
 };
 

@@ -23,9 +23,9 @@ const Clause& clause_named(std::string_view name) {
   throw std::out_of_range("no conformance clause named " + std::string(name));
 }
 
-ClauseResult run_clause(const Clause& clause, const Transport& transport) {
+ClauseResult run_clause(const Clause& clause, const Transport& transport, WaitKind wait) {
   try {
-    return {Verdict::Pass, clause.check(transport)};
+    return {Verdict::Pass, clause.check(transport, wait)};
   } catch (const ClauseFailure& e) {
     return {Verdict::Fail, e.what()};
   } catch (const ClauseSkip& e) {

@@ -24,9 +24,10 @@ struct ClauseResult {
 
 struct Clause {
   std::string_view name;  // as the GoogleTest case is named
-  // Runs the clause; throws ClauseFailure/ClauseSkip (check.hpp) or lets an Error out, which
-  // run_clause() turns into a result.
-  std::string (*check)(const Transport& transport);  // returns the reason for a pass
+  // Runs the clause on channels that wait by `wait` (transports with wait modes: shm); throws
+  // ClauseFailure/ClauseSkip (check.hpp) or lets an Error out, which run_clause() turns into a
+  // result. Fanout clauses always use Block (the fanout ring takes spin and block only).
+  std::string (*check)(const Transport& transport, WaitKind wait);  // returns the reason for a pass
 };
 
 std::span<const Clause> transport_clauses();  // transport_clauses.cpp, zero_copy_clauses.cpp
@@ -36,6 +37,6 @@ std::span<const Clause> fanout_clauses();     // fanout_clauses.cpp
 const Clause& clause_named(std::string_view name);
 
 // Runs `clause` in this process; every outcome (an unexpected Error or exception too) is a result.
-ClauseResult run_clause(const Clause& clause, const Transport& transport);
+ClauseResult run_clause(const Clause& clause, const Transport& transport, WaitKind wait = WaitKind::Block);
 
 }  // namespace ipcmark::conform

@@ -89,7 +89,7 @@ void send_or_say_why(FanoutWriter& writer, std::size_t count, const std::vector<
   }
 }
 
-std::string every_reader_gets_every_message(const Transport& t) {
+std::string every_reader_gets_every_message(const Transport& t, WaitKind) {
   FanoutSetup s(t);
   const std::vector<std::size_t> sizes{1, 100, std::min<std::size_t>(4096, t.max_message)};
   constexpr std::size_t kMessages = 3000;
@@ -105,7 +105,7 @@ std::string every_reader_gets_every_message(const Transport& t) {
   return "3 readers got " + std::to_string(kMessages) + " messages each";
 }
 
-std::string a_reader_killed_mid_stream_stops_nobody(const Transport& t) {
+std::string a_reader_killed_mid_stream_stops_nobody(const Transport& t, WaitKind) {
   // 1 KiB × 8000: more than any transport buffers for one reader (shm's 1 MiB ring, socket
   // buffers, mq's queue, zmq's high-water mark), so the writer must get past the dead one.
   FanoutSetup s(t);
@@ -127,7 +127,7 @@ std::string a_reader_killed_mid_stream_stops_nobody(const Transport& t) {
   return "the writer and 2 readers finished; 1 reader counted lost";
 }
 
-std::string serving_twice_and_missing_channels(const Transport& t) {
+std::string serving_twice_and_missing_channels(const Transport& t, WaitKind) {
   FanoutSetup s(t);
   require_error(Errc::DoesNotExist, "a reader joining a missing channel", [&] { connect_fanout(t, s.config(64), 0); });
   auto first = serve_fanout(t, s.fanout(64, 2));
@@ -135,7 +135,7 @@ std::string serving_twice_and_missing_channels(const Transport& t) {
   return "DoesNotExist, AlreadyExists";
 }
 
-std::string reader_counts_outside_one_to_sixteen_are_invalid(const Transport& t) {
+std::string reader_counts_outside_one_to_sixteen_are_invalid(const Transport& t, WaitKind) {
   FanoutSetup s(t);
   for (int readers : {0, -1, kMaxReaders + 1})
     require_error(Errc::InvalidArgument, "serving for " + std::to_string(readers) + " readers",
@@ -144,7 +144,7 @@ std::string reader_counts_outside_one_to_sixteen_are_invalid(const Transport& t)
   return "0, -1 and 17 readers are InvalidArgument";
 }
 
-std::string the_writer_only_sends_and_a_reader_only_receives(const Transport& t) {
+std::string the_writer_only_sends_and_a_reader_only_receives(const Transport& t, WaitKind) {
   FanoutSetup s(t);
   ForkedPeer one([&] {
     auto c = connect_fanout(t, s.config(64), 0);
@@ -167,7 +167,7 @@ std::string the_writer_only_sends_and_a_reader_only_receives(const Transport& t)
   return "writer receive() and reader send() are InvalidArgument";
 }
 
-std::string names_are_gone_after_the_writer_and_remove_fanout(const Transport& t) {
+std::string names_are_gone_after_the_writer_and_remove_fanout(const Transport& t, WaitKind) {
   require_name_listing(t.name);
   FanoutSetup s(t);
   // A writer that crashes (no destructor runs) leaves its names for remove_fanout.

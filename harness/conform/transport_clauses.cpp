@@ -17,23 +17,23 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string connecting_to_a_missing_channel_fails_with_does_not_exist(const Transport& t) {
-  ChannelSetup s(t);
+std::string connecting_to_a_missing_channel_fails_with_does_not_exist(const Transport& t, WaitKind wait) {
+  ChannelSetup s(t, wait);
   const std::string message =
       require_error(Errc::DoesNotExist, "connecting to a missing channel", [&] { t.channel.connect(s.config(64)); });
   require(message.find(s.channel) != std::string::npos, "the error does not name the channel: " + message);
   return "DoesNotExist naming the channel";
 }
 
-std::string serving_an_existing_channel_fails_with_already_exists(const Transport& t) {
-  ChannelSetup s(t);
+std::string serving_an_existing_channel_fails_with_already_exists(const Transport& t, WaitKind wait) {
+  ChannelSetup s(t, wait);
   auto first = t.channel.serve(s.config(64));
   require_error(Errc::AlreadyExists, "serving the same channel twice", [&] { t.channel.serve(s.config(64)); });
   return "AlreadyExists";
 }
 
-std::string messages_arrive_whole_in_order_once(const Transport& t) {
-  ChannelSetup s(t);
+std::string messages_arrive_whole_in_order_once(const Transport& t, WaitKind wait) {
+  ChannelSetup s(t, wait);
   const std::size_t max = s.max_message();
   const std::size_t mid = std::min<std::size_t>(4096, max);
   const std::vector<std::size_t> sizes{1, 1, mid, mid, max, max, 1, max};
@@ -74,8 +74,8 @@ std::string messages_arrive_whole_in_order_once(const Transport& t) {
          " bytes each way; max_message + 1 is MessageTooLarge";
 }
 
-std::string a_peer_that_dies_mid_stream_is_peer_gone(const Transport& t) {
-  ChannelSetup s(t);
+std::string a_peer_that_dies_mid_stream_is_peer_gone(const Transport& t, WaitKind wait) {
+  ChannelSetup s(t, wait);
   ForkedPeer client([&] {
     auto c = t.channel.connect(s.config(64));
     const Deadline deadline = Clock::now() + 30s;
@@ -102,9 +102,9 @@ std::string a_peer_that_dies_mid_stream_is_peer_gone(const Transport& t) {
   return "receive after the client's death is PeerGone";
 }
 
-std::string destroying_the_server_removes_every_name(const Transport& t) {
+std::string destroying_the_server_removes_every_name(const Transport& t, WaitKind wait) {
   require_name_listing(t.name);
-  ChannelSetup s(t);
+  ChannelSetup s(t, wait);
   {
     ForkedPeer client([&] {
       auto c = t.channel.connect(s.config(64));
@@ -127,8 +127,8 @@ std::string destroying_the_server_removes_every_name(const Transport& t) {
   return "no names left; the channel can be served again";
 }
 
-std::string one_shot_publication_is_read_by_fetch_and_removed_after(const Transport& t) {
-  ChannelSetup s(t);
+std::string one_shot_publication_is_read_by_fetch_and_removed_after(const Transport& t, WaitKind wait) {
+  ChannelSetup s(t, wait);
   const std::string text = "The world is going down.";
   int code = -1;
   std::string described;

@@ -23,9 +23,9 @@ std::size_t zero_copy_size(std::size_t m, std::size_t max) {
 
 }  // namespace
 
-std::string loaned_messages_arrive_through_views(const Transport& t) {
+std::string loaned_messages_arrive_through_views(const Transport& t, WaitKind wait) {
   if (!t.zero_copy) skip(std::string(t.name) + " does not lend its memory");
-  ChannelSetup s(t);
+  ChannelSetup s(t, wait);
   constexpr std::size_t kMax = 100'000;  // not a power of two: records end at odd places
   constexpr std::size_t kStream = 600, kBack = 50;  // ~24 MB one way: the ring fills and wraps many times
   ForkedPeer client([&] {
@@ -77,9 +77,9 @@ std::string loaned_messages_arrive_through_views(const Transport& t) {
   return std::to_string(kStream) + " loans viewed in place, " + std::to_string(kBack) + " echoed back";
 }
 
-std::string loans_and_views_are_refused(const Transport& t) {
+std::string loans_and_views_are_refused(const Transport& t, WaitKind wait) {
   if (t.zero_copy) skip(std::string(t.name) + " lends its memory");
-  ChannelSetup s(t);
+  ChannelSetup s(t, wait);
   auto server = t.channel.serve(s.config(64));
   const Deadline deadline = Clock::now() + 1s;
   const std::vector<std::pair<const char*, std::function<void()>>> calls{

@@ -8,7 +8,7 @@
 
 namespace ipcmark::conform {
 
-std::string loaned_messages_arrive_through_views(const Transport& t);
-std::string loans_and_views_are_refused(const Transport& t);
+std::string loaned_messages_arrive_through_views(const Transport& t, WaitKind wait);
+std::string loans_and_views_are_refused(const Transport& t, WaitKind wait);
 
 }  // namespace ipcmark::conform

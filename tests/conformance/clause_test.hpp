@@ -8,16 +8,18 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "harness/conform/clause.hpp"
 
 namespace ipcmark::testing {
 
 // Passes, fails or skips as the clause does, with its one-line reason.
-inline void check_clause(std::string_view name, const Transport& transport) {
-  const conform::ClauseResult r = conform::run_clause(conform::clause_named(name), transport);
+inline void check_clause(std::string_view name, const Transport& transport, WaitKind wait) {
+  const conform::ClauseResult r = conform::run_clause(conform::clause_named(name), transport, wait);
   if (r.verdict == conform::Verdict::Skip) GTEST_SKIP() << r.reason;
-  EXPECT_EQ(r.verdict, conform::Verdict::Pass) << transport.name << ": " << name << ": " << r.reason;
+  EXPECT_EQ(r.verdict, conform::Verdict::Pass) << transport.name << "/" << to_string(wait) << ": " << name << ": "
+                                               << r.reason;
   if (r.verdict == conform::Verdict::Pass) std::printf("pass: %s\n", r.reason.c_str());
 }
 
@@ -38,6 +40,6 @@ inline void expect_every_clause_tested(const char* suite, std::span<const confor
 
 }  // namespace ipcmark::testing
 
-// One TEST_P per clause, named as the clause: `transport()` is the suite's parameter.
+// One TEST_P per clause, named as the clause: the suite's `transport()` and `wait()` say what it runs on.
 #define IPCMARK_CLAUSE_TEST(Suite, Clause) \
-  TEST_P(Suite, Clause) { ::ipcmark::testing::check_clause(#Clause, transport()); }
+  TEST_P(Suite, Clause) { ::ipcmark::testing::check_clause(#Clause, transport(), wait()); }

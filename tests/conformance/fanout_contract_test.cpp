@@ -17,6 +17,7 @@ class FanoutContract : public ::testing::TestWithParam<const Transport*> {
   // As in `ipcmark`: a reader that vanished is EPIPE on a pipe, not a killed test.
   static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
   const Transport& transport() const { return *GetParam(); }
+  static WaitKind wait() { return WaitKind::Block; }  // the fanout ring takes spin and block only
 };
 
 IPCMARK_CLAUSE_TEST(FanoutContract, EveryReaderGetsEveryMessageWholeAndInOrder)

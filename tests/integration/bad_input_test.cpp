@@ -172,7 +172,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"serve", "--transport", "nng", "--channel", kSocketBuster, "--message", "m", "--hold", "0"},
                  "ssssssss"},
         BadInput{{"serve", "--transport", "grpc", "--channel", kSocketBuster, "--message", "m", "--hold", "0"},
-                 "ssssssss"}),
+                 "ssssssss"},
+        // conform
+        BadInput{{"conform", "--transports", "shm", "--wait", "doorknock"}, "doorknock"},
+        BadInput{{"conform", "--transports", "shm", "--wait", "futex,,uds"}, "--wait"}),
     [](const ::testing::TestParamInfo<BadInput>& info) {  // e.g. "3_run_sizes_0"
       std::string name = std::to_string(info.index);
       for (const std::string& a : info.param.args) {
