@@ -88,15 +88,15 @@ TEST(Seed, BroadcastReachesEveryReaderOnEveryTransportAndLeavesNoName) {
   for (const Transport* transport : all_transports()) {
     const std::string name(transport->name);
     const std::string channel = channel_name("news-" + name);
-    ChildProcess server = ChildProcess::spawn({IPCMARK_BINARY, "serve", "--transport", name, "--channel", channel,
-                                               "--message", kSeedText, "--readers", "3", "--hold", "30"});
+    // Its stderr into the stdout we read: readers start once it says it waits for them (before,
+    // the channel, or a reader's part of it, may not exist yet, which `read` reports at once).
+    const std::string serve = std::string("exec '") + IPCMARK_BINARY + "' serve --transport " + name +
+                              " --channel " + channel + " --message '" + kSeedText + "' --readers 3 --hold 30 2>&1";
+    ChildProcess server = ChildProcess::spawn({"/bin/sh", "-c", serve});
+    const auto waiting = server.read_line(Clock::now() + std::chrono::seconds(30));
+    EXPECT_THAT(waiting.value_or("(nothing)"), HasSubstr("waits up to 30 s for 3 reader(s)")) << name;
     std::vector<ChildProcess> readers;
     for (int i = 0; i < 3; ++i) {
-      // Readers retry until the server has made the channel.
-      for (int attempt = 0; attempt < 100; ++attempt) {
-        if (!testing::names_with_prefix(channel).empty()) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
       readers.push_back(ChildProcess::spawn({IPCMARK_BINARY, "read", "--transport", name, "--channel", channel,
                                              "--reader", std::to_string(i), "--timeout", "30"}));
     }
