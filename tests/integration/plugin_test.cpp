@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -77,6 +78,37 @@ TEST(PluginTransport, RunsEveryPatternWithNoDataErrors) {
     EXPECT_TRUE(row["error"].is_null()) << row.dump();
     EXPECT_EQ(row.value("lost", -1), 0) << row.dump();
     EXPECT_EQ(row.value("reordered", -1), 0) << row.dump();
+  }
+}
+
+// The ABI's optional parts (tests/plugins/capable.c): loans and views, and a native fanout,
+// through ipcmark's bridge — every clause, and runs with `--copy zero` and fanout.
+TEST(PluginTransport, LoansViewsAndNativeFanoutPassEveryClause) {
+  const auto r = ipcmark({"conform", "--transports", "capable", "--plugin", plugin("capable")}, 120);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("pass capable LoanedMessagesArriveWholeInOrderThroughViewsAcrossProcesses"));
+  EXPECT_THAT(r.out, HasSubstr("pass capable AReaderKilledMidStreamStopsNeitherTheOthersNorTheWriter"));
+  EXPECT_THAT(r.out, HasSubstr("conform: 13 passed, 0 failed, 1 skipped")) << "only the no-loans clause skips";
+}
+
+TEST(PluginTransport, RunsZeroCopyAndNativeFanoutWithNoDataErrors) {
+  const std::string out = testing::temp_path("plugin-capable-run.json");
+  std::vector<std::string> args = run_args(plugin("capable"), "capable", "pingpong,stream,fanout", "500", out);
+  args.insert(args.end(), {"--readers", "3", "--copy", "copy,zero"});
+  const auto r = ipcmark(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<json> rows = rows_of(out);
+  EXPECT_EQ(rows.size(), 5u) << "pingpong and stream in both modes, fanout (copy only, as for every transport)";
+  const auto count = [&](const char* field, const char* value) {
+    return std::count_if(rows.begin(), rows.end(), [&](const json& row) { return row.value(field, "") == value; });
+  };
+  EXPECT_EQ(count("copy", "zero"), 2);
+  EXPECT_EQ(count("pattern", "fanout"), 1);
+  for (const json& row : rows) {
+    EXPECT_TRUE(row["error"].is_null()) << row.dump();
+    EXPECT_EQ(row.value("lost", -1), 0) << row.dump();
+    EXPECT_EQ(row.value("reordered", -1), 0) << row.dump();
+    EXPECT_EQ(row.value("corrupted", -1), 0) << row.dump();
   }
 }
 

@@ -138,7 +138,11 @@ void check_plugin_status(const ipcmark_plugin& plugin, ipcmark_status status, co
   if (status != IPCMARK_OK) throw_plugin_error(plugin, status, error);
 }
 
-ipcmark_channel_config plugin_config(const ChannelConfig& config) {
+ipcmark_channel_config plugin_config(const ipcmark_plugin& plugin, const ChannelConfig& config) {
+  if (config.max_message == 0 || config.max_message > plugin.max_message)
+    throw Error(Errc::MessageTooLarge, std::string(plugin.name) + " channels carry messages of 1.." +
+                                           std::to_string(plugin.max_message) + " bytes, not up to " +
+                                           std::to_string(config.max_message));
   return {config.channel.c_str(), config.max_message,
           config.wait == WaitKind::Spin ? IPCMARK_WAIT_SPIN : IPCMARK_WAIT_BLOCK, private_runtime_dir().c_str()};
 }

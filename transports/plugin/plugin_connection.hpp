@@ -16,8 +16,10 @@ namespace ipcmark {
 // Calls throw_plugin_error unless status is IPCMARK_OK.
 void check_plugin_status(const ipcmark_plugin& plugin, ipcmark_status status, const ipcmark_error& error);
 
-// The plugin's view of `config` (its strings live as long as `config`).
-ipcmark_channel_config plugin_config(const ChannelConfig& config);
+// The plugin's view of `config` (its strings live as long as `config`). MessageTooLarge for a
+// channel whose max_message is 0 or more than the plugin carries: a plugin sizes its buffers by
+// its own max_message and must never be handed a larger message or loan.
+ipcmark_channel_config plugin_config(const ipcmark_plugin& plugin, const ChannelConfig& config);
 
 enum class PluginRole { Both, ReceiveOnly };  // ReceiveOnly: a fanout reader
 

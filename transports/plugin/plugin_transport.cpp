@@ -22,7 +22,7 @@ int g_used = 0;
 using Opener = ipcmark_status (*)(const ipcmark_channel_config*, ipcmark_connection**, ipcmark_error*);
 
 ipcmark_connection* open_with(const ipcmark_plugin& plugin, Opener open, const ChannelConfig& config) {
-  const ipcmark_channel_config c = plugin_config(config);
+  const ipcmark_channel_config c = plugin_config(plugin, config);
   ipcmark_connection* connection = nullptr;
   ipcmark_error e{};
   check_plugin_status(plugin, open(&c, &connection, &e), e);
@@ -55,7 +55,7 @@ struct SlotOps {
     if (config.readers < 1 || config.readers > kMaxReaders)
       throw Error(Errc::InvalidArgument, "fanout readers must be 1.." + std::to_string(kMaxReaders) + ", not " +
                                              std::to_string(config.readers));
-    const ipcmark_channel_config c = plugin_config(config.channel);
+    const ipcmark_channel_config c = plugin_config(plugin(), config.channel);
     ipcmark_connection* connection = nullptr;
     ipcmark_error e{};
     check_plugin_status(plugin(), plugin().fanout_serve(&c, config.readers, config.lossy, &connection, &e), e);
@@ -63,7 +63,7 @@ struct SlotOps {
     return plugin_fanout_writer(plugin(), connection, config.channel.max_message);
   }
   static std::unique_ptr<Connection> fanout_connect(const ChannelConfig& config, int reader) {
-    const ipcmark_channel_config c = plugin_config(config);
+    const ipcmark_channel_config c = plugin_config(plugin(), config);
     ipcmark_connection* connection = nullptr;
     ipcmark_error e{};
     check_plugin_status(plugin(), plugin().fanout_connect(&c, reader, &connection, &e), e);
