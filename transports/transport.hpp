@@ -141,6 +141,8 @@ struct PointToPoint {
   std::unique_ptr<Connection> (*serve)(const ChannelConfig&);
   std::unique_ptr<Connection> (*connect)(const ChannelConfig&);
   void (*remove)(const std::string& channel);  // removes leftover names; no error if none
+  // Whether its channels can wait this way, for a transport with wait modes (nullptr: every way).
+  bool (*takes_wait)(WaitKind) = nullptr;
 };
 
 // The seed demo (`ipcmark serve` / `ipcmark read`) and the oneshot pattern.

@@ -55,7 +55,16 @@ int command_conform(const ConformFlags& f) {
       conform_one(*t, WaitKind::Block, std::chrono::seconds(f.clause_timeout_s), tally);
       continue;
     }
-    for (WaitKind wait : waits) conform_one(*t, wait, std::chrono::seconds(f.clause_timeout_s), tally);
+    for (WaitKind wait : waits) {
+      if (t->channel.takes_wait != nullptr && !t->channel.takes_wait(wait)) {
+        std::printf("skip %s/%s (every clause): %s cannot wait with %s\n", std::string(t->name).c_str(),
+                    std::string(to_string(wait)).c_str(), std::string(t->name).c_str(),
+                    std::string(to_string(wait)).c_str());
+        ++tally.skipped;
+        continue;
+      }
+      conform_one(*t, wait, std::chrono::seconds(f.clause_timeout_s), tally);
+    }
   }
   std::printf("conform: %d passed, %d failed, %d skipped (not applicable)\n", tally.passed, tally.failed, tally.skipped);
   return tally.failed == 0 ? 0 : 1;

@@ -165,11 +165,17 @@ bool fanout_takes_wait(const Transport& transport, WaitKind wait) {
   return transport.fanout == nullptr || transport.fanout->takes_wait == nullptr || transport.fanout->takes_wait(wait);
 }
 
-// "it takes spin or block": the waits a transport's fanout takes, for an error message.
-std::string fanout_waits(const Transport& transport) {
+// Whether the transport's channels (or its fanout, for fanout rows) can wait this way.
+bool takes_wait(const Transport& transport, Pattern pattern, WaitKind wait) {
+  if (pattern == Pattern::Fanout) return fanout_takes_wait(transport, wait);
+  return transport.channel.takes_wait == nullptr || transport.channel.takes_wait(wait);
+}
+
+// "it takes spin or block": the waits a transport takes for `pattern`, for an error message.
+std::string waits_taken(const Transport& transport, Pattern pattern) {
   std::vector<std::string> names;
   for (WaitKind w : kWaitKinds)
-    if (fanout_takes_wait(transport, w)) names.emplace_back(to_string(w));
+    if (takes_wait(transport, pattern, w)) names.emplace_back(to_string(w));
   std::string text = "it takes ";
   for (std::size_t i = 0; i < names.size(); ++i) text += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
   return text;
@@ -344,11 +350,14 @@ std::vector<RunSpec> expand(const Scenario& s, const std::vector<int>& allowed, 
                 // One-shot readers open, copy and close: nothing waits, so the wait is not a choice.
                 spec.wait = transport->has_wait_modes && pattern != Pattern::Oneshot ? wait : WaitKind::Block;
                 if (spec.wait == WaitKind::Spin && placement.placement == Placement::Same) continue;
-                if (pattern == Pattern::Fanout && !fanout_takes_wait(*transport, spec.wait)) {
-                  const std::string why = std::string(transport->name) + "/fanout cannot wait with " +
-                                          std::string(to_string(spec.wait)) + " (" + fanout_waits(*transport) + ")";
-                  const bool another_wait_fits = std::any_of(s.waits.begin(), s.waits.end(),
-                                                             [&](WaitKind w) { return fanout_takes_wait(*transport, w); });
+                if (!takes_wait(*transport, pattern, spec.wait)) {
+                  const std::string why = std::string(transport->name) +
+                                          (pattern == Pattern::Fanout ? "/fanout" : "") + " cannot wait with " +
+                                          std::string(to_string(spec.wait)) + " (" + waits_taken(*transport, pattern) +
+                                          ")";
+                  const bool another_wait_fits = std::any_of(s.waits.begin(), s.waits.end(), [&](WaitKind w) {
+                    return takes_wait(*transport, pattern, w);
+                  });
                   if (!another_wait_fits || skipped == nullptr) throw UsageError(why);
                   if (std::find(skipped->begin(), skipped->end(), why + ": skipped") == skipped->end())
                     skipped->push_back(why + ": skipped");

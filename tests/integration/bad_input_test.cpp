@@ -89,6 +89,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{run_with({"--wait", "yield"}), "yield"},
         BadInput{run_with({"--wait", "foo"}), "use spin, block, futex, eventfd, sem or uds"},
         BadInput{run_with({"--transports", "shm", "--pattern", "fanout", "--wait", "eventfd"}), "it takes spin or block"},
+        BadInput{run_with({"--transports", "iceoryx", "--wait", "eventfd"}), "iceoryx cannot wait with eventfd"},
         BadInput{{"run", "--messages", "-5"}, "-5"},
         BadInput{{"run", "--messages", "abc"}, "abc"},
         BadInput{{"run", "--messages", "99999999999999"}, "99999999999999"},

@@ -16,13 +16,19 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A waiting side polls, or sleeps in iceoryx's WaitSet: the shm ring's other wake-ups are not its own.
+bool spins_or_blocks(WaitKind wait) { return wait == WaitKind::Spin || wait == WaitKind::Block; }
+
 void remove(const std::string& channel) {
   iceoryx::remove_channel(channel);
   iceoryx::remove_publication(channel);
 }
 
 constexpr FanoutOps kFanout{
-    .serve = &iceoryx::serve_fanout, .connect = &iceoryx::connect_fanout, .remove = &iceoryx::remove_fanout};
+    .serve = &iceoryx::serve_fanout,
+    .connect = &iceoryx::connect_fanout,
+    .remove = &iceoryx::remove_fanout,
+    .takes_wait = &spins_or_blocks};
 
 constexpr BrokerOps kBroker{
     .lease = [](std::size_t max_message) -> std::unique_ptr<BrokerLease> {
@@ -41,7 +47,10 @@ const Transport& iceoryx_transport() {
       .has_wait_modes = true,
       .max_message = iceoryx::kMaxMessage,
       .zero_copy = true,
-      .channel = {.serve = &iceoryx::serve_channel, .connect = &iceoryx::connect_channel, .remove = &remove},
+      .channel = {.serve = &iceoryx::serve_channel,
+                  .connect = &iceoryx::connect_channel,
+                  .remove = &remove,
+                  .takes_wait = &spins_or_blocks},
       .seed = {.publish = &iceoryx::publish, .fetch = &iceoryx::fetch},
       .fanout = &kFanout,
       .broker = &kBroker,
