@@ -1,6 +1,7 @@
 // harness/history/store.cpp — the history store over SOCI (store.hpp).
 #include "harness/history/store.hpp"
 
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -113,24 +114,28 @@ struct HistoryStore::Impl {
         soci::use(run.git_branch), soci::use(run.scenario), soci::use(run.ipcmark_version), soci::use(run.source),
         soci::use(run.context), soci::into(id);
 
+    // The optional figures, in the column order of the statement below.
+    static constexpr std::optional<double> RowRecord::* kFigures[] = {
+        &RowRecord::items_per_second, &RowRecord::bytes_per_second, &RowRecord::latency_p50_ns,
+        &RowRecord::latency_p90_ns,   &RowRecord::latency_p99_ns,   &RowRecord::latency_p999_ns,
+        &RowRecord::latency_max_ns,   &RowRecord::cpu_ns_server,    &RowRecord::cpu_ns_client,
+        &RowRecord::x_floor};
     RowRecord r;
     long long repetition = 0, size = 0, iterations = 0;
     Nullable<std::string> placement, error;
-    Nullable<double> ips, bps, p50, p90, p99, p999, max, cpu_server, cpu_client, x_floor;
-    soci::statement insert_row =
-        (sql.prepare << "INSERT INTO run_rows (run_id, name, repetition_index, transport, pattern, message_size, "
-                        "placement, error, iterations, real_time_ns, cpu_time_ns, items_per_second, bytes_per_second, "
-                        "latency_p50_ns, latency_p90_ns, latency_p99_ns, latency_p999_ns, latency_max_ns, "
-                        "cpu_ns_server, cpu_ns_client, x_floor) VALUES (:run, :name, :rep, :transport, :pattern, "
-                        ":size, :placement, :error, :iterations, :real, :cpu, :ips, :bps, :p50, :p90, :p99, :p999, "
-                        ":max, :cs, :cc, :xf)",
-         soci::use(id), soci::use(r.name), soci::use(repetition), soci::use(r.transport), soci::use(r.pattern),
-         soci::use(size), soci::use(placement.value, placement.indicator), soci::use(error.value, error.indicator),
-         soci::use(iterations), soci::use(r.real_time_ns), soci::use(r.cpu_time_ns), soci::use(ips.value, ips.indicator),
-         soci::use(bps.value, bps.indicator), soci::use(p50.value, p50.indicator), soci::use(p90.value, p90.indicator),
-         soci::use(p99.value, p99.indicator), soci::use(p999.value, p999.indicator), soci::use(max.value, max.indicator),
-         soci::use(cpu_server.value, cpu_server.indicator), soci::use(cpu_client.value, cpu_client.indicator),
-         soci::use(x_floor.value, x_floor.indicator));
+    std::array<Nullable<double>, std::size(kFigures)> figures;
+    auto prepared = (sql.prepare << "INSERT INTO run_rows (run_id, name, repetition_index, transport, pattern, "
+                                    "message_size, placement, error, iterations, real_time_ns, cpu_time_ns, "
+                                    "items_per_second, bytes_per_second, latency_p50_ns, latency_p90_ns, latency_p99_ns, "
+                                    "latency_p999_ns, latency_max_ns, cpu_ns_server, cpu_ns_client, x_floor) VALUES "
+                                    "(:run, :name, :rep, :transport, :pattern, :size, :placement, :error, :iterations, "
+                                    ":real, :cpu, :ips, :bps, :p50, :p90, :p99, :p999, :max, :cs, :cc, :xf)",
+                     soci::use(id), soci::use(r.name), soci::use(repetition), soci::use(r.transport),
+                     soci::use(r.pattern), soci::use(size), soci::use(placement.value, placement.indicator),
+                     soci::use(error.value, error.indicator), soci::use(iterations), soci::use(r.real_time_ns),
+                     soci::use(r.cpu_time_ns));
+    for (Nullable<double>& figure : figures) prepared, soci::use(figure.value, figure.indicator);
+    soci::statement insert_row = prepared;
     for (const RowRecord& row : run.rows) {
       r = row;
       repetition = row.repetition_index;
@@ -138,16 +143,7 @@ struct HistoryStore::Impl {
       iterations = row.iterations;
       placement.set(row.placement);
       error.set(row.error);
-      ips.set(row.items_per_second);
-      bps.set(row.bytes_per_second);
-      p50.set(row.latency_p50_ns);
-      p90.set(row.latency_p90_ns);
-      p99.set(row.latency_p99_ns);
-      p999.set(row.latency_p999_ns);
-      max.set(row.latency_max_ns);
-      cpu_server.set(row.cpu_ns_server);
-      cpu_client.set(row.cpu_ns_client);
-      x_floor.set(row.x_floor);
+      for (std::size_t k = 0; k < figures.size(); ++k) figures[k].set(row.*kFigures[k]);
       insert_row.execute(true);
     }
     return id;
