@@ -47,6 +47,8 @@ std::string spelled(std::string sql, SqlDialect dialect) {
   return sql;
 }
 
+}  // namespace
+
 int stored_version(soci::session& sql, SqlDialect dialect) {
   long long tables = 0;
   if (dialect == SqlDialect::Sqlite)
@@ -61,8 +63,6 @@ int stored_version(soci::session& sql, SqlDialect dialect) {
   sql << "SELECT max(version) FROM ipcmark_schema", soci::into(version, known);
   return known == soci::i_ok ? version : 0;
 }
-
-}  // namespace
 
 int migrate(soci::session& sql, SqlDialect dialect, const std::string& store) {
   static_assert(kHistorySchemaVersion >= 1);

@@ -28,4 +28,8 @@ enum class SqlDialect { Sqlite, Postgres };
 // The store's version before migrating (0 for an empty store); `store` names it in errors.
 int migrate(soci::session& sql, SqlDialect dialect, const std::string& store);
 
+// The store's version (0 for an empty store), read without a transaction: a store at the current
+// version needs no write lock to be opened, so readers do not wait for writers.
+int stored_version(soci::session& sql, SqlDialect dialect);
+
 }  // namespace ipcmark

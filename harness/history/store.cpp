@@ -27,7 +27,7 @@ std::string without_password(const std::string& dest) {
 // the backend's function name and the statement say nothing to a user.
 std::string one_line(const std::string& what) {
   std::string text = std::regex_replace(what, std::regex("\\s*\n\\s*"), " ");
-  text = std::regex_replace(text, std::regex("^[a-z0-9_]+::[a-z_]+: "), "");
+  text = std::regex_replace(text, std::regex("^[a-z0-9_]+::[A-Za-z_]+: "), "");
   text = std::regex_replace(text, std::regex(" while (preparing|executing) \".*$"), "");
   while (!text.empty() && (text.back() == ' ' || text.back() == '.')) text.pop_back();
   return text;
@@ -184,8 +184,9 @@ HistoryStore HistoryStore::open(const std::string& dest, OpenMode mode) {
       impl->sql << "PRAGMA journal_mode = WAL", soci::into(journal);
       impl->sql << "PRAGMA foreign_keys = ON";
     }
+    if (stored_version(impl->sql, impl->dialect) == kHistorySchemaVersion) return 0;
     Impl::Write write(*impl);
-    migrate(impl->sql, impl->dialect, impl->name);
+    migrate(impl->sql, impl->dialect, impl->name);  // reads the version again, under the write lock
     write.commit();
     return 0;
   });
