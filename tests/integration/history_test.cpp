@@ -6,10 +6,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/history_series.hpp"
 #include "tests/support/processes.hpp"
 
 namespace ipcmark {
@@ -29,27 +29,8 @@ class HistoryCli : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  // `count` results files made from a fixture (schema 1, so series use latency_p50_ns): every row's
-  // figures times (1 + 1% noise) per file, and `stepped` times 1.10 from file `step_at` on.
   std::vector<std::string> series_files(int count, const std::string& stepped, int step_at) {
-    const json fixture = json::parse(testing::slurp(IPCMARK_SOURCE_DIR "/tests/data/results/compare-3reps-1.json"));
-    std::mt19937_64 rng(11);
-    std::normal_distribution<double> noise(0, 0.01);
-    std::vector<std::string> files;
-    for (int k = 0; k < count; ++k) {
-      json d = fixture;
-      d["context"]["git_commit"] = "commit" + std::to_string(100 + k);
-      d["context"]["date"] = "2026-12-06T10:" + std::to_string(10 + k) + ":00+00:00";
-      std::map<std::string, double> factor;
-      for (json& row : d["benchmarks"]) {
-        const std::string name = row["run_name"];
-        if (!factor.count(name)) factor[name] = (1 + noise(rng)) * (name == stepped && k >= step_at ? 1.10 : 1.0);
-        if (row.contains("latency_ns")) row["latency_ns"]["p50"] = row["latency_ns"]["p50"].get<double>() * factor[name];
-      }
-      files.push_back(dir_ + "/series-" + std::to_string(100 + k) + ".json");
-      std::ofstream(files.back()) << d.dump();
-    }
-    return files;
+    return testing::history_series_files(dir_, count, stepped, step_at);
   }
 
   testing::CommandResult history(std::vector<std::string> args) {
@@ -142,8 +123,7 @@ TEST_F(HistoryCli, TwoWritersAtOnceLoseNothing) {
   const std::string writer = "for i in $(seq 25); do " + testing::quote(testing::built_binary()) +
                              " history import --history " + testing::quote(store_) + " " + testing::quote(file) +
                              " >/dev/null || exit 1; done";
-  const std::string both = "(" + writer + ") & a=$!; (" + writer + ") & b=$!; wait $a && wait $b";
-  ASSERT_EQ(std::system(("timeout 120 bash -c " + testing::quote(both)).c_str()), 0);
+  ASSERT_EQ(std::system(("timeout 120 bash -c " + testing::quote(testing::two_at_once(writer))).c_str()), 0);
   const auto list = history({"list", "--format", "json"});
   ASSERT_EQ(list.exit_code, 0) << list.err;
   EXPECT_EQ(json::parse(list.out).size(), 50u);
