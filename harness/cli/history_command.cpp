@@ -51,14 +51,22 @@ int list_runs(const HistoryFlags& f) {
   return 0;
 }
 
-int show_row(const HistoryFlags& f) {
+int show_rows(const HistoryFlags& f) {
   const HistoryStore store = reading_store(f);
-  PointFilter filter{chosen_testbed(store, f.testbed), f.row, std::nullopt};
+  PointFilter filter{chosen_testbed(store, f.testbed), std::nullopt, std::nullopt};
+  if (!f.row.empty()) filter.row = f.row;
   if (!f.since.empty()) filter.since = f.since;
   const std::vector<Series> series = series_of(store.points(filter));
-  if (series.empty()) throw UsageError(store.name() + ": no successful runs of row '" + f.row + "' on testbed " + filter.testbed +
-                                       (f.since.empty() ? "" : " since " + f.since));
-  std::cout << (f.format == "json" ? series_json(series.front()).dump(1) + "\n" : series_table(series.front()));
+  if (series.empty())
+    throw UsageError(store.name() + ": no successful runs" + (f.row.empty() ? "" : " of row '" + f.row + "'") +
+                     " on testbed " + filter.testbed + (f.since.empty() ? "" : " since " + f.since));
+  // One row: its series; every row: a list of them.
+  nlohmann::json all = nlohmann::json::array();
+  for (const Series& s : series) {
+    if (f.format == "json") all.push_back(series_json(s));
+    else std::cout << series_table(s) << (series.size() > 1 ? "\n" : "");
+  }
+  if (f.format == "json") std::cout << (f.row.empty() ? all : all.front()).dump(1) << '\n';
   return 0;
 }
 
@@ -91,8 +99,9 @@ Subcommand add_history_command(CLI::App& app) {
   CLI::App* list = history->add_subcommand("list", "The recorded runs");
   add_common(list, f, true);
 
-  CLI::App* show = history->add_subcommand("show", "One row's series: the median of its repetitions in every run");
-  show->add_option("row", f.row, "Row name, e.g. shm/pingpong/64/spin/cross")->required();
+  CLI::App* show = history->add_subcommand("show", "A row's series (every row's without ROW): the median of its "
+                                                   "repetitions in every run");
+  show->add_option("row", f.row, "Row name, e.g. shm/pingpong/64/spin/cross");
   add_common(show, f, true);
   show->add_option("--since", f.since, "Only runs dated at or after this ISO 8601 date (e.g. 2026-12-01)");
 
@@ -113,7 +122,7 @@ Subcommand add_history_command(CLI::App& app) {
             const HistoryFlags& f = *flags;
             if (import->parsed()) return import_files(f);
             if (list->parsed()) return list_runs(f);
-            if (show->parsed()) return show_row(f);
+            if (show->parsed()) return show_rows(f);
             if (check->parsed()) return check_rows(f);
             return 2;
           }};
