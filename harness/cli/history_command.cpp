@@ -17,7 +17,7 @@ namespace ipcmark {
 namespace {
 
 struct HistoryFlags {
-  std::string dest, testbed, format = "table", since, row, commit, branch;
+  std::string dest, testbed, format = "table", since, row, commit, branch, figure;
   std::vector<std::string> files;
   CheckOptions check;
 };
@@ -28,6 +28,10 @@ void add_common(CLI::App* sub, HistoryFlags& f, bool reading) {
   if (!reading) return;
   sub->add_option("--testbed", f.testbed, "The testbed (machine fingerprint) to read; needed when the store has several");
   sub->add_option("--format", f.format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  if (sub->get_name() != "list")
+    sub->add_option("--figure", f.figure, "The figure of every series (default: x_floor where every run has it, "
+                                          "else latency_p50_ns, else real_time_ns)")
+        ->check(CLI::IsMember(series_figures()));
 }
 
 HistoryStore reading_store(const HistoryFlags& f) {
@@ -56,7 +60,7 @@ int show_rows(const HistoryFlags& f) {
   PointFilter filter{chosen_testbed(store, f.testbed), std::nullopt, std::nullopt};
   if (!f.row.empty()) filter.row = f.row;
   if (!f.since.empty()) filter.since = f.since;
-  const std::vector<Series> series = series_of(store.points(filter));
+  const std::vector<Series> series = series_of(store.points(filter), f.figure);
   if (series.empty())
     throw UsageError(store.name() + ": no successful runs" + (f.row.empty() ? "" : " of row '" + f.row + "'") +
                      " on testbed " + filter.testbed + (f.since.empty() ? "" : " since " + f.since));
@@ -76,7 +80,7 @@ int check_rows(const HistoryFlags& f) {
     throw UsageError("--p-value must be between 0 and 1");
   const HistoryStore store = reading_store(f);
   const std::string testbed = chosen_testbed(store, f.testbed);
-  const CheckResult result = check_series(series_of(store.points({testbed, std::nullopt, std::nullopt})), f.check);
+  const CheckResult result = check_series(series_of(store.points({testbed, std::nullopt, std::nullopt}), f.figure), f.check);
   std::cout << (f.format == "json" ? check_json(result, f.check).dump(1) + "\n" : check_table(result, f.check));
   return result.failed() ? 1 : 0;
 }

@@ -46,7 +46,16 @@ std::optional<Series> series_with(const std::string& row, const Runs& runs, cons
 
 }  // namespace
 
-std::vector<Series> series_of(const std::vector<RowPoint>& points) {
+const std::vector<std::string>& series_figures() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const NamedFigure& f : kFigures) out.emplace_back(f.name);
+    return out;
+  }();
+  return names;
+}
+
+std::vector<Series> series_of(const std::vector<RowPoint>& points, const std::string& figure_wanted) {
   std::map<std::string, Runs> by_row;
   for (const RowPoint& p : points) {
     Runs& runs = by_row[p.name];
@@ -55,11 +64,13 @@ std::vector<Series> series_of(const std::vector<RowPoint>& points) {
   }
   std::vector<Series> out;
   for (const auto& [row, runs] : by_row)
-    for (const NamedFigure& figure : kFigures)
+    for (const NamedFigure& figure : kFigures) {
+      if (!figure_wanted.empty() && figure_wanted != figure.name) continue;
       if (auto s = series_with(row, runs, figure)) {
         out.push_back(std::move(*s));
         break;
       }
+    }
   return out;
 }
 

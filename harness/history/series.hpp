@@ -28,7 +28,12 @@ struct Series {
   std::vector<SeriesPoint> points;  // run order
 };
 
+// The figures a series can use, in the order of preference above.
+const std::vector<std::string>& series_figures();
+
 // `points` as HistoryStore::points returns them (run order); one Series per row name, by name.
-std::vector<Series> series_of(const std::vector<RowPoint>& points);
+// `figure` empty: the preferred figure per row; else that one, and rows lacking it in some run
+// are left out.
+std::vector<Series> series_of(const std::vector<RowPoint>& points, const std::string& figure = "");
 
 }  // namespace ipcmark

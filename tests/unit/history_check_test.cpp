@@ -36,6 +36,16 @@ TEST(HistorySeries, MedianPerRunOfTheFirstFigureEveryRunHas) {
   EXPECT_EQ(series[1].points[1].value, 8.0);
 }
 
+TEST(HistorySeries, AFigureAskedForIsUsedAndRowsWithoutItAreLeftOut) {
+  const std::vector<RowPoint> points{point(1, "a", 10, 2.0), point(1, "b", 7, std::nullopt), point(2, "a", 11, 3.0)};
+  const std::vector<Series> by_time = series_of(points, "real_time_ns");
+  ASSERT_EQ(by_time.size(), 2u);
+  EXPECT_EQ(by_time[0].points[1].value, 11.0);
+  const std::vector<Series> by_floor = series_of(points, "x_floor");
+  ASSERT_EQ(by_floor.size(), 1u);
+  EXPECT_EQ(by_floor[0].row, "a");
+}
+
 std::vector<RowPoint> noisy_row(const std::string& name, int runs, int step_at, double step, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> noise(0, 0.01);
