@@ -95,6 +95,20 @@ TEST_F(HistoryCli, CheckPassesASeriesWithoutAStep) {
   EXPECT_THAT(check.out, HasSubstr("0 change points in 16 rows (480 points"));
 }
 
+TEST_F(HistoryCli, ReportHtmlWithAHistoryHasATrendSection) {
+  std::vector<std::string> import{"import"};
+  const std::vector<std::string> files = series_files(12, "unix/pingpong/64", 6);
+  for (const std::string& f : files) import.push_back(f);
+  ASSERT_EQ(history(import).exit_code, 0);
+  const auto report = ipcmark({"report", files.back(), "--html", dir_ + "/page.html", "--history", store_});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  const std::string page = testing::slurp(dir_ + "/page.html");
+  const auto caption = page.find("Trends: each row");
+  ASSERT_NE(caption, std::string::npos);
+  EXPECT_NE(page.find("<svg", caption), std::string::npos);  // the drawing follows its caption
+  EXPECT_EQ(ipcmark({"report", files.back(), "--history", store_}).exit_code, 2);  // a trend needs the page
+}
+
 TEST_F(HistoryCli, BadInputIsOneLineAndExitTwo) {
   const auto missing = history({"list"});
   EXPECT_EQ(missing.exit_code, 2);
