@@ -16,6 +16,8 @@ import subprocess
 
 def find_ipcmark(given, fail):
     if given:
+        if not os.access(given, os.X_OK):
+            fail(f"--ipcmark '{given}' is not an executable")
         return given
     here = os.path.dirname(os.path.abspath(__file__))
     for candidate in (os.path.join(here, "..", "build", "ipcmark"), os.path.join(here, "..", "..", "bin", "ipcmark")):
