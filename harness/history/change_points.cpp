@@ -2,6 +2,7 @@
 #include "harness/history/change_points.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <random>
 #include <utility>
@@ -128,6 +129,25 @@ double mean(const std::vector<double>& series, std::size_t begin, std::size_t en
   return std::accumulate(series.begin() + long(begin), series.begin() + long(end), 0.0) / double(end - begin);
 }
 
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+// The series with every value beyond kClipMads median absolute deviations of the median brought
+// back to that bound (change_points.hpp says why).
+std::vector<double> clipped(const std::vector<double>& series) {
+  constexpr double kClipMads = 5;
+  const double median = median_of(series);
+  std::vector<double> deviations;
+  for (double x : series) deviations.push_back(std::abs(x - median));
+  const double reach = kClipMads * median_of(deviations);
+  std::vector<double> out(series);
+  if (reach > 0)
+    for (double& x : out) x = std::clamp(x, median - reach, median + reach);
+  return out;
+}
+
 }  // namespace
 
 BestSplit best_split(const std::vector<double>& segment, std::size_t min_segment) {
@@ -135,8 +155,9 @@ BestSplit best_split(const std::vector<double>& segment, std::size_t min_segment
   return Scanner(ranks).best(points, min_segment);
 }
 
-std::vector<ChangePoint> find_change_points(const std::vector<double>& series, const ChangePointOptions& o) {
+std::vector<ChangePoint> find_change_points(const std::vector<double>& values, const ChangePointOptions& o) {
   std::mt19937_64 rng(o.seed);
+  const std::vector<double> series = clipped(values);
   std::vector<Segment> segments{scanned(series, 0, series.size(), o.min_segment)};
   std::vector<std::pair<std::size_t, double>> found;  // index, p-value
   for (;;) {
@@ -159,7 +180,7 @@ std::vector<ChangePoint> find_change_points(const std::vector<double>& series, c
     const std::size_t before = k == 0 ? 0 : found[k - 1].first;
     const std::size_t after = k + 1 == found.size() ? series.size() : found[k + 1].first;
     const std::size_t at = found[k].first;
-    points.push_back({at, found[k].second, mean(series, before, at), mean(series, at, after)});
+    points.push_back({at, found[k].second, mean(values, before, at), mean(values, at, after)});
   }
   return points;
 }

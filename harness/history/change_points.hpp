@@ -13,6 +13,13 @@
 //    the count of exceedances already makes p too large (most series have no change point).
 //  * Hierarchical, as in the paper: the best split over all current segments is tested; the first
 //    one that is not significant ends the search. Each side of a kept split has ≥ min_segment points.
+//  * The search runs on the series clipped to its median ± 5 median absolute deviations: a run 4×
+//    slower than the rest (a scheduler hiccup, a neighbour's burst) then weighs like a run a few
+//    deviations out, so a handful of them cannot hide a 10% step that persists, nor fake one, and
+//    the permutation test stays exact (it shuffles the clipped series). A step larger than the
+//    bound still separates the runs after it from those before. Ranks would bound outliers too,
+//    but they spread every segment evenly and moved a clean step's split by 3 runs in 100.
+//    Sizes (mean_before, mean_after) are of the values as recorded.
 //  * Deterministic for a given seed.
 #pragma once
 
