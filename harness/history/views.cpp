@@ -8,9 +8,10 @@ namespace {
 
 std::string short_commit(const std::string& commit) { return commit.substr(0, 12); }
 
+// printf into a string of whatever length it needs (row names and file paths have no bound).
 std::string line(const char* format, auto... values) {
-  char text[512];
-  std::snprintf(text, sizeof text, format, values...);
+  std::string text(std::size_t(std::snprintf(nullptr, 0, format, values...)), '\0');
+  std::snprintf(text.data(), text.size() + 1, format, values...);
   return text;
 }
 
