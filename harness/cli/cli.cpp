@@ -29,7 +29,7 @@ int run_cli(int argc, char** argv) {
   const std::vector<Subcommand> commands{
       add_list_command(app),  add_run_command(app),    add_serve_command(app),   add_read_command(app),
       add_clean_command(app), add_floor_command(app),  add_report_command(app),  add_compare_command(app),
-      add_recommend_command(app), add_conform_command(app), add_peer_command(app)};
+      add_recommend_command(app), add_conform_command(app), add_history_command(app), add_peer_command(app)};
 
   std::string known_names;
   bool known = false;

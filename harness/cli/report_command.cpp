@@ -28,6 +28,7 @@
 
 #include "harness/views/bmf.hpp"
 #include "harness/cli/subcommand.hpp"
+#include "harness/history/store.hpp"
 #include "harness/run/spawn.hpp"
 #include "harness/results/output_path.hpp"
 #include "harness/views/report.hpp"
@@ -45,7 +46,7 @@ namespace fs = std::filesystem;
 constexpr auto kPlotDeadline = std::chrono::seconds(120);
 
 struct ReportFlags {
-  std::string results, markdown, html, plot_script, format = "text";
+  std::string results, markdown, html, plot_script, format = "text", history;
 };
 
 std::string read_file(const std::string& path) {
@@ -127,12 +128,13 @@ std::string last_line(const std::string& text) {
   return last;
 }
 
-// Runs `script --out DIR RESULTS` with stdout and stderr in DIR/plot.log, in its own
+// Runs `script --out DIR/plots INPUTS…` with stdout and stderr in DIR/plot.log, in its own
 // process group, killed if it outlives kPlotDeadline.
-void run_plot_script(const std::string& script, const std::string& results, const fs::path& dir) {
+void run_plot_script(const std::string& script, const std::vector<std::string>& inputs, const fs::path& dir) {
   const std::string log = (dir / "plot.log").string();
   const std::string out_dir = (dir / "plots").string();
-  std::vector<std::string> args = {script, "--out", out_dir, "--", results};  // "--": a file named -x.json
+  std::vector<std::string> args = {script, "--out", out_dir};
+  args.insert(args.end(), inputs.begin(), inputs.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -190,13 +192,17 @@ std::string html_page(const ReportFlags& f, const ResultsDocument& document) {
   if (!any_successful_row(document))
     return report_html(document, f.results, {}, "No plots: no run in this file succeeded.");
   const TempDir dir;
-  run_plot_script(script, f.results, dir.path());
+  run_plot_script(script, {"--", f.results}, dir.path());  // "--": a file named -x.json
+  // The trend section: every row's series in the history, drawn by the same script through this
+  // ipcmark's `history show/check` (scripts/plot_history.py).
+  if (!f.history.empty()) run_plot_script(script, {"--history", f.history, "--ipcmark", self_executable()}, dir.path());
   static const std::pair<const char*, const char*> kPlots[] = {
       {"latency", "Round-trip latency vs message size (pingpong): median, whisker to p99"},
       {"throughput", "Stream throughput vs message size"},
       {"spectrum", "Latency percentiles at the smallest message size"},
       {"cpu", "CPU time per message, server and client"},
       {"scaling", "Fanout: scaling with readers (throughput, latency, CPU per message delivered)"},
+      {"history-trends", "Trends: each row's series in the history (median per run), change points dashed"},
   };
   std::vector<ReportFigure> figures;
   for (const auto& [name, caption] : kPlots) {
@@ -215,6 +221,10 @@ int command_report(const ReportFlags& f) {
   }
   for (const auto& [flag, path] : {std::pair{"--markdown", f.markdown}, std::pair{"--html", f.html}})
     if (!path.empty()) check_output_path(flag, path, MissingDirectories::Create);  // before anything is printed
+  if (!f.history.empty()) {
+    if (f.html.empty()) throw UsageError("--history adds a trend section to the --html page: give --html too");
+    HistoryStore::open(f.history, OpenMode::ExistingOnly);  // a missing or bad store: one line, before any output
+  }
   std::cout << report_text(document);
   if (!f.markdown.empty()) {
     write_file("--markdown", f.markdown, report_markdown(document));
@@ -239,6 +249,8 @@ Subcommand add_report_command(CLI::App& app) {
       ->check(CLI::IsMember({"text", "bmf"}));
   sub->add_option("--plot-script", flags->plot_script,
                   "scripts/plot to draw the page's plots (default: $IPCMARK_PLOT, else found from the executable)");
+  sub->add_option("--history", flags->history,
+                  "With --html: add a trend section from this history store (a SQLite file or a postgresql:// URI)");
   return {sub, [flags] { return command_report(*flags); }};
 }
 

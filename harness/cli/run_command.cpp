@@ -13,6 +13,8 @@
 #include "harness/results/output_path.hpp"
 #include "harness/cli/plugin_options.hpp"
 #include "harness/cli/subcommand.hpp"
+#include "harness/history/recorder.hpp"
+#include "harness/history/store.hpp"
 #include "harness/machine/affinity.hpp"
 #include "harness/results/context.hpp"
 #include "harness/results/reader.hpp"
@@ -38,6 +40,8 @@ struct RunFlags {
   bool no_floor = false, fail_fast = false;
   std::uint64_t seed = 0;
   std::string out = "results/latest.json";
+  std::string history;  // a store to record the run into (harness/history/store.hpp), or none
+  RecordLabels labels;
 };
 
 Scenario scenario_with_flags(const RunFlags& f) {
@@ -85,6 +89,7 @@ int command_run(const RunFlags& f) {
   std::vector<std::string> skipped;
   const std::vector<RunSpec> specs = expand(s, allowed, &skipped);
   check_output_path("results", f.out, MissingDirectories::Create);  // before anything is measured
+  if (!f.history.empty()) HistoryStore::open(f.history, OpenMode::CreateIfMissing);  // a bad store fails now, too
   RunOptions options;
   options.interleave = s.interleave;
   options.fail_fast = f.fail_fast;
@@ -132,6 +137,11 @@ int command_run(const RunFlags& f) {
   write_results_file(f.out, document);
   print_report(std::cout, read_results(document, f.out));
   std::cout << "results: " << f.out << '\n';
+  if (!f.history.empty() && !runs_interrupted()) {  // an interrupted suite is not a run of it
+    const auto ids = record_documents(f.history, {{document, "run"}}, f.labels);
+    std::cout << "history: run " << ids.front() << " in " << HistoryStore::open(f.history, OpenMode::ExistingOnly).name()
+              << '\n';
+  }
   if (runs_interrupted()) {
     std::cerr << "ipcmark: interrupted; " << results.size() << " completed runs are in " << f.out << '\n';
     return 130;
@@ -183,6 +193,13 @@ Subcommand add_run_command(CLI::App& app) {
   run->add_flag("--no-floor", f.no_floor, "Do not measure the machine's floor first (saves about a second per placement)");
   run->add_flag("--fail-fast", f.fail_fast, "Stop at the first failed run");
   run->add_option("--out", f.out, "Results file (JSON)")->capture_default_str();
+  run->add_option("--history", f.history, "Also record the run into this store: a SQLite file or a postgresql:// URI "
+                                          "(see `ipcmark history`)")
+      ->envname("IPCMARK_HISTORY");
+  run->add_option("--testbed", f.labels.testbed, "With --history: label of this machine's series (default: a hash of "
+                                                 "CPU, kernel, CPUs, VM, pinning)");
+  run->add_option("--commit", f.labels.git_commit, "With --history: the code's commit (default: the build's)");
+  run->add_option("--branch", f.labels.git_branch, "With --history: the code's branch (default: $GITHUB_REF_NAME, else unknown)");
 
   return {run, [flags] { return command_run(*flags); }};
 }

@@ -28,6 +28,7 @@ Subcommand add_report_command(CLI::App& app);     // report_command.cpp
 Subcommand add_compare_command(CLI::App& app);    // compare_command.cpp
 Subcommand add_recommend_command(CLI::App& app);  // recommend_command.cpp
 Subcommand add_conform_command(CLI::App& app);    // conform_command.cpp
+Subcommand add_history_command(CLI::App& app);    // history_command.cpp
 Subcommand add_peer_command(CLI::App& app);       // peer_command.cpp (hidden)
 
 // The transport named on the command line; UsageError naming it when there is none.

@@ -293,7 +293,7 @@ ResultsDocument read_results(const json& document, const std::string& source) {
   return out;
 }
 
-ResultsDocument read_results(const std::string& path) {
+json read_results_json(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw UsageError("results file '" + path + "' does not exist");
   if (std::filesystem::is_directory(path, ec)) throw UsageError("results file '" + path + "' is a directory");
@@ -308,7 +308,9 @@ ResultsDocument read_results(const std::string& path) {
     if (const auto at = what.find("parse error"); at != std::string::npos) what = what.substr(at);
     throw UsageError(path + " is not valid JSON: " + what);
   }
-  return read_results(document, path);
+  return document;
 }
+
+ResultsDocument read_results(const std::string& path) { return read_results(read_results_json(path), path); }
 
 }  // namespace ipcmark

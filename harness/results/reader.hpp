@@ -118,6 +118,9 @@ struct ResultsDocument {
 // Reads and checks a file: missing, a directory, unreadable, not JSON or off the schema is a
 // UsageError of one line.
 ResultsDocument read_results(const std::string& path);
+// The file's JSON, unchecked (the same one-line errors for a missing, unreadable or non-JSON file):
+// for callers that keep the document as written too (history import).
+nlohmann::json read_results_json(const std::string& path);
 // Checks a parsed document; `source` names it in messages.
 ResultsDocument read_results(const nlohmann::json& document, const std::string& source);
 

@@ -139,6 +139,12 @@ class PlotTest(unittest.TestCase):
         self.assert_one_line_error(plot("--bogus", BASIC), 2, "--bogus")
         self.assert_one_line_error(plot(), 2, "RESULT.json")
 
+    def test_history_errors_are_ipcmarks_one_line_and_exit_2(self):
+        missing = os.path.join(self.out, "none.sqlite")
+        self.assert_one_line_error(plot("--out", self.out, "--history", missing), 2, "no history store there")
+        self.assert_one_line_error(plot("--history", missing, "--ipcmark", os.path.join(self.out, "nope")), 2, "nope")
+        self.assertFalse(os.path.exists(missing))
+
     def test_missing_matplotlib_is_one_line_and_exit_1(self):
         shadow = os.path.join(self.out, "shadow", "matplotlib")
         os.makedirs(shadow)
