@@ -119,8 +119,10 @@ TEST_P(Faults, SigkillOfEitherPeerAtSeededRandomPointsEndsTheRunCleanly) {
     const bool kill_server = random() % 2 == 0;
     const std::string pattern = random() % 2 == 0 ? "stream" : "pingpong";
     const std::string size = random() % 2 == 0 ? "64" : "4096";
-    const char* const waits[] = {"spin", "block", "futex", "eventfd", "sem", "uds"};  // shm's; the others ignore it
-    const std::string wait = waits[random() % std::size(waits)];
+    // shm's waits; a transport without wait modes ignores the choice, iceoryx takes spin or block.
+    const WaitKind drawn = kWaitKinds[random() % std::size(kWaitKinds)];
+    const auto takes = GetParam()->channel.takes_wait;
+    const std::string wait(to_string(takes == nullptr || takes(drawn) ? drawn : WaitKind::Block));
     const int delay_ms = random() % 4 == 0 ? 0 : static_cast<int>(random() % 40);
     const std::string victim_role = kill_server ? "server" : "client";
     SCOPED_TRACE("seed " + std::to_string(seed) + " kill " + std::to_string(i) + ": " + victim_role + " of " +

@@ -20,6 +20,8 @@ import xml.etree.ElementTree as ET
 
 SOURCE = os.path.abspath(sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "../.."))
 PLOT = os.path.join(SOURCE, "scripts", "plot")
+# The ipcmark under test (ctest sets it), for --history, which reads the store through it.
+IPCMARK = os.environ.get("IPCMARK_BINARY", os.path.join(SOURCE, "build", "ipcmark"))
 BASIC = os.path.join(SOURCE, "tests", "data", "results", "report-basic.json")
 V2 = os.path.join(SOURCE, "tests", "data", "results", "report-v2.json")
 FANOUT = os.path.join(SOURCE, "tests", "data", "results", "fanout.json")  # shm, pipe, zmq to 1, 2, 4 readers
@@ -141,7 +143,8 @@ class PlotTest(unittest.TestCase):
 
     def test_history_errors_are_ipcmarks_one_line_and_exit_2(self):
         missing = os.path.join(self.out, "none.sqlite")
-        self.assert_one_line_error(plot("--out", self.out, "--history", missing), 2, "no history store there")
+        self.assert_one_line_error(plot("--out", self.out, "--history", missing, "--ipcmark", IPCMARK), 2,
+                                   "no history store there")
         self.assert_one_line_error(plot("--history", missing, "--ipcmark", os.path.join(self.out, "nope")), 2, "nope")
         self.assertFalse(os.path.exists(missing))
 
