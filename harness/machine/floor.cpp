@@ -1,6 +1,7 @@
 #include "harness/machine/floor.hpp"
 
 #include <linux/futex.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -84,6 +85,20 @@ void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t old, const
     futex(word, FUTEX_WAIT, old);
 }
 
+// Blocks until `pid` exits or a millisecond passes. A pidfd wakes us the moment the child exits:
+// the floor taken around every repetition lasts about a millisecond, and sleeping a whole
+// millisecond per poll would double it.
+void wait_for_exit(pid_t pid) {
+  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return;
+  }
+  pollfd exited{fd, POLLIN, 0};
+  ::poll(&exited, 1, 1);
+  ::close(fd);
+}
+
 // Runs `measure` and `partner` in two forked children pinned as `cpus` says (the caller
 // keeps its affinity) and returns what `measure` stored in Shared's results. Children that
 // overrun the deadline are killed; both are always reaped.
@@ -136,7 +151,7 @@ Measured in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& meas
         ok = false;
         pid = -1;
       } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        wait_for_exit(pid);
       }
     }
     shared->stop.store(true);  // one side is done: release the other if it still waits
@@ -150,12 +165,13 @@ Measured in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& meas
 
 }  // namespace
 
-std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus) {
+std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus, const FloorEffort& effort) {
   if (cpus.server >= 0 && cpus.server == cpus.client) return std::nullopt;
-  // Per line: warm-up, batches, then round trips timed one by one; 16 lines take about as long
-  // as one line's 200 batches and 20,000 timed round trips did.
-  constexpr std::uint32_t kWarmup = 2'000, kBatch = 1'000, kBatches = 13, kTimed = 1'250;
-  const auto measure = [](Shared& s) {
+  // Per line: warm-up, batches, then round trips timed one by one; with kFullFloor 16 lines take
+  // about as long as one line's 200 batches and 20,000 timed round trips did.
+  const std::uint32_t kWarmup = effort.cacheline_warmup, kBatch = effort.cacheline_batch,
+                      kBatches = effort.cacheline_batches, kTimed = effort.cacheline_timed;
+  const auto measure = [=](Shared& s) {
     std::vector<double> per_line, timed;
     timed.reserve(kFloorLines * kTimed);
     const std::uint64_t begin = now_ns();
@@ -191,7 +207,7 @@ std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus) {
       if (now_ns() - begin > 2 * kBudgetNs) break;  // far behind: what is measured is enough
     }
     s.result = median(per_line);
-    s.second_result = median(timed);
+    s.second_result = timed.empty() ? 0 : median(timed);
     const auto [low, high] = std::minmax_element(per_line.begin(), per_line.end());
     s.lowest = *low;
     s.highest = *high;
@@ -216,9 +232,9 @@ std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus) {
   return CachelineRtt{m.result, m.second_result, m.lowest, m.highest};
 }
 
-double measure_futex_rtt_ns(CpuPair cpus) {
-  constexpr std::uint32_t kWarmup = 200, kRoundTrips = 2'000;
-  const auto measure = [](Shared& s) {
+double measure_futex_rtt_ns(CpuPair cpus, const FloorEffort& effort) {
+  const std::uint32_t kWarmup = effort.futex_warmup, kRoundTrips = effort.futex_round_trips;
+  const auto measure = [=](Shared& s) {
     std::vector<double> samples;
     samples.reserve(kRoundTrips);
     const std::uint64_t begin = now_ns();

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/run/floor_choice.hpp"
 #include "harness/run/peer_report.hpp"
 #include "harness/run/spawn.hpp"
 #include "transports/fanout.hpp"
@@ -234,6 +235,15 @@ RunResult run_one(const RunSpec& spec, int repetition_index) {
   return result;
 }
 
+RunResult run_one_with_floor(const RunSpec& spec, int repetition_index) {
+  if (spec.placement.placement == Placement::Unpinned) return run_one(spec, repetition_index);
+  const bool futex = x_floor_of(spec) == FloorKind::Futex;
+  const FloorSample before = sample_repetition_floor(spec.placement.cpus, futex);
+  RunResult result = run_one(spec, repetition_index);
+  result.floor = RepetitionFloor{before, sample_repetition_floor(spec.placement.cpus, futex)};
+  return result;
+}
+
 std::vector<std::pair<const RunSpec*, int>> run_order(const std::vector<RunSpec>& specs, bool interleave,
                                                       std::uint64_t seed) {
   std::vector<std::pair<const RunSpec*, int>> order;
@@ -261,7 +271,7 @@ std::vector<RunResult> run_all(
   std::vector<RunResult> results;
   for (const auto& [spec, rep] : order) {
     if (runs_interrupted()) return results;
-    results.push_back(run_one(*spec, rep));
+    results.push_back(options.repetition_floors ? run_one_with_floor(*spec, rep) : run_one(*spec, rep));
     if (runs_interrupted() && !results.back().ok()) {
       results.pop_back();  // a run cut short by Ctrl-C measured nothing
       return results;

@@ -14,6 +14,7 @@ struct RunOptions {
   bool interleave = true;  // see run_order
   std::uint64_t seed = 1;  // of the shuffle, recorded in the results' context
   bool fail_fast = false;  // stop at the first failed run
+  bool repetition_floors = true;  // a short floor on each repetition's CPUs before and after it
 };
 
 // One repetition: spawns `ipcmark peer` twice (server, then client after "ready"), pinned
@@ -21,6 +22,11 @@ struct RunOptions {
 // exceptions. Every name the run created is removed and both children are reaped before
 // it returns.
 RunResult run_one(const RunSpec& spec, int repetition_index);
+
+// run_one between two short floors on the repetition's own CPUs (RunResult::floor): the
+// cache-line round trip, and the futex round trip where that is the row's floor (floor_choice.hpp).
+// Unpinned runs have no CPUs of their own to measure and get none.
+RunResult run_one_with_floor(const RunSpec& spec, int repetition_index);
 
 // The order of the runs. Interleaved: rounds of one repetition of every spec, each round
 // shuffled, so drift over time (thermal, noisy neighbours) hits every configuration alike
