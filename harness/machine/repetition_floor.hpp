@@ -27,6 +27,7 @@ struct FloorSample {
 
 struct RepetitionFloor {
   FloorSample before, after;
+  double seconds = 0;  // what taking both cost the suite (wall time)
 };
 
 // The short floor (kShortFloor) on `cpus`: the cache-line round trip where the CPUs differ, and

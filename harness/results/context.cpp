@@ -160,6 +160,7 @@ void summarize_repetition_floors(json& context, const std::vector<RunResult>& re
   struct Samples {
     std::vector<double> cacheline, futex, per_repetition;
     int repetitions = 0, moved = 0;
+    double seconds = 0;
   };
   std::map<std::string, Samples> by_placement;
   for (const RunResult& r : results) {
@@ -173,6 +174,7 @@ void summarize_repetition_floors(json& context, const std::vector<RunResult>& re
       s.per_repetition.push_back(*rtt);
     ++s.repetitions;
     s.moved += floor_moved(*r.floor) ? 1 : 0;
+    s.seconds += r.floor->seconds;
   }
   if (by_placement.empty()) return;
   json summary = json::object(), clusters = json::object();
@@ -180,7 +182,8 @@ void summarize_repetition_floors(json& context, const std::vector<RunResult>& re
     summary[placement] = {{"cacheline_rtt_ns", spread(s.cacheline)},
                           {"futex_rtt_ns", spread(s.futex)},
                           {"repetitions", s.repetitions},
-                          {"moved", s.moved}};
+                          {"moved", s.moved},
+                          {"seconds", s.seconds}};
     if (const auto split = cluster_floors(s.per_repetition)) clusters[placement] = to_json(*split);
   }
   context["repetition_floors"] = summary;

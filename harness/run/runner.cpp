@@ -238,9 +238,14 @@ RunResult run_one(const RunSpec& spec, int repetition_index) {
 RunResult run_one_with_floor(const RunSpec& spec, int repetition_index) {
   if (spec.placement.placement == Placement::Unpinned) return run_one(spec, repetition_index);
   const bool futex = x_floor_of(spec) == FloorKind::Futex;
+  const auto start = Clock::now();
   const FloorSample before = sample_repetition_floor(spec.placement.cpus, futex);
+  const auto spent_before = Clock::now() - start;
   RunResult result = run_one(spec, repetition_index);
-  result.floor = RepetitionFloor{before, sample_repetition_floor(spec.placement.cpus, futex)};
+  const auto after_start = Clock::now();
+  const FloorSample after = sample_repetition_floor(spec.placement.cpus, futex);
+  const auto spent = spent_before + (Clock::now() - after_start);
+  result.floor = RepetitionFloor{before, after, std::chrono::duration<double>(spent).count()};
   return result;
 }
 

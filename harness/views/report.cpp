@@ -136,10 +136,7 @@ std::string size_text(std::size_t size) {
   return std::to_string(size) + " B";
 }
 
-std::string times_text(std::optional<double> x) {
-  if (!x) return "-";
-  return printf_text(*x < 10 ? "%.2f×" : *x < 100 ? "%.1f×" : "%.0f×", *x);
-}
+std::string times_text(std::optional<double> x) { return x ? format_times(*x) : "-"; }
 
 std::string wrapped(const std::string& text, std::size_t columns) {
   std::istringstream words(text);
