@@ -223,6 +223,20 @@ void sample_floors(json& context, std::span<const RunSpec> specs) {
     sample_cacheline_floor(context["floor_by_placement"], placement_cpus(specs));
 }
 
+void record_auto_repetitions(json& context, const AutoRepetitions& aim, std::vector<RunResult>& results) {
+  const std::map<std::string, AutoOutcome> outcomes = auto_outcomes(results, aim.half_width);
+  json configurations = json::object();
+  for (const auto& [name, o] : outcomes)
+    configurations[name] = {{"repetitions", o.repetitions}, {"reached", o.reached}, {"ci95_half_width", o.half_width}};
+  context["repetitions_auto"] = {{"ci95_half_width", aim.half_width},
+                                 {"time_budget_s", aim.budget.count()},
+                                 {"most", aim.most},
+                                 {"configurations", configurations}};
+  std::map<std::string, int> ran;
+  for (const RunResult& r : results) ++ran[r.spec.name()];
+  for (RunResult& r : results) r.spec.repetitions = ran[r.spec.name()];
+}
+
 void finish_context(json& context, std::span<const RunSpec> specs, const std::vector<RunResult>& results,
                     bool interrupted) {
   if (context.contains("floor_by_placement") && !interrupted) {

@@ -228,6 +228,8 @@ std::vector<json> aggregate_rows(const std::vector<RunResult>& results, const js
       row["x_floor_of"] = to_string(x_floor_of(spec));
       row["x_floor"] = x_floors.empty() ? json(nullptr) : json(aggregate_of(aggregate, x_floors));
       if (with_floor > 0) row["floor_moved_repetitions"] = moved;
+      if (context.contains("repetitions_auto") && context["repetitions_auto"]["configurations"].contains(name))
+        row["repetitions_auto"] = context["repetitions_auto"]["configurations"][name];
       if (std::string(aggregate) == "median") {
         // The latency percentiles of the median repetition, for tables and plots.
         std::vector<double> p50s, p99s, times;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -272,9 +273,28 @@ std::vector<std::pair<const RunSpec*, int>> run_order(const std::vector<RunSpec>
 std::vector<RunResult> run_all(
     const std::vector<RunSpec>& specs, const RunOptions& options,
     const std::function<void(const RunResult&, std::size_t done, std::size_t total)>& on_result) {
-  const auto order = run_order(specs, options.interleave, options.seed);
+  auto order = run_order(specs, options.interleave, options.seed);
   std::vector<RunResult> results;
-  for (const auto& [spec, rep] : order) {
+  const auto started = Clock::now();
+  std::mt19937_64 random(options.seed ^ 0x5eed);
+  std::map<const RunSpec*, int> next_index;
+  for (const auto& [spec, rep] : order) next_index[spec] = std::max(next_index[spec], rep + 1);
+  for (std::size_t i = 0;; ++i) {
+    if (i == order.size()) {
+      // The rounds asked for are done: with --repetitions auto, one more round of what is still wide.
+      const AutoRepetitions& a = options.auto_repetitions;
+      if (!a.on || Clock::now() - started >= a.budget) return results;
+      const auto outcomes = auto_outcomes(results, a.half_width);
+      const std::size_t round_start = order.size();
+      for (const RunSpec& spec : specs) {
+        const auto it = outcomes.find(spec.name());
+        if (it == outcomes.end() || it->second.reached || next_index[&spec] >= a.most) continue;
+        order.emplace_back(&spec, next_index[&spec]++);
+      }
+      if (order.size() == round_start) return results;
+      std::shuffle(order.begin() + static_cast<std::ptrdiff_t>(round_start), order.end(), random);
+    }
+    const auto& [spec, rep] = order[i];
     if (runs_interrupted()) return results;
     results.push_back(options.repetition_floors ? run_one_with_floor(*spec, rep) : run_one(*spec, rep));
     if (runs_interrupted() && !results.back().ok()) {
@@ -284,7 +304,6 @@ std::vector<RunResult> run_all(
     on_result(results.back(), results.size(), order.size());
     if (options.fail_fast && !results.back().ok()) return results;
   }
-  return results;
 }
 
 }  // namespace ipcmark

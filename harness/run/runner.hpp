@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "harness/run/auto_repetitions.hpp"
 #include "harness/run/run_result.hpp"
 
 namespace ipcmark {
@@ -15,6 +16,7 @@ struct RunOptions {
   std::uint64_t seed = 1;  // of the shuffle, recorded in the results' context
   bool fail_fast = false;  // stop at the first failed run
   bool repetition_floors = true;  // a short floor on each repetition's CPUs before and after it
+  AutoRepetitions auto_repetitions;  // --repetitions auto: more rounds until each interval is narrow
 };
 
 // One repetition: spawns `ipcmark peer` twice (server, then client after "ready"), pinned
@@ -34,9 +36,11 @@ RunResult run_one_with_floor(const RunSpec& spec, int repetition_index);
 std::vector<std::pair<const RunSpec*, int>> run_order(const std::vector<RunSpec>& specs, bool interleave,
                                                       std::uint64_t seed);
 
-// Runs every repetition in run_order. `on_result` sees each result as it arrives (to
-// rewrite the results file, print progress). Stops early, returning what it has, once
-// runs_interrupted() turns true, or after a failure with fail_fast.
+// Runs every repetition in run_order. With auto_repetitions on, then adds shuffled rounds of the
+// configurations whose interval is still too wide (auto_outcomes), until none is, one reaches
+// `most` repetitions, or the budget is spent; `total` then grows as rounds are added. `on_result`
+// sees each result as it arrives (to rewrite the results file, print progress). Stops early,
+// returning what it has, once runs_interrupted() turns true, or after a failure with fail_fast.
 std::vector<RunResult> run_all(const std::vector<RunSpec>& specs, const RunOptions& options,
                                const std::function<void(const RunResult&, std::size_t done, std::size_t total)>& on_result);
 
