@@ -360,6 +360,19 @@ std::string floor_text(const Context& c) {
   return text;
 }
 
+// One (name, text) per placement whose repetitions carry floors (context.repetition_floors).
+std::vector<std::pair<std::string, std::string>> repetition_floor_lines(const Context& context) {
+  std::vector<std::pair<std::string, std::string>> lines;
+  if (!context.repetition_floors) return lines;
+  for (const auto& [placement, floors] : context.repetition_floors->items()) {
+    const nlohmann::json* clusters = context.floor_clusters && context.floor_clusters->contains(placement)
+                                         ? &(*context.floor_clusters)[placement]
+                                         : nullptr;
+    lines.emplace_back("floor around repetitions (" + placement + ")", repetition_floor_text(floors, clusters));
+  }
+  return lines;
+}
+
 // (name, text) lines above the tables in the text and Markdown reports.
 std::vector<std::pair<std::string, std::string>> summary_lines(const Context& context) {
   std::vector<std::pair<std::string, std::string>> lines;
@@ -384,13 +397,7 @@ std::vector<std::pair<std::string, std::string>> summary_lines(const Context& co
   }
   if (!run.empty()) lines.emplace_back("run", run);
   if (const std::string f = floor_text(context); !f.empty()) lines.emplace_back("floor", f);
-  if (context.repetition_floors)
-    for (const auto& [placement, floors] : context.repetition_floors->items()) {
-      const nlohmann::json* clusters = context.floor_clusters && context.floor_clusters->contains(placement)
-                                           ? &(*context.floor_clusters)[placement]
-                                           : nullptr;
-      lines.emplace_back("floor around repetitions (" + placement + ")", repetition_floor_text(floors, clusters));
-    }
+  for (auto& line : repetition_floor_lines(context)) lines.push_back(std::move(line));
   for (const std::string& w : context.warnings) lines.emplace_back("warning", w);
   return lines;
 }
@@ -604,6 +611,10 @@ std::string report_html(const ResultsDocument& document, const std::string& sour
   if (context.timer_cost_ns) fact("timer cost", duration_text(context.timer_cost_ns));
   if (context.floor)
     for (const auto& [key, value] : context.floor->items()) fact("floor: " + key, fact_value(key, value));
+  for (const auto& [name, text] : repetition_floor_lines(context)) fact(name, text);
+  if (context.floor_moved_ratio)
+    fact("moved when", "a repetition's floor after differs from its floor before by more than " +
+                           printf_text("%.2g", *context.floor_moved_ratio) + "×");
   out << "</table>\n";
   if (!context.warnings.empty()) {
     out << "<div class=\"warnings\"><p>Warnings about this machine:</p>\n<ul>\n";
