@@ -36,6 +36,7 @@ struct RunFlags {
   bool warmup_set = false, warmup_ms_set = false;
   int repetitions = 0, timeout_s = 0;
   std::string repetitions_text;  // N or "auto"
+  bool repetitions_set = false;
   double ci_width_percent = 2;
   int time_budget_s = 300;
   std::optional<bool> interleave;
@@ -85,7 +86,7 @@ std::string duration_text(double seconds) {
 
 // --repetitions: a count, or "auto" (the scenario's count first, then more until narrow).
 void parse_repetitions(RunFlags& f, AutoRepetitions& a) {
-  if (f.repetitions_text.empty()) return;
+  if (!f.repetitions_set) return;
   if (f.repetitions_text == "auto") {
     a.on = true;
     return;
@@ -189,7 +190,8 @@ Subcommand add_run_command(CLI::App& app) {
       ->each([&f](const std::string&) { f.warmup_set = true; });
   run->add_option("--repetitions", f.repetitions_text,
                   "Repetitions, each a fresh process pair; or auto: the scenario's count, then more rounds of every "
-                  "configuration whose median's 95% interval is wider than --ci-width, within --time-budget");
+                  "configuration whose median's 95% interval is wider than --ci-width, within --time-budget")
+      ->each([&f](const std::string&) { f.repetitions_set = true; });
   run->add_option("--ci-width", f.ci_width_percent, "--repetitions auto: the interval's half width, % of the median")
       ->check(CLI::Range(0.1, 100.0))
       ->capture_default_str();
