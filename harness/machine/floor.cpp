@@ -31,8 +31,6 @@
 namespace ipcmark {
 namespace {
 
-// Each measurement stops early rather than overrun its share of the floor's budget.
-constexpr std::uint64_t kBudgetNs = 400'000'000;
 
 // Shared between the two forked sides. Ping and pong sit on their own cache lines, so
 // the measured traffic is exactly one line each way.
@@ -103,7 +101,7 @@ void wait_for_exit(pid_t pid) {
 // keeps its affinity) and returns what `measure` stored in Shared's results. Children that
 // overrun the deadline are killed; both are always reaped.
 Measured in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& measure,
-                                           const std::function<void(Shared&)>& partner) {
+                          const std::function<void(Shared&)>& partner, std::uint64_t guard_ns) {
   void* memory = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) throw_system_error("floor: cannot map shared memory");
   Shared* shared = new (memory) Shared;
@@ -133,9 +131,9 @@ Measured in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& meas
   }
 
   bool ok = pids[1] > 0;
-  // A guard against a hang, not the budget: the loops stop themselves at kBudgetNs, and a
+  // A guard against a hang, not the budget: the loops stop themselves at their budget, and a
   // slowed-down build (sanitizers) may take many times longer to fork and start them.
-  const std::uint64_t deadline = now_ns() + 60 * kBudgetNs;
+  const std::uint64_t deadline = now_ns() + guard_ns;
   for (pid_t& pid : pids) {
     while (pid > 0) {
       int status = 0;
@@ -171,6 +169,7 @@ std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus, const FloorEffor
   // about as long as one line's 200 batches and 20,000 timed round trips did.
   const std::uint32_t kWarmup = effort.cacheline_warmup, kBatch = effort.cacheline_batch,
                       kBatches = effort.cacheline_batches, kTimed = effort.cacheline_timed;
+  const std::uint64_t kBudgetNs = effort.budget_ns;
   const auto measure = [=](Shared& s) {
     std::vector<double> per_line, timed;
     timed.reserve(kFloorLines * kTimed);
@@ -228,24 +227,34 @@ std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus, const FloorEffor
       }
     }
   };
-  const Measured m = in_two_processes(cpus, measure, partner);
+  const Measured m = in_two_processes(cpus, measure, partner, effort.guard_ns);
   return CachelineRtt{m.result, m.second_result, m.lowest, m.highest};
 }
 
 double measure_futex_rtt_ns(CpuPair cpus, const FloorEffort& effort) {
   const std::uint32_t kWarmup = effort.futex_warmup, kRoundTrips = effort.futex_round_trips;
+  const std::uint64_t kBudgetNs = effort.budget_ns;
   const auto measure = [=](Shared& s) {
     std::vector<double> samples;
     samples.reserve(kRoundTrips);
-    const std::uint64_t begin = now_ns();
-    for (std::uint32_t i = 1; i <= kWarmup + kRoundTrips && now_ns() - begin < kBudgetNs; ++i) {
+    // The budget starts once the partner has answered: its fork and first scheduling on a loaded
+    // machine can outlast a short budget and would leave no round trip measured.
+    std::uint64_t begin = now_ns();
+    // At least kLeast measured round trips whatever the budget (a partner descheduled during the
+    // warm-up would leave none): the guard still bounds the whole.
+    constexpr std::size_t kLeast = 10;
+    for (std::uint32_t i = 1;
+         i <= kWarmup + kRoundTrips && (now_ns() - begin < kBudgetNs || samples.size() < std::min<std::size_t>(kLeast, kRoundTrips));
+         ++i) {
       const std::uint64_t t0 = now_ns();
       s.ping.value.store(i, std::memory_order_release);
       futex(s.ping.value, FUTEX_WAKE, 1);
       wait_while_equal(s.pong.value, i - 1, s.stop);
       if (s.pong.value.load(std::memory_order_acquire) != i) throw Error(Errc::PeerGone, "partner stopped");
+      if (i == 1) begin = now_ns();
       if (i > kWarmup) samples.push_back(double(now_ns() - t0));
     }
+    if (samples.empty()) throw Error(Errc::Timeout, "no futex round trip within the budget");
     s.result = median(samples);
     s.stop.store(true);
     futex(s.ping.value, FUTEX_WAKE, 1);
@@ -258,7 +267,7 @@ double measure_futex_rtt_ns(CpuPair cpus, const FloorEffort& effort) {
       futex(s.pong.value, FUTEX_WAKE, 1);
     }
   };
-  return in_two_processes(cpus, measure, partner).result;
+  return in_two_processes(cpus, measure, partner, effort.guard_ns).result;
 }
 
 double measure_memcpy_bytes_per_second(std::size_t bytes, int cpu) {
@@ -268,7 +277,7 @@ double measure_memcpy_bytes_per_second(std::size_t bytes, int cpu) {
     const std::size_t copies = std::max<std::size_t>(1, (64u << 20) / bytes);
     double best = 0;
     const std::uint64_t begin = now_ns();
-    for (int trial = 0; trial < 7 && now_ns() - begin < kBudgetNs; ++trial) {
+    for (int trial = 0; trial < 7 && now_ns() - begin < kFullFloor.budget_ns; ++trial) {
       const std::uint64_t t0 = now_ns();
       for (std::size_t c = 0; c < copies; ++c) {
         source[c % bytes] = static_cast<char>(c);  // a new source each time: nothing to skip
@@ -281,7 +290,7 @@ double measure_memcpy_bytes_per_second(std::size_t bytes, int cpu) {
     (void)sink;
     s.result = best;
   };
-  return in_two_processes({cpu, cpu}, measure, [](Shared&) {}).result;
+  return in_two_processes({cpu, cpu}, measure, [](Shared&) {}, kFullFloor.guard_ns).result;
 }
 
 double measure_timer_cost_ns() {

@@ -35,10 +35,6 @@ std::optional<double> around(const std::optional<double>& before, const std::opt
   return before ? before : after;
 }
 
-bool floor_moved(const RepetitionFloor& f) {
-  if (f.before.cacheline_rtt_ns && f.after.cacheline_rtt_ns)
-    return disagree(f.before.cacheline_rtt_ns, f.after.cacheline_rtt_ns);
-  return disagree(f.before.futex_rtt_ns, f.after.futex_rtt_ns);
-}
+bool floor_moved(const RepetitionFloor& f) { return disagree(f.before.cacheline_rtt_ns, f.after.cacheline_rtt_ns); }
 
 }  // namespace ipcmark

@@ -38,8 +38,9 @@ FloorSample sample_repetition_floor(CpuPair cpus, bool with_futex);
 std::optional<double> around(const std::optional<double>& before, const std::optional<double>& after);
 
 // Whether the host moved the CPUs during the repetition: the cache-line round trips before and
-// after (or, on one CPU where there is none, the futex round trips) differ by more than
-// kFloorMovedRatio. False when either is missing.
+// after differ by more than kFloorMovedRatio. False when either is missing, and so always on one
+// CPU: there is no cache line between two CPUs to move, and the futex round trip there swings 10x
+// with the machine's load (3.6-36 us in one loaded run) without any CPU moving.
 bool floor_moved(const RepetitionFloor& floor);
 
 }  // namespace ipcmark

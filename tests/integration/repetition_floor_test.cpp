@@ -30,7 +30,7 @@ TEST(RepetitionFloor, EveryPinnedRepetitionCarriesItsOwnFloor) {
   const json doc = run_document({"--transports", "shm,pipe", "--pattern", "pingpong", "--sizes", "64", "--wait",
                                  "spin", "--repetitions", "2", "--cpus", "cross"});
   ASSERT_TRUE(doc.is_object());
-  int iterations = 0;
+  int iterations = 0, measured = 0;
   for (const json& row : doc["benchmarks"]) {
     if (row["run_type"] != "iteration") {
       EXPECT_TRUE(row.contains("floor_moved_repetitions")) << row["name"];
@@ -39,20 +39,26 @@ TEST(RepetitionFloor, EveryPinnedRepetitionCarriesItsOwnFloor) {
     ++iterations;
     const bool shm = row["transport"] == "shm";
     EXPECT_EQ(row["x_floor_of"], shm ? "cacheline" : "futex") << row["name"];
+    // A floor a loaded machine kept from being taken is null (the row then uses the run's), never 0.
     const json& floor = row["repetition_floor"];
+    const auto null_or_positive = [&](const json& figure, const char* side) {
+      EXPECT_TRUE(figure.is_null() || figure[side].is_null() || figure[side].get<double>() > 0) << row["name"];
+      if (figure.is_object() && figure[side].is_number()) ++measured;
+    };
     for (const char* side : {"before", "after"}) {
-      EXPECT_GT(floor["cacheline_rtt_ns"][side].get<double>(), 0) << row["name"] << " " << side;
+      null_or_positive(floor["cacheline_rtt_ns"], side);
       if (shm) EXPECT_TRUE(floor["futex_rtt_ns"].is_null()) << "a spin row needs no futex floor";
-      else EXPECT_GT(floor["futex_rtt_ns"][side].get<double>(), 0) << row["name"] << " " << side;
+      else null_or_positive(floor["futex_rtt_ns"], side);
     }
     EXPECT_TRUE(row["floor_moved"].is_boolean());
     EXPECT_GT(row["x_floor"].get<double>(), 0);
   }
   EXPECT_EQ(iterations, 4);
+  EXPECT_GT(measured, 0);
   const json& summary = doc["context"]["repetition_floors"]["cross"];
   EXPECT_EQ(summary["repetitions"], 4);
-  EXPECT_EQ(summary["cacheline_rtt_ns"]["samples"], 8);
-  EXPECT_EQ(summary["futex_rtt_ns"]["samples"], 4);
+  EXPECT_LE(summary["cacheline_rtt_ns"]["samples"].get<int>(), 8);
+  EXPECT_LE(summary["futex_rtt_ns"]["samples"].get<int>(), 4);
   EXPECT_GT(summary["seconds"].get<double>(), 0);
   EXPECT_EQ(doc["context"]["floor_moved_ratio"], 1.3);
 }

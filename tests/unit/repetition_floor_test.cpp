@@ -34,12 +34,12 @@ TEST(RepetitionFloor, AMissingSideIsNeverMoved) {
   EXPECT_FALSE(floor_moved({}));
 }
 
-TEST(RepetitionFloor, OnOneCpuTheFutexRoundTripsDecide) {
-  // No cache-line round trip on one CPU; recorded futex round trips of a same-CPU pipe row.
-  EXPECT_FALSE(floor_moved({{std::nullopt, 2500.0}, {std::nullopt, 2650.0}}));
-  EXPECT_TRUE(floor_moved({{std::nullopt, 2500.0}, {std::nullopt, 39'000.0}}));
+TEST(RepetitionFloor, OnlyTheCacheLineDecides) {
+  // One CPU: recorded futex round trips of same-CPU rows on a loaded machine swing without a move.
+  EXPECT_FALSE(floor_moved({{std::nullopt, 3590.5}, {std::nullopt, 36'254.0}}));
   // Across two CPUs the cache line decides even when the futex round trips disagree.
-  EXPECT_FALSE(floor_moved({{500.0, 38'500.0}, {510.0, 60'000.0}}));
+  EXPECT_FALSE(floor_moved({{500.0, 28'000.0}, {510.0, 49'874.0}}));
+  EXPECT_TRUE(floor_moved({{110.0, 28'000.0}, {518.0, 28'100.0}}));
 }
 
 TEST(RepetitionFloor, AroundIsTheMeanOfWhatWasMeasured) {
