@@ -169,7 +169,7 @@ std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus, const FloorEffor
   // about as long as one line's 200 batches and 20,000 timed round trips did.
   const std::uint32_t kWarmup = effort.cacheline_warmup, kBatch = effort.cacheline_batch,
                       kBatches = effort.cacheline_batches, kTimed = effort.cacheline_timed;
-  const std::uint64_t kBudgetNs = effort.budget_ns;
+  const std::uint64_t kBudgetNs = effort.budget_ns, abandon_ns = effort.guard_ns / 2;
   const auto measure = [=](Shared& s) {
     std::vector<double> per_line, timed;
     timed.reserve(kFloorLines * kTimed);
@@ -180,8 +180,13 @@ std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus, const FloorEffor
       const auto round_trip = [&] {
         ++i;
         pair.ping.store(i, std::memory_order_release);
-        while (pair.pong.load(std::memory_order_acquire) != i)
+        for (std::uint32_t spins = 1; pair.pong.load(std::memory_order_acquire) != i; ++spins) {
           if (s.stop.load(std::memory_order_relaxed)) throw Error(Errc::PeerGone, "partner stopped");
+          // A partner descheduled for whole time slices (a loaded machine) would make every round
+          // trip wait for one: give the measurement up at half the guard rather than pay for it.
+          if (spins % 1024 == 0 && now_ns() - begin > abandon_ns)
+            throw Error(Errc::Timeout, "the partner did not answer within the budget");
+        }
       };
       // Each line's share of the budget: on a loaded machine (or under sanitizers) a round trip can
       // wait for a descheduled partner, and the counts then outlast the guard. At least one batch.
@@ -233,7 +238,7 @@ std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus, const FloorEffor
 
 double measure_futex_rtt_ns(CpuPair cpus, const FloorEffort& effort) {
   const std::uint32_t kWarmup = effort.futex_warmup, kRoundTrips = effort.futex_round_trips;
-  const std::uint64_t kBudgetNs = effort.budget_ns;
+  const std::uint64_t kBudgetNs = effort.budget_ns, abandon_ns = effort.guard_ns / 2;
   const auto measure = [=](Shared& s) {
     std::vector<double> samples;
     samples.reserve(kRoundTrips);
@@ -244,7 +249,8 @@ double measure_futex_rtt_ns(CpuPair cpus, const FloorEffort& effort) {
     // warm-up would leave none): the guard still bounds the whole.
     constexpr std::size_t kLeast = 10;
     for (std::uint32_t i = 1;
-         i <= kWarmup + kRoundTrips && (now_ns() - begin < kBudgetNs || samples.size() < std::min<std::size_t>(kLeast, kRoundTrips));
+         i <= kWarmup + kRoundTrips && now_ns() - begin < abandon_ns &&
+         (now_ns() - begin < kBudgetNs || samples.size() < std::min<std::size_t>(kLeast, kRoundTrips));
          ++i) {
       const std::uint64_t t0 = now_ns();
       s.ping.value.store(i, std::memory_order_release);

@@ -8,6 +8,9 @@
 namespace ipcmark {
 namespace {
 
+// On a quiet machine a sample's 16 lines spread 1.5x at most (225-351 ns by address alone).
+constexpr double kDisturbedSpread = 3.0;
+
 bool disagree(const std::optional<double>& a, const std::optional<double>& b) {
   if (!a || !b || *a <= 0 || *b <= 0) return false;
   return std::max(*a, *b) > kFloorMovedRatio * std::min(*a, *b);
@@ -20,7 +23,11 @@ FloorSample sample_repetition_floor(CpuPair cpus, bool with_futex) {
   // A floor that cannot be taken (a loaded machine overrunning the budget) leaves the repetition
   // with fewer figures, never fails it: the repetition itself is what was asked for.
   try {
-    if (const auto rtt = measure_cacheline_rtt(cpus, kShortFloor)) sample.cacheline_rtt_ns = rtt->batched_ns;
+    // Lines whose round trips differ by more than kDisturbedSpread were not all measured alike
+    // (the partner was descheduled during some): such a sample says nothing about placement.
+    if (const auto rtt = measure_cacheline_rtt(cpus, kShortFloor);
+        rtt && rtt->slowest_line_ns <= kDisturbedSpread * rtt->fastest_line_ns)
+      sample.cacheline_rtt_ns = rtt->batched_ns;
   } catch (const std::exception&) {
   }
   if (with_futex) try {
