@@ -57,8 +57,9 @@ struct FloorEffort {
 inline constexpr FloorEffort kFullFloor{2'000, 1'000, 13, 1'250, 200, 2'000, 400'000'000, 24'000'000'000};
 // About 1 ms of cache-line round trips and 2 ms of futex ones on this project's VMs (2-8 ms a
 // sample with the forks, at load 4). The measuring side gives up at half the guard: on a machine
-// so loaded that the partner is descheduled for whole time slices, a sample costs at most ~10 ms.
-inline constexpr FloorEffort kShortFloor{40, 100, 1, 0, 10, 50, 3'000'000, 20'000'000};
+// so loaded that the partner is descheduled for whole time slices, a sample costs at most ~6 ms of
+// measuring (and whatever forking and scheduling the two processes costs there: 30-60 ms at load 9).
+inline constexpr FloorEffort kShortFloor{40, 100, 1, 0, 10, 50, 3'000'000, 12'000'000};
 
 // Busy-poll ping-pong of cache lines, one line at a time. None when both sides are on one CPU:
 // there a spinning peer only measures the scheduler. timed_ns is 0 when effort times none.

@@ -27,7 +27,8 @@ struct FloorSample {
 
 struct RepetitionFloor {
   FloorSample before, after;
-  double seconds = 0;  // what taking both cost the suite (wall time)
+  double seconds = 0;  // what taking them cost the suite (wall time; 0 for a before taken over)
+  CpuPair cpus;        // where they were taken
 };
 
 // The short floor (kShortFloor) on `cpus`: the cache-line round trip where the CPUs differ, and

@@ -236,17 +236,23 @@ RunResult run_one(const RunSpec& spec, int repetition_index) {
   return result;
 }
 
-RunResult run_one_with_floor(const RunSpec& spec, int repetition_index) {
+RunResult run_one_with_floor(const RunSpec& spec, int repetition_index, const RepetitionFloor* previous) {
   if (spec.placement.placement == Placement::Unpinned) return run_one(spec, repetition_index);
   const bool futex = x_floor_of(spec) == FloorKind::Futex;
+  const CpuPair cpus = spec.placement.cpus;
+  // The floor taken right after the repetition before, on these same CPUs, with nothing run in
+  // between, is this one's floor right before: taken once, it halves what floors cost a suite.
+  const bool reuse = previous != nullptr && previous->cpus.server == cpus.server &&
+                     previous->cpus.client == cpus.client && (!futex || previous->after.futex_rtt_ns);
   const auto start = Clock::now();
-  const FloorSample before = sample_repetition_floor(spec.placement.cpus, futex);
+  const FloorSample before = reuse ? previous->after : sample_repetition_floor(cpus, futex);
   const auto spent_before = Clock::now() - start;
   RunResult result = run_one(spec, repetition_index);
   const auto after_start = Clock::now();
-  const FloorSample after = sample_repetition_floor(spec.placement.cpus, futex);
+  const FloorSample after = sample_repetition_floor(cpus, futex);
   const auto spent = spent_before + (Clock::now() - after_start);
-  result.floor = RepetitionFloor{before, after, std::chrono::duration<double>(spent).count()};
+  result.floor = RepetitionFloor{before, after, std::chrono::duration<double>(spent).count(), cpus};
+  if (!futex) result.floor->before.futex_rtt_ns.reset();  // only what this row is divided by
   return result;
 }
 
@@ -296,7 +302,9 @@ std::vector<RunResult> run_all(
     }
     const auto& [spec, rep] = order[i];
     if (runs_interrupted()) return results;
-    results.push_back(options.repetition_floors ? run_one_with_floor(*spec, rep) : run_one(*spec, rep));
+    const RunResult* last = results.empty() ? nullptr : &results.back();
+    const RepetitionFloor* previous = last && last->floor ? &*last->floor : nullptr;
+    results.push_back(options.repetition_floors ? run_one_with_floor(*spec, rep, previous) : run_one(*spec, rep));
     if (runs_interrupted() && !results.back().ok()) {
       results.pop_back();  // a run cut short by Ctrl-C measured nothing
       return results;

@@ -27,8 +27,10 @@ RunResult run_one(const RunSpec& spec, int repetition_index);
 
 // run_one between two short floors on the repetition's own CPUs (RunResult::floor): the
 // cache-line round trip, and the futex round trip where that is the row's floor (floor_choice.hpp).
+// `previous`, the floor of the repetition run just before, gives its `after` as this one's
+// `before` when it was taken on the same CPUs (and has the futex figure this row needs).
 // Unpinned runs have no CPUs of their own to measure and get none.
-RunResult run_one_with_floor(const RunSpec& spec, int repetition_index);
+RunResult run_one_with_floor(const RunSpec& spec, int repetition_index, const RepetitionFloor* previous = nullptr);
 
 // The order of the runs. Interleaved: rounds of one repetition of every spec, each round
 // shuffled, so drift over time (thermal, noisy neighbours) hits every configuration alike
