@@ -26,6 +26,7 @@ struct CompareFlags {
   CompareOptions options;
   std::string json_out;
   std::string correction = "holm";
+  std::string metric = "real_time";
 };
 
 // The same file twice, on one side or on both, would count its repetitions twice or
@@ -84,7 +85,9 @@ int command_compare(CompareFlags f) {
   all.insert(all.end(), next.begin(), next.end());
   require_same_schema(all);
 
-  const std::vector<RowSample> base_rows = pool_rows(base), new_rows = pool_rows(next);
+  f.options.metric = f.metric == "x_floor" ? CompareMetric::XFloor : CompareMetric::RealTime;
+  const std::vector<RowSample> base_rows = pool_rows(base, f.options.metric),
+                               new_rows = pool_rows(next, f.options.metric);
   Comparison comparison = compare_rows(base_rows, new_rows, f.options);
   comparison.base_sources = base_paths;
   comparison.new_sources = new_paths;
@@ -126,6 +129,11 @@ Subcommand add_compare_command(CLI::App& app) {
                   "holm: adjust p over the rows compared, so an unchanged build fails at most alpha of the time; "
                   "none: test each row at alpha alone")
       ->check(CLI::IsMember({"holm", "none"}))
+      ->capture_default_str();
+  sub->add_option("--metric", flags->metric,
+                  "real_time: ns per iteration; x_floor: each repetition over its own floor (use it where the host "
+                  "moves the CPUs: compare says so when repetitions moved)")
+      ->check(CLI::IsMember({"real_time", "x_floor"}))
       ->capture_default_str();
   return {sub, [flags] { return command_compare(*flags); }};
 }

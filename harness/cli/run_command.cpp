@@ -21,6 +21,7 @@
 #include "harness/results/writer.hpp"
 #include "harness/run/broker_leases.hpp"
 #include "harness/run/runner.hpp"
+#include "harness/usage_error.hpp"
 #include "harness/views/report.hpp"
 #include "transports/transport.hpp"
 
@@ -36,6 +37,10 @@ struct RunFlags {
   std::uint64_t messages = 0, warmup = 0, warmup_ms = 0;
   bool warmup_set = false, warmup_ms_set = false;
   int repetitions = 0, timeout_s = 0;
+  std::string repetitions_text;  // N or "auto"
+  bool repetitions_set = false;
+  double ci_width_percent = 2;
+  int time_budget_s = 300;
   std::optional<bool> interleave;
   bool no_floor = false, fail_fast = false;
   std::uint64_t seed = 0;
@@ -83,7 +88,28 @@ std::string duration_text(double seconds) {
   return s >= 60 ? std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s" : std::to_string(s) + "s";
 }
 
-int command_run(const RunFlags& f) {
+// --repetitions: a count, or "auto" (the scenario's count first, then more until narrow).
+void parse_repetitions(RunFlags& f, AutoRepetitions& a) {
+  if (!f.repetitions_set) return;
+  if (f.repetitions_text == "auto") {
+    a.on = true;
+    return;
+  }
+  std::size_t used = 0;
+  try {
+    f.repetitions = std::stoi(f.repetitions_text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != f.repetitions_text.size() || f.repetitions < 1 || f.repetitions > 1000)
+    throw UsageError("--repetitions '" + f.repetitions_text + "': expected a count from 1 to 1000, or auto");
+}
+
+int command_run(RunFlags f) {
+  AutoRepetitions automatic;
+  parse_repetitions(f, automatic);
+  automatic.half_width = f.ci_width_percent / 100;
+  automatic.budget = std::chrono::seconds(f.time_budget_s);
   const Scenario s = scenario_with_flags(f);
   const std::vector<int> allowed = allowed_cpus();
   std::vector<std::string> skipped;
@@ -93,6 +119,8 @@ int command_run(const RunFlags& f) {
   RunOptions options;
   options.interleave = s.interleave;
   options.fail_fast = f.fail_fast;
+  options.repetition_floors = !f.no_floor;
+  options.auto_repetitions = automatic;
   options.seed = f.seed != 0 ? f.seed : std::random_device{}();
 
   nlohmann::json context = run_context({.scenario = s.name,
@@ -113,7 +141,7 @@ int command_run(const RunFlags& f) {
   const auto started = Clock::now();
   std::vector<RunResult> so_far;
   auto next_write = Clock::now();
-  const auto results = run_all(specs, options, [&](const RunResult& r, std::size_t done, std::size_t total) {
+  auto results = run_all(specs, options, [&](const RunResult& r, std::size_t done, std::size_t total) {
     so_far.push_back(r);
     if (total >= 2 && done == total / 2) sample_floors(context, specs);  // halfway (floor_drift.hpp)
     // A valid file all along (a killed harness loses at most the last seconds), but not
@@ -132,6 +160,7 @@ int command_run(const RunFlags& f) {
                               r.spec.name().c_str(), r.repetition_index, r.error.c_str());
   });
   if (progress) std::fprintf(stderr, "\r\033[K");
+  if (automatic.on) record_auto_repetitions(context, automatic, results);
   finish_context(context, specs, results, runs_interrupted());
   const nlohmann::json document = results_document(context, results);
   write_results_file(f.out, document);
@@ -169,7 +198,16 @@ Subcommand add_run_command(CLI::App& app) {
   run->add_option("--warmup", f.warmup, "Warm-up messages per run, not measured")
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1'000'000'000}))
       ->each([&f](const std::string&) { f.warmup_set = true; });
-  run->add_option("--repetitions", f.repetitions, "Repetitions, each a fresh process pair")->check(CLI::Range(1, 1000));
+  run->add_option("--repetitions", f.repetitions_text,
+                  "Repetitions, each a fresh process pair; or auto: the scenario's count, then more rounds of every "
+                  "configuration whose median's 95% interval is wider than --ci-width, within --time-budget")
+      ->each([&f](const std::string&) { f.repetitions_set = true; });
+  run->add_option("--ci-width", f.ci_width_percent, "--repetitions auto: the interval's half width, % of the median")
+      ->check(CLI::Range(0.1, 100.0))
+      ->capture_default_str();
+  run->add_option("--time-budget", f.time_budget_s, "--repetitions auto: no new round after this many seconds")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
   run->add_option("--wait", f.waits, "Wait strategies for shm: spin, block, futex, eventfd, sem, uds (comma-separated; the shm fanout takes spin and block)")->delimiter(',');
   run->add_option("--timeout", f.timeout_s, "Deadline of each run, seconds")->check(CLI::Range(1, 3600));
   run->add_option("--cpus", f.cpus,
@@ -190,7 +228,7 @@ Subcommand add_run_command(CLI::App& app) {
   run->add_flag("--interleave,!--no-interleave", f.interleave,
                 "Shuffle the runs of each repetition round (default on; --no-interleave runs spec by spec)");
   run->add_option("--seed", f.seed, "Seed of the interleaving shuffle (default: random, recorded in the results)");
-  run->add_flag("--no-floor", f.no_floor, "Do not measure the machine's floor first (saves about a second per placement)");
+  run->add_flag("--no-floor", f.no_floor, "Do not measure the machine's floor, first or around each repetition (saves about a second per placement and a few ms per repetition)");
   run->add_flag("--fail-fast", f.fail_fast, "Stop at the first failed run");
   run->add_option("--out", f.out, "Results file (JSON)")->capture_default_str();
   run->add_option("--history", f.history, "Also record the run into this store: a SQLite file or a postgresql:// URI "
@@ -201,7 +239,7 @@ Subcommand add_run_command(CLI::App& app) {
   run->add_option("--commit", f.labels.git_commit, "With --history: the code's commit (default: the build's)");
   run->add_option("--branch", f.labels.git_branch, "With --history: the code's branch (default: $GITHUB_REF_NAME, else unknown)");
 
-  return {run, [flags] { return command_run(*flags); }};
+  return {run, [flags] { return command_run(*flags); }};  // a copy: command_run settles --repetitions in it
 }
 
 }  // namespace ipcmark

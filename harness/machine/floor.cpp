@@ -1,6 +1,7 @@
 #include "harness/machine/floor.hpp"
 
 #include <linux/futex.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -30,8 +31,6 @@
 namespace ipcmark {
 namespace {
 
-// Each measurement stops early rather than overrun its share of the floor's budget.
-constexpr std::uint64_t kBudgetNs = 400'000'000;
 
 // Shared between the two forked sides. Ping and pong sit on their own cache lines, so
 // the measured traffic is exactly one line each way.
@@ -84,11 +83,25 @@ void wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t old, const
     futex(word, FUTEX_WAIT, old);
 }
 
+// Blocks until `pid` exits or a millisecond passes. A pidfd wakes us the moment the child exits:
+// the floor taken around every repetition lasts about a millisecond, and sleeping a whole
+// millisecond per poll would double it.
+void wait_for_exit(pid_t pid) {
+  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return;
+  }
+  pollfd exited{fd, POLLIN, 0};
+  ::poll(&exited, 1, 1);
+  ::close(fd);
+}
+
 // Runs `measure` and `partner` in two forked children pinned as `cpus` says (the caller
 // keeps its affinity) and returns what `measure` stored in Shared's results. Children that
 // overrun the deadline are killed; both are always reaped.
 Measured in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& measure,
-                                           const std::function<void(Shared&)>& partner) {
+                          const std::function<void(Shared&)>& partner, std::uint64_t guard_ns) {
   void* memory = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) throw_system_error("floor: cannot map shared memory");
   Shared* shared = new (memory) Shared;
@@ -118,9 +131,9 @@ Measured in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& meas
   }
 
   bool ok = pids[1] > 0;
-  // A guard against a hang, not the budget: the loops stop themselves at kBudgetNs, and a
+  // A guard against a hang, not the budget: the loops stop themselves at their budget, and a
   // slowed-down build (sanitizers) may take many times longer to fork and start them.
-  const std::uint64_t deadline = now_ns() + 60 * kBudgetNs;
+  const std::uint64_t deadline = now_ns() + guard_ns;
   for (pid_t& pid : pids) {
     while (pid > 0) {
       int status = 0;
@@ -136,7 +149,7 @@ Measured in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& meas
         ok = false;
         pid = -1;
       } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        wait_for_exit(pid);
       }
     }
     shared->stop.store(true);  // one side is done: release the other if it still waits
@@ -150,12 +163,14 @@ Measured in_two_processes(CpuPair cpus, const std::function<void(Shared&)>& meas
 
 }  // namespace
 
-std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus) {
+std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus, const FloorEffort& effort) {
   if (cpus.server >= 0 && cpus.server == cpus.client) return std::nullopt;
-  // Per line: warm-up, batches, then round trips timed one by one; 16 lines take about as long
-  // as one line's 200 batches and 20,000 timed round trips did.
-  constexpr std::uint32_t kWarmup = 2'000, kBatch = 1'000, kBatches = 13, kTimed = 1'250;
-  const auto measure = [](Shared& s) {
+  // Per line: warm-up, batches, then round trips timed one by one; with kFullFloor 16 lines take
+  // about as long as one line's 200 batches and 20,000 timed round trips did.
+  const std::uint32_t kWarmup = effort.cacheline_warmup, kBatch = effort.cacheline_batch,
+                      kBatches = effort.cacheline_batches, kTimed = effort.cacheline_timed;
+  const std::uint64_t kBudgetNs = effort.budget_ns, abandon_ns = effort.guard_ns / 2;
+  const auto measure = [=](Shared& s) {
     std::vector<double> per_line, timed;
     timed.reserve(kFloorLines * kTimed);
     const std::uint64_t begin = now_ns();
@@ -165,8 +180,13 @@ std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus) {
       const auto round_trip = [&] {
         ++i;
         pair.ping.store(i, std::memory_order_release);
-        while (pair.pong.load(std::memory_order_acquire) != i)
+        for (std::uint32_t spins = 1; pair.pong.load(std::memory_order_acquire) != i; ++spins) {
           if (s.stop.load(std::memory_order_relaxed)) throw Error(Errc::PeerGone, "partner stopped");
+          // A partner descheduled for whole time slices (a loaded machine) would make every round
+          // trip wait for one: give the measurement up at half the guard rather than pay for it.
+          if (spins % 1024 == 0 && now_ns() - begin > abandon_ns)
+            throw Error(Errc::Timeout, "the partner did not answer within the budget");
+        }
       };
       // Each line's share of the budget: on a loaded machine (or under sanitizers) a round trip can
       // wait for a descheduled partner, and the counts then outlast the guard. At least one batch.
@@ -191,7 +211,7 @@ std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus) {
       if (now_ns() - begin > 2 * kBudgetNs) break;  // far behind: what is measured is enough
     }
     s.result = median(per_line);
-    s.second_result = median(timed);
+    s.second_result = timed.empty() ? 0 : median(timed);
     const auto [low, high] = std::minmax_element(per_line.begin(), per_line.end());
     s.lowest = *low;
     s.highest = *high;
@@ -212,24 +232,35 @@ std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus) {
       }
     }
   };
-  const Measured m = in_two_processes(cpus, measure, partner);
+  const Measured m = in_two_processes(cpus, measure, partner, effort.guard_ns);
   return CachelineRtt{m.result, m.second_result, m.lowest, m.highest};
 }
 
-double measure_futex_rtt_ns(CpuPair cpus) {
-  constexpr std::uint32_t kWarmup = 200, kRoundTrips = 2'000;
-  const auto measure = [](Shared& s) {
+double measure_futex_rtt_ns(CpuPair cpus, const FloorEffort& effort) {
+  const std::uint32_t kWarmup = effort.futex_warmup, kRoundTrips = effort.futex_round_trips;
+  const std::uint64_t kBudgetNs = effort.budget_ns, abandon_ns = effort.guard_ns / 2;
+  const auto measure = [=](Shared& s) {
     std::vector<double> samples;
     samples.reserve(kRoundTrips);
-    const std::uint64_t begin = now_ns();
-    for (std::uint32_t i = 1; i <= kWarmup + kRoundTrips && now_ns() - begin < kBudgetNs; ++i) {
+    // The budget starts once the partner has answered: its fork and first scheduling on a loaded
+    // machine can outlast a short budget and would leave no round trip measured.
+    std::uint64_t begin = now_ns();
+    // At least kLeast measured round trips whatever the budget (a partner descheduled during the
+    // warm-up would leave none): the guard still bounds the whole.
+    constexpr std::size_t kLeast = 10;
+    for (std::uint32_t i = 1;
+         i <= kWarmup + kRoundTrips && now_ns() - begin < abandon_ns &&
+         (now_ns() - begin < kBudgetNs || samples.size() < std::min<std::size_t>(kLeast, kRoundTrips));
+         ++i) {
       const std::uint64_t t0 = now_ns();
       s.ping.value.store(i, std::memory_order_release);
       futex(s.ping.value, FUTEX_WAKE, 1);
       wait_while_equal(s.pong.value, i - 1, s.stop);
       if (s.pong.value.load(std::memory_order_acquire) != i) throw Error(Errc::PeerGone, "partner stopped");
+      if (i == 1) begin = now_ns();
       if (i > kWarmup) samples.push_back(double(now_ns() - t0));
     }
+    if (samples.empty()) throw Error(Errc::Timeout, "no futex round trip within the budget");
     s.result = median(samples);
     s.stop.store(true);
     futex(s.ping.value, FUTEX_WAKE, 1);
@@ -242,7 +273,7 @@ double measure_futex_rtt_ns(CpuPair cpus) {
       futex(s.pong.value, FUTEX_WAKE, 1);
     }
   };
-  return in_two_processes(cpus, measure, partner).result;
+  return in_two_processes(cpus, measure, partner, effort.guard_ns).result;
 }
 
 double measure_memcpy_bytes_per_second(std::size_t bytes, int cpu) {
@@ -252,7 +283,7 @@ double measure_memcpy_bytes_per_second(std::size_t bytes, int cpu) {
     const std::size_t copies = std::max<std::size_t>(1, (64u << 20) / bytes);
     double best = 0;
     const std::uint64_t begin = now_ns();
-    for (int trial = 0; trial < 7 && now_ns() - begin < kBudgetNs; ++trial) {
+    for (int trial = 0; trial < 7 && now_ns() - begin < kFullFloor.budget_ns; ++trial) {
       const std::uint64_t t0 = now_ns();
       for (std::size_t c = 0; c < copies; ++c) {
         source[c % bytes] = static_cast<char>(c);  // a new source each time: nothing to skip
@@ -265,7 +296,7 @@ double measure_memcpy_bytes_per_second(std::size_t bytes, int cpu) {
     (void)sink;
     s.result = best;
   };
-  return in_two_processes({cpu, cpu}, measure, [](Shared&) {}).result;
+  return in_two_processes({cpu, cpu}, measure, [](Shared&) {}, kFullFloor.guard_ns).result;
 }
 
 double measure_timer_cost_ns() {

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -43,11 +44,28 @@ struct CachelineRtt {
   double timed_ns;    // median of round trips timed one by one with clock_gettime, all lines
   double fastest_line_ns, slowest_line_ns;  // batched, the extremes over the lines
 };
+// How many round trips a measurement makes. kFullFloor is the floor `ipcmark floor` and the run's
+// context measure (about 0.4 s each); kShortFloor the one taken before and after every repetition
+// (repetition_floor.hpp), short enough to add little to a suite.
+struct FloorEffort {
+  std::uint32_t cacheline_warmup, cacheline_batch, cacheline_batches, cacheline_timed;  // per line
+  std::uint32_t futex_warmup, futex_round_trips;
+  // The loops stop themselves after budget_ns (what is measured by then is the result); guard_ns
+  // kills the two processes outright (a descheduled partner on a loaded machine): no result.
+  std::uint64_t budget_ns, guard_ns;
+};
+inline constexpr FloorEffort kFullFloor{2'000, 1'000, 13, 1'250, 200, 2'000, 400'000'000, 24'000'000'000};
+// About 1 ms of cache-line round trips and 2 ms of futex ones on this project's VMs (2-8 ms a
+// sample with the forks, at load 4). The measuring side gives up at half the guard: on a machine
+// so loaded that the partner is descheduled for whole time slices, a sample costs at most ~6 ms of
+// measuring (and whatever forking and scheduling the two processes costs there: 30-60 ms at load 9).
+inline constexpr FloorEffort kShortFloor{40, 100, 1, 0, 10, 50, 3'000'000, 12'000'000};
+
 // Busy-poll ping-pong of cache lines, one line at a time. None when both sides are on one CPU:
-// there a spinning peer only measures the scheduler.
-std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus);
+// there a spinning peer only measures the scheduler. timed_ns is 0 when effort times none.
+std::optional<CachelineRtt> measure_cacheline_rtt(CpuPair cpus, const FloorEffort& effort = kFullFloor);
 // Sleep/wake ping-pong through two futex words; the median round trip.
-double measure_futex_rtt_ns(CpuPair cpus);
+double measure_futex_rtt_ns(CpuPair cpus, const FloorEffort& effort = kFullFloor);
 // Best single-thread memcpy bandwidth over several trials; buffer = bytes per side.
 double measure_memcpy_bytes_per_second(std::size_t bytes, int cpu);
 // Cost of one clock_gettime(CLOCK_MONOTONIC) in this process.

@@ -3,6 +3,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -12,7 +13,10 @@
 
 #include "harness/machine/environment.hpp"
 #include "harness/machine/floor.hpp"
+#include "harness/machine/floor_clusters.hpp"
 #include "harness/machine/floor_drift.hpp"
+#include "harness/machine/repetition_floor.hpp"
+#include "harness/measure/stats.hpp"
 #include "harness/run/spawn.hpp"
 #include "harness/results/writer.hpp"
 #include "harness/results/warnings.hpp"
@@ -142,6 +146,51 @@ void copy_first_floor(json& context, std::span<const RunSpec> specs) {
   context["floor"] = context["floor_by_placement"][std::string(to_string(specs.front().placement.placement))];
 }
 
+// {median, low, high, samples} of some round trips, or null when there are none.
+json spread(const std::vector<double>& samples) {
+  if (samples.empty()) return nullptr;
+  const auto [low, high] = std::minmax_element(samples.begin(), samples.end());
+  return {{"median", median(samples)}, {"low", *low}, {"high", *high}, {"samples", samples.size()}};
+}
+
+// Per placement, the floors taken around its repetitions: every before and after sample's median
+// and range (what the report's header prints, figure and range from the same samples), how many
+// repetitions moved, and the clusters their cache-line round trips fall in, when they split.
+void summarize_repetition_floors(json& context, const std::vector<RunResult>& results) {
+  struct Samples {
+    std::vector<double> cacheline, futex, per_repetition;
+    int repetitions = 0, moved = 0;
+    double seconds = 0;
+  };
+  std::map<std::string, Samples> by_placement;
+  for (const RunResult& r : results) {
+    if (!r.floor) continue;
+    Samples& s = by_placement[std::string(to_string(r.spec.placement.placement))];
+    for (const FloorSample* f : {&r.floor->before, &r.floor->after}) {
+      if (f->cacheline_rtt_ns) s.cacheline.push_back(*f->cacheline_rtt_ns);
+      if (f->futex_rtt_ns) s.futex.push_back(*f->futex_rtt_ns);
+    }
+    if (const auto rtt = around(r.floor->before.cacheline_rtt_ns, r.floor->after.cacheline_rtt_ns))
+      s.per_repetition.push_back(*rtt);
+    ++s.repetitions;
+    s.moved += floor_moved(*r.floor) ? 1 : 0;
+    s.seconds += r.floor->seconds;
+  }
+  if (by_placement.empty()) return;
+  json summary = json::object(), clusters = json::object();
+  for (const auto& [placement, s] : by_placement) {
+    summary[placement] = {{"cacheline_rtt_ns", spread(s.cacheline)},
+                          {"futex_rtt_ns", spread(s.futex)},
+                          {"repetitions", s.repetitions},
+                          {"moved", s.moved},
+                          {"seconds", s.seconds}};
+    if (const auto split = cluster_floors(s.per_repetition)) clusters[placement] = to_json(*split);
+  }
+  context["repetition_floors"] = summary;
+  context["floor_moved_ratio"] = kFloorMovedRatio;
+  if (!clusters.empty()) context["floor_clusters"] = clusters;
+}
+
 }  // namespace
 
 json run_context(const RunFacts& run) {
@@ -174,6 +223,20 @@ void sample_floors(json& context, std::span<const RunSpec> specs) {
     sample_cacheline_floor(context["floor_by_placement"], placement_cpus(specs));
 }
 
+void record_auto_repetitions(json& context, const AutoRepetitions& aim, std::vector<RunResult>& results) {
+  const std::map<std::string, AutoOutcome> outcomes = auto_outcomes(results, aim.half_width);
+  json configurations = json::object();
+  for (const auto& [name, o] : outcomes)
+    configurations[name] = {{"repetitions", o.repetitions}, {"reached", o.reached}, {"ci95_half_width", o.half_width}};
+  context["repetitions_auto"] = {{"ci95_half_width", aim.half_width},
+                                 {"time_budget_s", aim.budget.count()},
+                                 {"most", aim.most},
+                                 {"configurations", configurations}};
+  std::map<std::string, int> ran;
+  for (const RunResult& r : results) ++ran[r.spec.name()];
+  for (RunResult& r : results) r.spec.repetitions = ran[r.spec.name()];
+}
+
 void finish_context(json& context, std::span<const RunSpec> specs, const std::vector<RunResult>& results,
                     bool interrupted) {
   if (context.contains("floor_by_placement") && !interrupted) {
@@ -181,6 +244,7 @@ void finish_context(json& context, std::span<const RunSpec> specs, const std::ve
     for (const std::string& w : settle_cacheline_floor(context["floor_by_placement"])) context["warnings"].push_back(w);
     copy_first_floor(context, specs);
   }
+  summarize_repetition_floors(context, results);
   for (const std::string& w : result_warnings(results)) context["warnings"].push_back(w);
 }
 

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/run/auto_repetitions.hpp"
 #include "harness/run/run_result.hpp"
 
 namespace ipcmark {
@@ -36,6 +37,11 @@ nlohmann::json run_context(const RunFacts& run);
 // Halfway through: each placement's cache-line floor sampled once more (floor_drift.hpp).
 // Nothing without floors.
 void sample_floors(nlohmann::json& context, std::span<const RunSpec> specs);
+
+// After the runs of `--repetitions auto`: context.repetitions_auto, what it aimed at and how each
+// configuration ended (auto_repetitions.hpp); and every result's spec.repetitions set to the
+// repetitions its configuration got.
+void record_auto_repetitions(nlohmann::json& context, const AutoRepetitions& aim, std::vector<RunResult>& results);
 
 // After the runs: unless interrupted, a last floor sample and each floor settled to the median
 // of its samples (a warning where they spread); then the warnings of the results (noisy

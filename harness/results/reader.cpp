@@ -173,6 +173,20 @@ Context read_context(const json& c, int version, const std::string& source) {
   if (const auto by_placement = f.object_if("floor_by_placement"))
     for (const auto& [name, floor] : c["floor_by_placement"].items())
       if (const auto one = by_placement->object_if(name)) check_floor(*one, floor);
+  if (const auto floors = f.object_if("repetition_floors")) {
+    for (const auto& [name, placement] : c["repetition_floors"].items())
+      if (const auto one = floors->object_if(name))
+        for (const char* key : {"cacheline_rtt_ns", "futex_rtt_ns"})
+          if (const auto spread = one->object_if(key))
+            for (const char* figure : {"median", "low", "high"}) (void)spread->get<double>(figure);
+    out.repetition_floors = c["repetition_floors"];
+  }
+  if (const auto clusters = f.object_if("floor_clusters")) {
+    for (const auto& [name, placement] : c["floor_clusters"].items())
+      if (const auto one = clusters->object_if(name)) (void)one->get<double>("split_ns");
+    out.floor_clusters = c["floor_clusters"];
+  }
+  out.floor_moved_ratio = f.get_if<double>("floor_moved_ratio");
   return out;
 }
 
@@ -251,6 +265,16 @@ Row read_row(const json& j, std::size_t index, const std::string& source) {
   r.reordered = f.get_if<double>("reordered");
   r.corrupted = f.get_if<double>("corrupted");
   r.outlier = f.get_if<std::string>("outlier");
+  r.x_floor_of = f.get_if<std::string>("x_floor_of");
+  r.floor_moved = f.get_if<bool>("floor_moved");
+  r.floor_cluster = f.get_if<std::string>("floor_cluster");
+  r.floor_moved_repetitions = f.get_if<std::int64_t>("floor_moved_repetitions");
+  if (const auto floor = f.object_if("repetition_floor"))
+    for (const char* key : {"cacheline_rtt_ns", "futex_rtt_ns"})
+      if (const auto figure = floor->object_if(key)) {
+        const BeforeAfter around{figure->get_if<double>("before"), figure->get_if<double>("after")};
+        (std::string(key) == "cacheline_rtt_ns" ? r.cacheline_floor : r.futex_floor) = around;
+      }
   if (const auto low = f.get_if<double>("ci95_low")) r.ci95_low_ns = *low * scale;
   if (const auto high = f.get_if<double>("ci95_high")) r.ci95_high_ns = *high * scale;
   r.p99_ci95_low = f.get_if<double>("p99_ci95_low");

@@ -63,11 +63,21 @@ struct Context {
   // The machine's floor (floor.hpp): an object of figures, each a number, null (not measurable
   // here) or an array of numbers (samples), kept as written because views list it key by key.
   std::optional<nlohmann::json> floor;
+  // Per placement, the floors taken around the repetitions ({cacheline_rtt_ns: {median, low, high,
+  // samples}, futex_rtt_ns, repetitions, moved}) and, when they split, their clusters
+  // ({split_ns, clusters: [{label, median_ns, low_ns, high_ns, repetitions}]}); checked, kept as written.
+  std::optional<nlohmann::json> repetition_floors, floor_clusters;
+  std::optional<double> floor_moved_ratio;
 
   // floor[key] when it is a number; none when there is no floor or the figure is absent or null.
   std::optional<double> floor_figure(const std::string& key) const;
   // floor[key] when it is an array (of numbers); empty otherwise.
   std::vector<double> floor_samples(const std::string& key) const;
+};
+
+// A repetition's floor figure (repetition_floor in a row), ns; either may be null.
+struct BeforeAfter {
+  std::optional<double> before, after;
 };
 
 enum class RunType { Iteration, Aggregate };
@@ -103,6 +113,12 @@ struct Row {
   std::optional<double> worst_reader_p50_ns, worst_reader_p99_ns;  // worst_reader_latency_ns
   std::optional<double> readers_lost, lost, reordered, corrupted;
   std::optional<std::string> outlier;
+  // The floor of each repetition (iteration rows): which one x_floor divides by, the round trips
+  // taken before and after it, whether they disagree (the host moved the CPUs), its cluster.
+  std::optional<std::string> x_floor_of, floor_cluster;
+  std::optional<bool> floor_moved;
+  std::optional<BeforeAfter> cacheline_floor, futex_floor;
+  std::optional<std::int64_t> floor_moved_repetitions;  // aggregate rows
   std::optional<double> ci95_low_ns, ci95_high_ns, p99_ci95_low, p99_ci95_high;  // `_median` rows
 
   bool failed() const { return error.has_value(); }

@@ -9,8 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
+#include "harness/machine/floor_clusters.hpp"
 #include "harness/results/output_path.hpp"
+#include "harness/run/floor_choice.hpp"
 #include "harness/measure/stats.hpp"
 #include "harness/usage_error.hpp"
 
@@ -43,17 +46,59 @@ const json& floor_for(const json& context, const RunSpec& spec) {
   return it == by.end() ? none : *it;
 }
 
-// Median latency over the physical limit for these CPUs: the cache-line round trip where
-// the two CPUs differ (half of it for one-way stream latency), the futex round trip where
-// they share one CPU. Null without a floor or for one-shot fetches (no matching floor).
-json x_floor(const RunSpec& spec, double p50_ns, const json& floor) {
-  if (floor.is_null() || spec.pattern == Pattern::Oneshot || p50_ns <= 0) return nullptr;
-  const json& limit = floor.value("cacheline_rtt_ns", json()).is_number() ? floor["cacheline_rtt_ns"]
-                                                                            : floor.value("futex_rtt_ns", json());
-  if (!limit.is_number() || limit.get<double>() <= 0) return nullptr;
-  const double rtt = limit.get<double>();
-  const bool one_way = spec.pattern == Pattern::Stream || spec.pattern == Pattern::Fanout;
-  return p50_ns / (one_way ? rtt / 2 : rtt);
+// A figure of the context's floor for this placement, when it is a positive number.
+std::optional<double> floor_figure(const json& floor, const char* key) {
+  if (!floor.is_object()) return std::nullopt;
+  const json value = floor.value(key, json());
+  if (!value.is_number() || value.get<double>() <= 0) return std::nullopt;
+  return value.get<double>();
+}
+
+// This repetition over the floor that bounds its row (floor_choice.hpp): the median round trip over
+// the cache-line or futex round trip taken around this very repetition (the run's floor for the
+// placement when there is none), or a stream's time per message over the time memcpy takes to copy
+// that message. Null for one-shot fetches or without a floor.
+json x_floor(const RunResult& r, double p50_ns, const json& floor) {
+  if (!r.ok()) return nullptr;
+  const std::optional<RepetitionFloor>& mine = r.floor;
+  switch (x_floor_of(r.spec)) {
+    case FloorKind::None: return nullptr;
+    case FloorKind::Memcpy: {
+      const auto bytes_per_second = floor_figure(floor, "memcpy_l2_bytes_per_second");
+      if (!bytes_per_second || r.ns_per_message() <= 0) return nullptr;
+      return r.ns_per_message() / (double(r.spec.message_size) * 1e9 / *bytes_per_second);
+    }
+    case FloorKind::Cacheline:
+    case FloorKind::Futex: {
+      const bool cacheline = x_floor_of(r.spec) == FloorKind::Cacheline;
+      std::optional<double> limit;
+      if (mine) limit = cacheline ? around(mine->before.cacheline_rtt_ns, mine->after.cacheline_rtt_ns)
+                                  : around(mine->before.futex_rtt_ns, mine->after.futex_rtt_ns);
+      if (!limit) limit = floor_figure(floor, cacheline ? "cacheline_rtt_ns" : "futex_rtt_ns");
+      if (!limit || *limit <= 0 || p50_ns <= 0) return nullptr;
+      return p50_ns / *limit;
+    }
+  }
+  return nullptr;
+}
+
+json before_after(const std::optional<double>& before, const std::optional<double>& after) {
+  if (!before && !after) return nullptr;
+  return {{"before", before ? json(*before) : json(nullptr)}, {"after", after ? json(*after) : json(nullptr)}};
+}
+
+// The repetition's own floor, whether it moved, and which cluster of the run's floors it fell in
+// (context.floor_clusters, set at the run's end).
+void add_repetition_floor(json& row, const RunResult& r, const json& context) {
+  if (!r.floor) return;
+  const RepetitionFloor& f = *r.floor;
+  row["repetition_floor"] = {{"cacheline_rtt_ns", before_after(f.before.cacheline_rtt_ns, f.after.cacheline_rtt_ns)},
+                             {"futex_rtt_ns", before_after(f.before.futex_rtt_ns, f.after.futex_rtt_ns)}};
+  row["floor_moved"] = floor_moved(f);
+  const std::string placement(to_string(r.spec.placement.placement));
+  const std::optional<double> cacheline = around(f.before.cacheline_rtt_ns, f.after.cacheline_rtt_ns);
+  if (cacheline && context.contains("floor_clusters") && context["floor_clusters"].contains(placement))
+    row["floor_cluster"] = cluster_label(context["floor_clusters"][placement], *cacheline);
 }
 
 // Stream bytes/s over single-thread memcpy of an L2-sized buffer: the copy ceiling.
@@ -64,13 +109,21 @@ json x_memcpy(const RunSpec& spec, double bytes_per_second, const json& floor) {
   return bytes_per_second / limit.get<double>();
 }
 
+// Google Benchmark's four aggregates of one figure over the repetitions.
+double aggregate_of(const std::string& aggregate, const std::vector<double>& v) {
+  if (aggregate == "mean") return mean(v);
+  if (aggregate == "median") return median(v);
+  if (aggregate == "stddev") return sample_stddev(v);
+  return mean(v) != 0.0 ? sample_stddev(v) / mean(v) : 0.0;  // cv
+}
+
 double per_message(std::uint64_t total, std::uint64_t messages) {
   return messages ? double(total) / double(messages) : 0.0;
 }
 
 }  // namespace
 
-json iteration_row(const RunResult& r, const json& floor) {
+json iteration_row(const RunResult& r, const json& floor, const json& context) {
   const std::string name = r.spec.name();
   const LatencySummary lat = summarize(r.latency);
   json row{
@@ -105,7 +158,9 @@ json iteration_row(const RunResult& r, const json& floor) {
     row["achieved_rate"] = r.achieved_rate;
     row["pacing_ns_per_message"] = per_message(r.pacing_ns, r.messages);
   }
-  row["x_floor"] = r.ok() ? x_floor(r.spec, double(lat.p50), floor) : json(nullptr);
+  row["x_floor_of"] = to_string(x_floor_of(r.spec));
+  row["x_floor"] = x_floor(r, double(lat.p50), floor);
+  add_repetition_floor(row, r, context);
   row["x_memcpy"] = r.ok() ? x_memcpy(r.spec, r.bytes_per_second(), floor) : json(nullptr);
   row["lost"] = r.lost;
   row["reordered"] = r.reordered;
@@ -144,6 +199,16 @@ std::vector<json> aggregate_rows(const std::vector<RunResult>& results, const js
     const auto& group = by_name[name];
     if (group.empty()) continue;
     const RunSpec& spec = group.front()->spec;
+    const json& floor = floor_for(context, spec);
+    // x_floor per repetition (each over its own floor), aggregated like the other figures.
+    std::vector<double> x_floors;
+    int with_floor = 0, moved = 0;
+    for (const RunResult* r : group) {
+      if (const json x = x_floor(*r, double(summarize(r->latency).p50), floor); x.is_number())
+        x_floors.push_back(x.get<double>());
+      with_floor += r->floor ? 1 : 0;
+      moved += r->floor && floor_moved(*r->floor) ? 1 : 0;
+    }
     for (const char* aggregate : {"mean", "median", "stddev", "cv"}) {
       json row{{"name", name + "_" + aggregate},
                {"run_name", name},
@@ -158,11 +223,13 @@ std::vector<json> aggregate_rows(const std::vector<RunResult>& results, const js
       for (const Metric& m : metrics) {
         std::vector<double> v;
         for (const RunResult* r : group) v.push_back((r->*m.get)());
-        const std::string a = aggregate;
-        double value = a == "mean" ? mean(v) : a == "median" ? median(v) : sample_stddev(v);
-        if (a == "cv") value = mean(v) != 0.0 ? sample_stddev(v) / mean(v) : 0.0;
-        row[m.key] = value;
+        row[m.key] = aggregate_of(aggregate, v);
       }
+      row["x_floor_of"] = to_string(x_floor_of(spec));
+      row["x_floor"] = x_floors.empty() ? json(nullptr) : json(aggregate_of(aggregate, x_floors));
+      if (with_floor > 0) row["floor_moved_repetitions"] = moved;
+      if (context.contains("repetitions_auto") && context["repetitions_auto"]["configurations"].contains(name))
+        row["repetitions_auto"] = context["repetitions_auto"]["configurations"][name];
       if (std::string(aggregate) == "median") {
         // The latency percentiles of the median repetition, for tables and plots.
         std::vector<double> p50s, p99s, times;
@@ -177,10 +244,8 @@ std::vector<json> aggregate_rows(const std::vector<RunResult>& results, const js
         for (const RunResult* r : group)
           if (std::abs(double(summarize(r->latency).p50) - med) < std::abs(double(summarize(closest->latency).p50) - med))
             closest = r;
-        const json& floor = floor_for(context, spec);
         const json closest_row = iteration_row(*closest, floor);
         row["latency_ns"] = closest_row["latency_ns"];
-        row["x_floor"] = closest_row["x_floor"];
         for (const char* key : {"worst_reader_latency_ns", "readers_lost", "lost"})
           if (closest_row.contains(key)) row[key] = closest_row[key];
         row["x_memcpy"] = x_memcpy(spec, row["bytes_per_second"].get<double>(), floor);
@@ -212,7 +277,7 @@ json results_document(const json& context, const std::vector<RunResult>& results
 
   json benchmarks = json::array();
   for (std::size_t i = 0; i < results.size(); ++i) {
-    json row = iteration_row(results[i], floor_for(context, results[i].spec));
+    json row = iteration_row(results[i], floor_for(context, results[i].spec), context);
     row["outlier"] = to_string(outlier[i]);
     benchmarks.push_back(std::move(row));
   }

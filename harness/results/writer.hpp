@@ -15,8 +15,10 @@ namespace ipcmark {
 inline constexpr int kJsonSchemaVersion = 2;
 
 // One row per repetition (run_type "iteration"); `floor` is the machine's floor for the
-// row's placement (or null), for x_floor and x_memcpy.
-nlohmann::json iteration_row(const RunResult& result, const nlohmann::json& floor = nullptr);
+// row's placement (or null), for x_floor where the repetition has no floor of its own, and
+// x_memcpy; `context` gives its floor_clusters (the repetition's floor_cluster).
+nlohmann::json iteration_row(const RunResult& result, const nlohmann::json& floor = nullptr,
+                             const nlohmann::json& context = nlohmann::json::object());
 
 // mean, median, stddev and cv rows per name over its successful repetitions, as Google
 // Benchmark writes them (run_type "aggregate"); the median row adds bootstrap intervals.

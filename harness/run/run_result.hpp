@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
+#include "harness/machine/repetition_floor.hpp"
 #include "harness/measure/histogram.hpp"
 #include "harness/run/scenario.hpp"
 
@@ -27,6 +29,10 @@ struct RunResult {
   // (`latency` merges every reader's). client_cpu_ns sums every reader's.
   int readers_lost = 0;
   std::uint64_t worst_reader_p50_ns = 0, worst_reader_p99_ns = 0;
+
+  // The short floor taken on the repetition's CPUs right before and after it (repetition_floor.hpp);
+  // none with --no-floor or unpinned.
+  std::optional<RepetitionFloor> floor;
 
   bool ok() const { return error.empty(); }
   double ns_per_message() const { return messages ? double(elapsed_ns) / double(messages) : 0.0; }

@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <random>
 
 #include <nlohmann/json.hpp>
 
+#include "harness/run/floor_choice.hpp"
 #include "harness/run/peer_report.hpp"
 #include "harness/run/spawn.hpp"
 #include "transports/fanout.hpp"
@@ -234,6 +236,26 @@ RunResult run_one(const RunSpec& spec, int repetition_index) {
   return result;
 }
 
+RunResult run_one_with_floor(const RunSpec& spec, int repetition_index, const RepetitionFloor* previous) {
+  if (spec.placement.placement == Placement::Unpinned) return run_one(spec, repetition_index);
+  const bool futex = x_floor_of(spec) == FloorKind::Futex;
+  const CpuPair cpus = spec.placement.cpus;
+  // The floor taken right after the repetition before, on these same CPUs, with nothing run in
+  // between, is this one's floor right before: taken once, it halves what floors cost a suite.
+  const bool reuse = previous != nullptr && previous->cpus.server == cpus.server &&
+                     previous->cpus.client == cpus.client && (!futex || previous->after.futex_rtt_ns);
+  const auto start = Clock::now();
+  const FloorSample before = reuse ? previous->after : sample_repetition_floor(cpus, futex);
+  const auto spent_before = Clock::now() - start;
+  RunResult result = run_one(spec, repetition_index);
+  const auto after_start = Clock::now();
+  const FloorSample after = sample_repetition_floor(cpus, futex);
+  const auto spent = spent_before + (Clock::now() - after_start);
+  result.floor = RepetitionFloor{before, after, std::chrono::duration<double>(spent).count(), cpus};
+  if (!futex) result.floor->before.futex_rtt_ns.reset();  // only what this row is divided by
+  return result;
+}
+
 std::vector<std::pair<const RunSpec*, int>> run_order(const std::vector<RunSpec>& specs, bool interleave,
                                                       std::uint64_t seed) {
   std::vector<std::pair<const RunSpec*, int>> order;
@@ -257,11 +279,32 @@ std::vector<std::pair<const RunSpec*, int>> run_order(const std::vector<RunSpec>
 std::vector<RunResult> run_all(
     const std::vector<RunSpec>& specs, const RunOptions& options,
     const std::function<void(const RunResult&, std::size_t done, std::size_t total)>& on_result) {
-  const auto order = run_order(specs, options.interleave, options.seed);
+  auto order = run_order(specs, options.interleave, options.seed);
   std::vector<RunResult> results;
-  for (const auto& [spec, rep] : order) {
+  const auto started = Clock::now();
+  std::mt19937_64 random(options.seed ^ 0x5eed);
+  std::map<const RunSpec*, int> next_index;
+  for (const auto& [spec, rep] : order) next_index[spec] = std::max(next_index[spec], rep + 1);
+  for (std::size_t i = 0;; ++i) {
+    if (i == order.size()) {
+      // The rounds asked for are done: with --repetitions auto, one more round of what is still wide.
+      const AutoRepetitions& a = options.auto_repetitions;
+      if (!a.on || Clock::now() - started >= a.budget) return results;
+      const auto outcomes = auto_outcomes(results, a.half_width);
+      const std::size_t round_start = order.size();
+      for (const RunSpec& spec : specs) {
+        const auto it = outcomes.find(spec.name());
+        if (it == outcomes.end() || it->second.reached || next_index[&spec] >= a.most) continue;
+        order.emplace_back(&spec, next_index[&spec]++);
+      }
+      if (order.size() == round_start) return results;
+      std::shuffle(order.begin() + static_cast<std::ptrdiff_t>(round_start), order.end(), random);
+    }
+    const auto& [spec, rep] = order[i];
     if (runs_interrupted()) return results;
-    results.push_back(run_one(*spec, rep));
+    const RunResult* last = results.empty() ? nullptr : &results.back();
+    const RepetitionFloor* previous = last && last->floor ? &*last->floor : nullptr;
+    results.push_back(options.repetition_floors ? run_one_with_floor(*spec, rep, previous) : run_one(*spec, rep));
     if (runs_interrupted() && !results.back().ok()) {
       results.pop_back();  // a run cut short by Ctrl-C measured nothing
       return results;
@@ -269,7 +312,6 @@ std::vector<RunResult> run_all(
     on_result(results.back(), results.size(), order.size());
     if (options.fail_fast && !results.back().ok()) return results;
   }
-  return results;
 }
 
 }  // namespace ipcmark

@@ -80,17 +80,30 @@ void require_same_schema(const std::vector<ResultsDocument>& files) {
                        " (compare files written by the same schema)");
 }
 
-std::vector<RowSample> pool_rows(const std::vector<ResultsDocument>& files) {
+std::vector<RowSample> pool_rows(const std::vector<ResultsDocument>& files, CompareMetric metric) {
   std::vector<RowSample> rows;
   std::map<std::string, std::size_t> index_of;
+  const bool x_floor = metric == CompareMetric::XFloor;
   for (const ResultsDocument& file : files)
     for (const Row& row : file.rows) {
       if (row.run_type != RunType::Iteration) continue;
       auto [it, added] = index_of.try_emplace(row.name, rows.size());
-      if (added) rows.push_back({row.name, row.open_loop() ? "latency_p50" : "real_time", {}, 0});
+      if (added)
+        rows.push_back({row.name, x_floor ? "x_floor" : row.open_loop() ? "latency_p50" : "real_time", {}, {}, "", 0, 0});
       RowSample& sample = rows[it->second];
-      if (row.failed()) ++sample.failed;
-      else sample.values.push_back(row.open_loop() ? row.latency_ns->p50 : row.real_time_ns);  // the reader checked
+      if (row.failed()) {
+        ++sample.failed;
+        continue;
+      }
+      if (x_floor && !row.x_floor) {
+        ++sample.without_metric;
+        continue;
+      }
+      if (x_floor && sample.x_floor_of.empty()) sample.x_floor_of = row.x_floor_of.value_or("");
+      sample.values.push_back(x_floor           ? *row.x_floor
+                              : row.open_loop() ? row.latency_ns->p50  // the reader checked
+                                                : row.real_time_ns);
+      sample.moved.push_back(row.floor_moved.value_or(false));
     }
   return rows;
 }
@@ -187,8 +200,60 @@ std::size_t Comparison::count(Verdict verdict) const {
       std::count_if(rows.begin(), rows.end(), [&](const RowComparison& r) { return r.verdict == verdict; }));
 }
 
+std::size_t Comparison::changed_by_moved() const {
+  return static_cast<std::size_t>(std::count_if(
+      rows.begin(), rows.end(), [](const RowComparison& r) { return r.verdict != r.verdict_without_moved; }));
+}
+
+std::size_t Comparison::moved() const {
+  std::size_t n = 0;
+  for (const RowComparison& r : rows) n += std::size_t(r.base_moved + r.new_moved);
+  return n;
+}
+
+namespace {
+
+// The samples without their moved repetitions.
+std::vector<RowSample> unmoved(const std::vector<RowSample>& samples) {
+  std::vector<RowSample> out = samples;
+  for (RowSample& s : out) {
+    std::vector<double> kept;
+    for (std::size_t i = 0; i < s.values.size(); ++i)
+      if (!s.moved[i]) kept.push_back(s.values[i]);
+    s.values = std::move(kept);
+    s.moved.assign(s.values.size(), false);
+  }
+  return out;
+}
+
+int moved_in(const RowSample& s) { return static_cast<int>(std::count(s.moved.begin(), s.moved.end(), true)); }
+
+bool any_moved(const std::vector<RowSample>& samples) {
+  return std::any_of(samples.begin(), samples.end(), [](const RowSample& s) { return moved_in(s) > 0; });
+}
+
+Comparison test_rows(const std::vector<RowSample>& base, const std::vector<RowSample>& next,
+                     const CompareOptions& options);
+
+}  // namespace
+
 Comparison compare_rows(const std::vector<RowSample>& base, const std::vector<RowSample>& next,
                         const CompareOptions& options) {
+  Comparison c = test_rows(base, next, options);
+  for (RowComparison& r : c.rows) r.verdict_without_moved = r.verdict;
+  if (any_moved(base) || any_moved(next)) {
+    const Comparison without = test_rows(unmoved(base), unmoved(next), options);
+    std::map<std::string, Verdict> verdict_of;
+    for (const RowComparison& r : without.rows) verdict_of[r.name] = r.verdict;
+    for (RowComparison& r : c.rows) r.verdict_without_moved = verdict_of.at(r.name);
+  }
+  return c;
+}
+
+namespace {
+
+Comparison test_rows(const std::vector<RowSample>& base, const std::vector<RowSample>& next,
+                     const CompareOptions& options) {
   Comparison c;
   c.options = options;
   std::map<std::string, const RowSample*> new_by_name;
@@ -202,8 +267,19 @@ Comparison compare_rows(const std::vector<RowSample>& base, const std::vector<Ro
       continue;
     }
     const RowSample& n = *found->second;
+    if ((b.values.empty() && b.without_metric > 0) || (n.values.empty() && n.without_metric > 0)) {
+      c.without_metric.push_back(b.name);  // no x_floor here (oneshot, an older file): nothing to test
+      continue;
+    }
+    if (b.x_floor_of != n.x_floor_of) {
+      c.without_metric.push_back(b.name + " (x_floor of " + (b.x_floor_of.empty() ? "an unnamed floor" : b.x_floor_of) +
+                                 " vs " + (n.x_floor_of.empty() ? "an unnamed floor" : n.x_floor_of) + ")");
+      continue;
+    }
     RowComparison r;
     r.name = b.name;
+    r.base_moved = moved_in(b);
+    r.new_moved = moved_in(n);
     r.metric = b.metric;
     r.base_n = b.values.size();
     r.new_n = n.values.size();
@@ -249,6 +325,8 @@ Comparison compare_rows(const std::vector<RowSample>& base, const std::vector<Ro
   return c;
 }
 
+}  // namespace
+
 std::string render_table(const Comparison& c) {
   const std::size_t need = c.repetitions_needed();
   const bool holm = c.options.correction == Correction::Holm;
@@ -256,21 +334,30 @@ std::string render_table(const Comparison& c) {
   for (const RowComparison& r : c.rows) width = std::max(width, r.name.size());
   std::ostringstream out;
   char line[512];
-  std::snprintf(line, sizeof line, "| %-*s | %10s | %10s | %8s | %7s | %7s | %s\n", int(width), "row", "base", "new",
-                "change", "p", "reps", "verdict");
+  const bool x_floor = c.options.metric == CompareMetric::XFloor;
+  const bool moved = c.moved() > 0;
+  const auto value_text = [&](double v) { return x_floor ? format_times(v) : format_ns(v); };
+  std::snprintf(line, sizeof line, "| %-*s | %10s | %10s | %8s | %7s | %7s |%s %s\n", int(width), "row", "base", "new",
+                "change", "p", "reps", moved ? "   moved |" : "", "verdict");
   out << line << '|' << std::string(width + 2, '-') << '|' << std::string(12, '-') << '|' << std::string(12, '-') << '|'
-      << std::string(10, '-') << '|' << std::string(9, '-') << '|' << std::string(9, '-') << "|--------\n";
+      << std::string(10, '-') << '|' << std::string(9, '-') << '|' << std::string(9, '-') << '|'
+      << (moved ? std::string(9, '-') + "|" : "") << "--------\n";
   bool any_p50 = false;
   for (const RowComparison& r : c.rows) {
     std::string verdict = to_string(r.verdict);
     if (r.verdict == Verdict::TooFew) verdict += ": need >= " + std::to_string(need) + " per side";
     const std::string reps = std::to_string(r.base_n) + "/" + std::to_string(r.new_n);
     const bool empty = r.base_n == 0 || r.new_n == 0;
-    std::snprintf(line, sizeof line, "| %-*s | %10s | %10s | %8s | %7s | %7s | %s", int(width),
+    if (r.verdict_without_moved != r.verdict)
+      verdict += " (" + std::string(to_string(r.verdict_without_moved)) + " without the moved)";
+    char moved_cell[32] = "";
+    if (moved)
+      std::snprintf(moved_cell, sizeof moved_cell, " %7s |", (std::to_string(r.base_moved) + "/" + std::to_string(r.new_moved)).c_str());
+    std::snprintf(line, sizeof line, "| %-*s | %10s | %10s | %8s | %7s | %7s |%s %s", int(width),
                   (r.name + (r.metric == "latency_p50" ? "*" : "")).c_str(),
-                  r.base_n ? format_ns(r.base_median).c_str() : "-", r.new_n ? format_ns(r.new_median).c_str() : "-",
+                  r.base_n ? value_text(r.base_median).c_str() : "-", r.new_n ? value_text(r.new_median).c_str() : "-",
                   empty ? "-" : percent(r.change_percent).c_str(), empty ? "-" : p_text(r.p_value()).c_str(),
-                  reps.c_str(), verdict.c_str());
+                  reps.c_str(), moved_cell, verdict.c_str());
     out << line;
     if (r.base_failed || r.new_failed) {
       out << " (failed repetitions skipped: " << r.base_failed << " base, " << r.new_failed << " new)";
@@ -278,13 +365,16 @@ std::string render_table(const Comparison& c) {
     out << '\n';
     any_p50 = any_p50 || r.metric == "latency_p50";
   }
-  out << "(median real_time per side: ns per round trip, per message for stream, per fetch for oneshot;\n"
-         " p: one-sided Mann-Whitney U in the direction of the change"
+  out << (x_floor ? "(median x_floor per side: each repetition over its own floor (results/README.md, x_floor_of);\n"
+                  : "(median real_time per side: ns per round trip, per message for stream, per fetch for oneshot;\n")
+      << " p: one-sided Mann-Whitney U in the direction of the change"
       << (holm ? ", Holm-adjusted over the " + std::to_string(c.family) + " rows compared" : std::string())
-      << ";\n reps: successful repetitions base/new)\n";
+      << ";\n reps: successful repetitions base/new"
+      << (moved ? ";\n moved: of those, repetitions whose floor moved during them (kept in the test)" : "") << ")\n";
   if (any_p50) out << "(* open-loop row, paced at its target rate: compared on median latency p50 instead)\n";
   if (!c.only_in_base.empty()) out << "only in BASE, not compared: " << join(c.only_in_base) << '\n';
   if (!c.only_in_new.empty()) out << "only in NEW, not compared: " << join(c.only_in_new) << '\n';
+  if (!c.without_metric.empty()) out << "no x_floor on both sides, not compared: " << join(c.without_metric) << '\n';
   const std::size_t regressions = c.count(Verdict::Regression), improvements = c.count(Verdict::Improvement),
                     few = c.count(Verdict::TooFew);
   out << c.rows.size() << " rows compared: " << regressions << (regressions == 1 ? " regression, " : " regressions, ")
@@ -293,6 +383,15 @@ std::string render_table(const Comparison& c) {
   if (few) out << ", " << few << " with too few repetitions";
   out << " (alpha " << number_text(c.options.alpha) << ", threshold " << number_text(c.options.threshold_percent)
       << "%" << (holm ? ", Holm" : ", no correction") << ")\n";
+  if (moved) {
+    const std::size_t changed = c.changed_by_moved();
+    out << c.moved() << " repetitions moved (their floor before and after disagreed: the host moved the CPUs); "
+        << (changed == 0 ? std::string("leaving them out changes no verdict")
+                         : "leaving them out changes the verdict of " + std::to_string(changed) +
+                               (changed == 1 ? " row" : " rows") + " (marked above)")
+        << '\n';
+    if (!x_floor) out << "hint: on a host that moves the CPUs, --metric x_floor compares each repetition over its own floor\n";
+  }
   if (few)
     out << "too few repetitions: with m and n repetitions the smallest possible one-sided p is 1/C(m+n, m) "
            "(3 and 3: 1/20 = 0.05); at alpha "
@@ -321,9 +420,16 @@ json comparison_json(const Comparison& c) {
                     {"new_repetitions", r.new_n},
                     {"base_failed", r.base_failed},
                     {"new_failed", r.new_failed},
-                    {"verdict", to_string(r.verdict)}});
+                    {"verdict", to_string(r.verdict)},
+                    {"base_moved", r.base_moved},
+                    {"new_moved", r.new_moved},
+                    {"verdict_without_moved", to_string(r.verdict_without_moved)}});
   }
   return {{"test", "one-sided Mann-Whitney U"},
+          {"metric", c.options.metric == CompareMetric::XFloor ? "x_floor" : "real_time"},
+          {"moved_repetitions", c.moved()},
+          {"verdicts_changed_by_moved", c.changed_by_moved()},
+          {"without_metric", c.without_metric},
           {"alpha", c.options.alpha},
           {"threshold_percent", c.options.threshold_percent},
           {"correction", c.options.correction == Correction::Holm ? "holm" : "none"},

@@ -56,16 +56,31 @@ inline constexpr std::size_t kExactLimit = 50;
 // Throws UsageError unless every file carries the same schema version.
 void require_same_schema(const std::vector<ResultsDocument>& files);
 
-// The successful repetitions of one row name, pooled over files, in ns.
+// What is compared. RealTime: ns per iteration (open-loop rows: latency p50). XFloor: each
+// repetition over its own floor (results/README.md, x_floor), which a host moving the CPUs between
+// repetitions changes far less than the raw time: a repetition on two hyperthreads of one core and
+// one on two cores differ 2x in their round trips and in their floors alike. It should be the
+// metric wherever the host moves the CPUs (repetitions flagged floor_moved, or floor_clusters in the
+// context, which `compare` then points out) and busy-poll or kernel round trips are gated; real_time
+// stays the default because x_floor cannot see a change that moves the floor too (a slower futex
+// path in the kernel) and older files lack it.
+enum class CompareMetric { RealTime, XFloor };
+
+// The successful repetitions of one row name, pooled over files, in ns (or × floor).
 struct RowSample {
   std::string name;
-  std::string metric;  // "real_time" or "latency_p50" (open-loop rows)
+  std::string metric;  // "real_time", "latency_p50" (open-loop rows) or "x_floor"
   std::vector<double> values;
+  std::vector<bool> moved;  // per value: the repetition's floor moved during it (floor_moved)
+  std::string x_floor_of;   // the floor x_floor divides by, as the rows say ("" when they do not)
   int failed = 0;  // repetitions skipped because they failed
+  int without_metric = 0;  // successful repetitions skipped because they lack the metric (no x_floor)
 };
 
-// Iteration rows by name, in first-seen order.
-std::vector<RowSample> pool_rows(const std::vector<ResultsDocument>& files);
+// Iteration rows by name, in first-seen order. With XFloor, a row none of whose repetitions
+// carries an x_floor has no values and a without_metric count.
+std::vector<RowSample> pool_rows(const std::vector<ResultsDocument>& files,
+                                 CompareMetric metric = CompareMetric::RealTime);
 
 // ---- the statistics --------------------------------------------------------------------
 
@@ -95,6 +110,7 @@ const char* to_string(Verdict verdict);
 enum class Correction { Holm, None };
 
 struct CompareOptions {
+  CompareMetric metric = CompareMetric::RealTime;
   double threshold_percent = 5.0;
   double alpha = 0.05;
   Correction correction = Correction::Holm;
@@ -109,6 +125,10 @@ struct RowComparison {
   MannWhitney test;
   double p_slower = 1, p_faster = 1;  // test's p-values after the correction (equal without one)
   Verdict verdict = Verdict::Same;
+  int base_moved = 0, new_moved = 0;  // repetitions whose floor moved, kept in the test
+  // The verdict with the moved repetitions left out (Holm over the same rows): whether they
+  // change the outcome. Equal to verdict when none moved.
+  Verdict verdict_without_moved = Verdict::Same;
   // The adjusted one-sided p in the direction of the change: p_slower when new >= base.
   double p_value() const { return change_percent >= 0 ? p_slower : p_faster; }
 };
@@ -118,8 +138,12 @@ struct Comparison {
   std::vector<std::string> base_sources, new_sources;
   std::vector<RowComparison> rows;                  // BASE's order
   std::vector<std::string> only_in_base, only_in_new;
+  std::vector<std::string> without_metric;  // rows with no x_floor on a side, or x_floor of different floors
   std::size_t family = 0;  // rows with repetitions on both sides: the Holm family size
   std::size_t count(Verdict verdict) const;
+  // Rows whose verdict the moved repetitions decide (verdict != verdict_without_moved).
+  std::size_t changed_by_moved() const;
+  std::size_t moved() const;  // moved repetitions over every row and both sides
   // Repetitions per side any row needs to be testable here (alpha, correction, family).
   std::size_t repetitions_needed() const;
 };

@@ -24,6 +24,8 @@ struct Repetition {
   bool ok = true;
   std::string error;
   std::optional<double> p50, p99, cpu, msgs, bytes, real_time, achieved, x_floor, x_memcpy;
+  std::string x_floor_of;
+  bool moved = false;
 };
 
 struct GroupKey {
@@ -69,6 +71,8 @@ Collected collect(const ResultsDocument& document) {
     rep.achieved = row.achieved_rate;
     rep.x_floor = row.x_floor;
     rep.x_memcpy = row.x_memcpy;
+    rep.x_floor_of = row.x_floor_of.value_or("");
+    rep.moved = row.floor_moved.value_or(false);
 
     c.waits_of[key.transport].insert(key.wait);
     c.placements.insert(key.placement);
@@ -132,10 +136,7 @@ std::string size_text(std::size_t size) {
   return std::to_string(size) + " B";
 }
 
-std::string times_text(std::optional<double> x) {
-  if (!x) return "-";
-  return printf_text(*x < 10 ? "%.2f×" : *x < 100 ? "%.1f×" : "%.0f×", *x);
-}
+std::string times_text(std::optional<double> x) { return x ? format_times(*x) : "-"; }
 
 std::string wrapped(const std::string& text, std::size_t columns) {
   std::istringstream words(text);
@@ -192,9 +193,11 @@ std::string section_title(const RankedTable& t) {
 Section make_section(std::vector<RankedTable>::const_iterator begin, std::vector<RankedTable>::const_iterator end) {
   const RankedTable& first = *begin;
   const bool open_loop = first.target_rate.has_value();
-  bool any_floor = false, any_memcpy = false, any_partial = false;
+  bool any_floor = false, any_memcpy = false, any_partial = false, any_moved = false, any_floor_of = false;
   for (auto t = begin; t != end; ++t)
     for (const RankedEntry& e : t->entries) {
+      any_moved = any_moved || e.moved > 0;
+      any_floor_of = any_floor_of || (e.x_floor && !e.x_floor_of.empty());
       any_floor = any_floor || e.x_floor.has_value();
       any_memcpy = any_memcpy || e.x_memcpy.has_value();
       any_partial = any_partial || e.ok < e.total;
@@ -210,8 +213,11 @@ Section make_section(std::vector<RankedTable>::const_iterator begin, std::vector
   const bool show_floor = !first.by_throughput && any_floor;
   const bool show_memcpy = first.by_throughput && any_memcpy;
   if (show_floor) s.columns.push_back({"× floor"});
+  const bool show_floor_of = show_floor && any_floor_of;  // files before x_floor_of do not say
+  if (show_floor_of) s.columns.push_back({"floor", false});
   if (show_memcpy) s.columns.push_back({"of memcpy"});
   if (any_partial) s.columns.push_back({"reps"});
+  if (any_moved) s.columns.push_back({"moved"});
 
   for (auto t = begin; t != end; ++t) {
     int rank = 0;
@@ -232,8 +238,10 @@ Section make_section(std::vector<RankedTable>::const_iterator begin, std::vector
       line.cells.push_back(duration_text(e.cpu_ns));
       line.cells.push_back(failed ? "failed" : times_text(e.times_best));
       if (show_floor) line.cells.push_back(times_text(e.x_floor));
+      if (show_floor_of) line.cells.push_back(e.x_floor ? e.x_floor_of : "");
       if (show_memcpy) line.cells.push_back(e.x_memcpy ? printf_text("%.2g%%", *e.x_memcpy * 100) : "-");
       if (any_partial) line.cells.push_back(std::to_string(e.ok) + "/" + std::to_string(e.total));
+      if (any_moved) line.cells.push_back(std::to_string(e.moved) + "/" + std::to_string(e.total));
       s.lines.push_back(std::move(line));
       if (e.ok < e.total)
         s.failures.push_back(e.label + " at " + size_text(t->message_size) + ": " + std::to_string(e.total - e.ok) +
@@ -268,8 +276,16 @@ std::string footnote(const std::vector<Section>& sections) {
   for (const Section& s : sections)
     for (const Column& c : s.columns) floor = floor || c.head == "× floor" || c.head == "of memcpy";
   if (floor)
-    text += " × floor: median latency over the matching floor measured on this machine (context.floor); "
+    text += " × floor: median over the repetitions of each one's latency over the floor that bounds the row "
+            "(floor: a cache-line round trip for busy-polling, a futex round trip for blocking waits and kernel "
+            "transports, taken on the repetition's CPUs right before and after it); "
             "of memcpy: bytes/s as a share of this machine's memcpy bandwidth.";
+  bool moved = false;
+  for (const Section& s : sections)
+    for (const Column& c : s.columns) moved = moved || c.head == "moved";
+  if (moved)
+    text += " moved: repetitions whose floor before and after disagreed (the host moved the CPUs during them); "
+            "kept in every figure.";
   return text;
 }
 
@@ -286,28 +302,48 @@ std::string pinning_text(const Context& context) {
   return "server on CPU " + printf_text("%.0f", server) + ", client on CPU " + printf_text("%.0f", client);
 }
 
-// What the cache-line figure is the median of, each range beside the figures it belongs to. A run
-// samples the floor at its start, halfway and end (floor_drift.hpp) and the figure is the median
-// of those samples, while the line extremes are the first sample's (results/README.md): they are
-// printed as that sample's, next to it, never as the range of the figure.
+// What the cache-line figure is the median of, and the range of those same samples: the run's
+// start, halfway and end (floor_drift.hpp), or with one sample, its lines. Never one sample's lines
+// beside the median of several.
 std::string cacheline_detail(const Context& c) {
   std::vector<std::string> notes;
   const std::vector<double> samples = c.floor_samples("cacheline_rtt_samples_ns");
-  const auto fastest = c.floor_figure("cacheline_rtt_fastest_line_ns");
-  const auto slowest = c.floor_figure("cacheline_rtt_slowest_line_ns");
-  const std::string lines = fastest && slowest ? duration_text(fastest) + " to " + duration_text(slowest) : "";
   if (samples.size() >= 2) {
-    std::string list;
-    for (double s : samples) list += (list.empty() ? "" : " / ") + duration_text(s);
-    notes.push_back("median of " + std::to_string(samples.size()) + " samples: " + list);
-    if (!lines.empty()) notes.push_back("the first one's lines " + lines);
-  } else if (!lines.empty()) {
-    notes.push_back("median of lines, " + lines);
+    const auto [low, high] = std::minmax_element(samples.begin(), samples.end());
+    notes.push_back("median of " + std::to_string(samples.size()) + " samples, " + duration_text(*low) + " to " +
+                    duration_text(*high));
+  } else if (const auto fastest = c.floor_figure("cacheline_rtt_fastest_line_ns"),
+             slowest = c.floor_figure("cacheline_rtt_slowest_line_ns");
+             fastest && slowest) {  // one sample: the range of its own lines
+    notes.push_back("median of lines, " + duration_text(fastest) + " to " + duration_text(slowest));
   }
   if (auto timed = c.floor_figure("cacheline_rtt_timed_ns")) notes.push_back(duration_text(timed) + " timed one by one");
   std::string text;
   for (const std::string& n : notes) text += (text.empty() ? "" : "; ") + n;
   return text.empty() ? "" : " (" + text + ")";
+}
+
+// The floors taken around one placement's repetitions: each figure the median of its samples with
+// their range, how many repetitions moved, and the clusters when the round trips split.
+std::string repetition_floor_text(const nlohmann::json& floors, const nlohmann::json* clusters) {
+  std::vector<std::string> parts;
+  for (const auto& [key, name] : {std::pair{"cacheline_rtt_ns", "cache-line round trip"}, {"futex_rtt_ns", "futex round trip"}}) {
+    const nlohmann::json spread = floors.value(key, nlohmann::json());
+    if (!spread.is_object()) continue;
+    parts.push_back(std::string(name) + " " + duration_text(spread.value("median", 0.0)) + " (" +
+                    duration_text(spread.value("low", 0.0)) + " to " + duration_text(spread.value("high", 0.0)) +
+                    " over " + std::to_string(spread.value("samples", 0)) + " samples)");
+  }
+  if (clusters)
+    for (const nlohmann::json& k : clusters->value("clusters", nlohmann::json::array()))
+      parts.push_back(std::to_string(k.value("repetitions", 0)) + " repetitions near " +
+                      duration_text(k.value("median_ns", 0.0)) + " (" + k.value("label", std::string()) + ")");
+  const int moved = floors.value("moved", 0);
+  parts.push_back(std::to_string(moved) + " of " + std::to_string(floors.value("repetitions", 0)) +
+                  " repetitions moved");
+  std::string text;
+  for (const std::string& p : parts) text += (text.empty() ? "" : ", ") + p;
+  return text;
 }
 
 std::string floor_text(const Context& c) {
@@ -322,6 +358,19 @@ std::string floor_text(const Context& c) {
   std::string text;
   for (const std::string& p : parts) text += (text.empty() ? "" : ", ") + p;
   return text;
+}
+
+// One (name, text) per placement whose repetitions carry floors (context.repetition_floors).
+std::vector<std::pair<std::string, std::string>> repetition_floor_lines(const Context& context) {
+  std::vector<std::pair<std::string, std::string>> lines;
+  if (!context.repetition_floors) return lines;
+  for (const auto& [placement, floors] : context.repetition_floors->items()) {
+    const nlohmann::json* clusters = context.floor_clusters && context.floor_clusters->contains(placement)
+                                         ? &(*context.floor_clusters)[placement]
+                                         : nullptr;
+    lines.emplace_back("floor around repetitions (" + placement + ")", repetition_floor_text(floors, clusters));
+  }
+  return lines;
 }
 
 // (name, text) lines above the tables in the text and Markdown reports.
@@ -348,6 +397,7 @@ std::vector<std::pair<std::string, std::string>> summary_lines(const Context& co
   }
   if (!run.empty()) lines.emplace_back("run", run);
   if (const std::string f = floor_text(context); !f.empty()) lines.emplace_back("floor", f);
+  for (auto& line : repetition_floor_lines(context)) lines.push_back(std::move(line));
   for (const std::string& w : context.warnings) lines.emplace_back("warning", w);
   return lines;
 }
@@ -409,6 +459,8 @@ std::vector<RankedTable> rank_results(const ResultsDocument& document) {
     e.label = label_of(key, c);
     e.total = static_cast<int>(reps.size());
     for (const Repetition& r : reps) {
+      e.moved += r.moved ? 1 : 0;
+      if (e.x_floor_of.empty()) e.x_floor_of = r.x_floor_of;
       if (r.ok) ++e.ok;
       else if (e.error.empty()) e.error = r.error.empty() ? "failed (no message)" : r.error;
     }
@@ -559,6 +611,10 @@ std::string report_html(const ResultsDocument& document, const std::string& sour
   if (context.timer_cost_ns) fact("timer cost", duration_text(context.timer_cost_ns));
   if (context.floor)
     for (const auto& [key, value] : context.floor->items()) fact("floor: " + key, fact_value(key, value));
+  for (const auto& [name, text] : repetition_floor_lines(context)) fact(name, text);
+  if (context.floor_moved_ratio)
+    fact("moved when", "a repetition's floor after differs from its floor before by more than " +
+                           printf_text("%.2g", *context.floor_moved_ratio) + "×");
   out << "</table>\n";
   if (!context.warnings.empty()) {
     out << "<div class=\"warnings\"><p>Warnings about this machine:</p>\n<ul>\n";

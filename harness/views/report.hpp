@@ -29,6 +29,8 @@ struct RankedEntry {
   std::string error;               // the first failure, when ok == 0
   std::optional<double> p50_ns, p99_ns, cpu_ns, msgs_per_s, bytes_per_s, achieved_rate, x_floor, x_memcpy;
   std::optional<double> times_best;  // 1 for the best, 2 for twice as slow; none when failed
+  std::string x_floor_of;            // the floor x_floor divides by ("cacheline", "futex", "memcpy"), or ""
+  int moved = 0;                     // repetitions whose floor moved during them (floor_moved)
 };
 
 // The entries of one pattern (and open-loop rate) at one message size, best first,

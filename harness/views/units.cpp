@@ -13,4 +13,10 @@ std::string format_ns(double ns) {
   return buf;
 }
 
+std::string format_times(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, x < 10 ? "%.2f×" : x < 100 ? "%.1f×" : "%.0f×", x);
+  return buf;
+}
+
 }  // namespace ipcmark

@@ -149,6 +149,13 @@ class PipeConnection final : public Connection {
   void send(std::span<const std::byte> message, Deadline deadline) override {
     check_size(message.size());
     ticker_.arm();
+#if IPCMARK_TEST_PIPE_SEND_DELAY_NS > 0
+    // A known slowdown for checking the regression gate (CMake option of the same name; never
+    // in a shipped build): a busy-wait before every send.
+    for (const auto until = Clock::now() + std::chrono::nanoseconds(IPCMARK_TEST_PIPE_SEND_DELAY_NS);
+         Clock::now() < until;) {
+    }
+#endif
     send_frame(out_.get(), message, deadline);
   }
 
