@@ -51,7 +51,7 @@ class SharedChild {
   }
 
  protected:
-  SharedChild(std::size_t bytes) {
+  explicit SharedChild(std::size_t bytes) {
     id_ = shmget(IPC_PRIVATE, bytes, IPC_CREAT | 0600);
     if (id_ < 0) {
       fail("shmget");
