@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <new>
+#include <vector>
 
 namespace ipcmark {
 namespace {
@@ -53,6 +55,19 @@ IPCMARK_VECTOR_CLONES void fill_payload(std::span<std::byte> message, std::uint6
   for (; i < words; ++i, w += kWordStep) std::memcpy(body + i * 8, &w, 8);
   const std::uint64_t last = pattern_word(key, words);
   std::memcpy(body + words * 8, &last, body_size - words * 8);
+}
+
+void fill_payload_in_place(std::span<std::byte> message, std::uint64_t sequence, std::uint64_t stamp_ns) noexcept {
+  if (message.size() < kInPlaceScratchBytes) return fill_payload(message, sequence, stamp_ns);
+  thread_local std::vector<std::byte> scratch;  // grows to the largest message, once
+  try {
+    if (scratch.size() < message.size()) scratch.resize(message.size());
+  } catch (const std::bad_alloc&) {
+    return fill_payload(message, sequence, stamp_ns);
+  }
+  const std::span<std::byte> staged = std::span(scratch).first(message.size());
+  fill_payload(staged, sequence, stamp_ns);
+  std::memcpy(message.data(), staged.data(), staged.size());
 }
 
 IPCMARK_VECTOR_CLONES PayloadCheck check_payload(std::span<const std::byte> message) noexcept {

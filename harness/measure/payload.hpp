@@ -24,6 +24,15 @@ struct PayloadCheck {
 
 // Writes header and pattern; message.size() >= kPayloadHeader.
 void fill_payload(std::span<std::byte> message, std::uint64_t sequence, std::uint64_t stamp_ns) noexcept;
+// The same bytes as fill_payload(), for memory another process reads next (a zero-copy loan in
+// shared memory). Bodies of kInPlaceScratchBytes and more are made in a private per-thread buffer
+// and copied in with one memcpy: writing them straight into lines the peer's core holds, by the
+// vector stores of the pattern loop, went at about a quarter of memcpy's speed (64 KiB, AMD EPYC
+// KVM guest, docs/notes-2026-12-06-shm-sizes.md); glibc's memcpy of that size is one `rep movsb`.
+// Smaller ones are filled in place (no measured gain at 4 KiB). Falls back to filling in place if
+// the buffer cannot be allocated.
+inline constexpr std::size_t kInPlaceScratchBytes = 32 * 1024;
+void fill_payload_in_place(std::span<std::byte> message, std::uint64_t sequence, std::uint64_t stamp_ns) noexcept;
 // Rewrites only the timestamp (the sender stamps last, just before sending).
 // Inline, as are the two readers below: the stream reader calls them for every message.
 inline void stamp_payload(std::span<std::byte> message, std::uint64_t stamp_ns) noexcept {

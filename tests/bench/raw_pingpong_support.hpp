@@ -115,4 +115,27 @@ void time_round_trips(benchmark::State& state, std::size_t size, Placement place
   report_round_trips(state, samples);
 }
 
+// Registers bench(state, size, placement) as <prefix>/<bytes>/<placement> (the names of ipcmark's
+// rows) at 64 B, 4 KiB and 64 KiB, cross and same, timed in real time.
+template <class Bench>
+void register_sizes_and_placements(const std::string& prefix, Bench bench, benchmark::TimeUnit unit) {
+  for (const std::size_t size : {64, 4096, 65536}) {
+    for (const auto& [placement, placement_name] : {std::pair{Placement::Cross, "cross"}, {Placement::Same, "same"}}) {
+      const std::string name = prefix + "/" + std::to_string(size) + "/" + placement_name;
+      benchmark::RegisterBenchmark(name.c_str(), bench, size, placement)->UseRealTime()->Unit(unit);
+    }
+  }
+}
+
+// Google Benchmark's main after registering: records the CPUs under `cpus_key` in the context.
+// Returns main's exit status (2 for an unknown flag).
+inline int run_registered(int& argc, char** argv, const char* cpus_key) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  benchmark::AddCustomContext(cpus_key, std::to_string(g_first_cpu) + "," + std::to_string(g_second_cpu));
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+
 }  // namespace raw_bench

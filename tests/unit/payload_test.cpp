@@ -71,6 +71,37 @@ TEST(Payload, BodyOfAnotherSequenceIsCaught) {
   EXPECT_FALSE(check_payload(a).intact);
 }
 
+// fill_payload_in_place() stages big bodies in a private buffer and copies them in: the bytes
+// must be fill_payload()'s exactly, on both sides of the threshold and at any placement, and a
+// stale or torn copy must still be caught.
+TEST(Payload, InPlaceFillWritesTheSameBytesAsFill) {
+  for (std::size_t size : {std::size_t{16}, std::size_t{4096}, kInPlaceScratchBytes - 1, kInPlaceScratchBytes,
+                           kInPlaceScratchBytes + 9, std::size_t{65536}}) {
+    for (std::size_t at : {0, 8, 13}) {
+      std::vector<std::byte> expected(size), got(size + at, std::byte{0x5a});
+      fill_payload(expected, 77, 5);
+      const std::span<std::byte> m = std::span(got).subspan(at, size);
+      fill_payload_in_place(m, 77, 5);
+      EXPECT_TRUE(std::equal(expected.begin(), expected.end(), m.begin())) << size << " at +" << at;
+      EXPECT_TRUE(check_payload(m).intact) << size << " at +" << at;
+    }
+  }
+}
+
+TEST(Payload, InPlaceFillStaleOrTornIsCaught) {
+  const std::size_t size = kInPlaceScratchBytes + 64;
+  std::vector<std::byte> first(size), second(size);
+  fill_payload_in_place(first, 1, 0);
+  fill_payload_in_place(second, 2, 0);  // the staging buffer now holds sequence 2: first is not touched
+  EXPECT_TRUE(check_payload(first).intact);
+  std::vector<std::byte> torn = second;  // the second's head, the first's last line: torn
+  std::copy(first.end() - 64, first.end(), torn.end() - 64);
+  EXPECT_FALSE(check_payload(torn).intact);
+  std::vector<std::byte> stale = first;  // the first's body under the second's sequence: stale
+  std::copy(second.begin(), second.begin() + 8, stale.begin());
+  EXPECT_FALSE(check_payload(stale).intact);
+}
+
 TEST(Payload, TooShortIsNeverIntact) {
   std::vector<std::byte> m(8);
   EXPECT_FALSE(check_payload(m).intact);
