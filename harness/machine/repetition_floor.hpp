@@ -28,7 +28,7 @@ struct FloorSample {
 struct RepetitionFloor {
   FloorSample before, after;
   double seconds = 0;  // what taking them cost the suite (wall time; 0 for a before taken over)
-  CpuPair cpus;        // where they were taken
+  CpuPair cpus{};      // where they were taken
 };
 
 // The short floor (kShortFloor) on `cpus`: the cache-line round trip where the CPUs differ, and

@@ -136,7 +136,7 @@ class Outbox {
     if (!zero_copy_) fill_payload(message, seq, 0);
   }
   void stamp(std::span<std::byte> message, std::uint64_t seq, std::uint64_t stamp_ns) {
-    if (zero_copy_) fill_payload(message, seq, stamp_ns);
+    if (zero_copy_) fill_payload_in_place(message, seq, stamp_ns);  // see payload.hpp: large bodies staged
     else stamp_payload(message, stamp_ns);
   }
   void send(std::span<std::byte> message, Deadline deadline) {
