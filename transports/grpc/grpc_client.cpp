@@ -43,9 +43,11 @@ class ClientStream final : public Stream {
     begin_closing();
     try {
       const Deadline linger = Clock::now() + kCloseLinger;
-      if (started_ && !finished_) {
+      if (started_ && !finished_ && sent_data_) {
         // Half-close after our last write, then wait for the server to end the call: our
-        // messages reach it before the end of the stream. A cancel could discard them.
+        // messages reach it before the end of the stream. A cancel could discard them. A client
+        // that sent nothing (a fanout reader, a stream's client) cancels at once: its server may
+        // not be polling at all (a fanout writer waits for the harness's stop).
         if (wait_until([&] { return !write_posted_; }, linger) && !read_ended_)
           call_->stream->WritesDone(tag(Op::WritesDone));
         post_finish();

@@ -27,6 +27,7 @@ void Stream::send(std::span<const std::byte> message, Deadline deadline) {
   if (write_failed_ || read_ended_) throw_peer_gone();
   outgoing_ = grpc_bytes::copy_in(message);  // gRPC's own copy: the caller may reuse its buffer
   write_posted_ = true;
+  sent_data_ = true;
   post_write(outgoing_);
 }
 

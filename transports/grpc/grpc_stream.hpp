@@ -74,6 +74,7 @@ class Stream : public Connection {
   bool read_ended_ = false;     // the peer's side ended: it closed, finished or died
   bool write_posted_ = false;
   bool write_failed_ = false;
+  bool sent_data_ = false;  // whether closing must let the peer take what we sent
 
  private:
   void dispatch(Op op, bool ok);

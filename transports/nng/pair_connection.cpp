@@ -12,7 +12,9 @@
 // up to kGoodbyeWait, for the peer's own goodbye or its departure, discarding data meanwhile.
 // Either one means the peer has read our goodbye, so everything we sent before it, or has gone.
 // A receiver that gets the goodbye answers with its own at once (answer_goodbye), so closing
-// waits only while the peer is still reading what came before.
+// waits only while the peer is still reading what came before. A side that never sent data has
+// nothing to lose and does not wait: a fanout reader or a stream's client, whose peer may not be
+// receiving at all (a fanout writer waits for the harness's stop), would otherwise wait it out.
 #include "transports/nng/pair_connection.hpp"
 
 #include <nng/nng.h>  // before the protocol header, which relies on it
@@ -56,7 +58,7 @@ class PairConnection final : public Connection {
   }
 
   ~PairConnection() override {
-    if (watch_.joined() && !watch_.gone() && !peer_said_goodbye_) say_goodbye();
+    if (watch_.joined() && !watch_.gone() && !peer_said_goodbye_) say_goodbye(/*wait_for_answer=*/sent_data_);
     // The socket first (no callbacks after it), then the watch and aio, then the name. A close
     // that hangs in nng (Socket::close_within) leaves the core behind: its callbacks use it.
     if (!core_->socket.close_within(Socket::kCloseBound)) (void)core_.release();
@@ -70,6 +72,7 @@ class PairConnection final : public Connection {
     check_size(message.size(), max_message_);
     if (peer_said_goodbye_) throw_peer_gone();
     send_bytes(message, deadline);
+    sent_data_ = true;
   }
 
   std::size_t receive(std::span<std::byte> buffer, Deadline deadline) override {
@@ -148,10 +151,11 @@ class PairConnection final : public Connection {
   }
 
   // See the file comment. Never throws: a destructor's best effort.
-  void say_goodbye() noexcept {
+  void say_goodbye(bool wait_for_answer) noexcept {
     const Deadline deadline = Clock::now() + kGoodbyeWait;
     try {
       send_bytes({}, deadline);
+      if (!wait_for_answer) return;
       std::vector<std::byte> sink(max_message_);
       for (;;) receive(sink, deadline);
     } catch (const Error&) {
@@ -163,6 +167,7 @@ class PairConnection final : public Connection {
   bool is_server_;
   std::size_t max_message_;
   bool peer_said_goodbye_ = false;
+  bool sent_data_ = false;  // whether closing must wait until the peer has read it
   OwnedFile name_;  // unlinked last, once nothing listens on it
   struct Core {  // what nng's callbacks use, in the order it must be destroyed (last first)
     Aio aio;
