@@ -111,18 +111,6 @@ void BM_RawBipMqPingPong(benchmark::State& state, std::size_t size, Placement pl
 int main(int argc, char** argv) {
   if (!choose_cpus(argc, argv, "bench_raw_bipmq_pingpong")) return 2;
   // Names follow ipcmark's rows: raw/bip-mq/pingpong/<bytes>/<placement>.
-  for (const std::size_t size : {64, 4096, 65536}) {
-    for (const auto& [placement, placement_name] : {std::pair{Placement::Cross, "cross"}, {Placement::Same, "same"}}) {
-      const std::string name = "raw/bip-mq/pingpong/" + std::to_string(size) + "/" + placement_name;
-      benchmark::RegisterBenchmark(name.c_str(), BM_RawBipMqPingPong, size, placement)
-          ->UseRealTime()
-          ->Unit(benchmark::kMicrosecond);
-    }
-  }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  benchmark::AddCustomContext("pingpong_cpus", std::to_string(g_first_cpu) + "," + std::to_string(g_second_cpu));
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  register_sizes_and_placements("raw/bip-mq/pingpong", BM_RawBipMqPingPong, benchmark::kMicrosecond);
+  return run_registered(argc, argv, "pingpong_cpus");
 }

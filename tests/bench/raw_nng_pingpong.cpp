@@ -36,20 +36,13 @@
 #include <string>
 #include <vector>
 
+#include "raw_pingpong_support.hpp"
+
 namespace {
 
-constexpr int kWarmupRoundTrips = 20;   // untimed: the connection, page faults, first wake-ups
+using namespace raw_bench;
+
 constexpr nng_duration kStuckMs = 10000;  // a round trip this slow means the echo child failed
-
-int g_first_cpu = -1, g_second_cpu = -1;  // from --cpus or sched_getaffinity
-
-enum class Placement { Cross, Same };
-
-std::uint64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
-}
 
 // Sets the affinity of every thread of this process (nng's included) to `set`.
 bool set_process_affinity(const cpu_set_t& set) {
@@ -144,13 +137,6 @@ class EchoPair {
   std::string error_;
 };
 
-std::uint64_t percentile(std::vector<std::uint64_t>& samples, double p) {
-  if (samples.empty()) return 0;
-  const auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(samples.size() - 1));
-  std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(rank), samples.end());
-  return samples[rank];
-}
-
 void BM_RawNngPingPong(benchmark::State& state, std::size_t size, Placement placement) {
   const int parent_cpu = placement == Placement::Cross ? g_second_cpu : g_first_cpu;
   cpu_set_t original;
@@ -181,37 +167,7 @@ void BM_RawNngPingPong(benchmark::State& state, std::size_t size, Placement plac
     }
   }
   set_process_affinity(original);
-  state.SetItemsProcessed(state.iterations());
-  state.counters["p50_ns"] = static_cast<double>(percentile(samples, 50));
-  state.counters["p99_ns"] = static_cast<double>(percentile(samples, 99));
-}
-
-// --cpus=A,B overrides the first two CPUs of the affinity mask. Returns false on a bad value.
-bool choose_cpus(int& argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--cpus=", 7) != 0) continue;
-    const char* text = argv[i] + 7;
-    char* end = nullptr;
-    const long a = std::strtol(text, &end, 10);
-    const bool first_ok = end != text && *end == ',';
-    const char* second = first_ok ? end + 1 : end;
-    const long b = first_ok ? std::strtol(second, &end, 10) : -1;
-    if (!first_ok || end == second || *end != '\0' || a < 0 || b < 0 || a >= CPU_SETSIZE || b >= CPU_SETSIZE) {
-      std::fprintf(stderr, "bench_raw_nng_pingpong: error: %s: expected --cpus=A,B with two CPU numbers\n", argv[i]);
-      return false;
-    }
-    g_first_cpu = static_cast<int>(a), g_second_cpu = static_cast<int>(b);
-    std::copy(argv + i + 1, argv + argc, argv + i);
-    --argc;
-    return true;
-  }
-  cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return true;  // every benchmark then skips
-  for (int cpu = 0; cpu < CPU_SETSIZE && g_second_cpu < 0; ++cpu) {
-    if (!CPU_ISSET(cpu, &allowed)) continue;
-    (g_first_cpu < 0 ? g_first_cpu : g_second_cpu) = cpu;
-  }
-  return true;
+  report_round_trips(state, samples);
 }
 
 }  // namespace
@@ -219,20 +175,8 @@ bool choose_cpus(int& argc, char** argv) {
 int main(int argc, char** argv) {
   if (argc == 5 && std::strcmp(argv[1], "--nng-echo") == 0)
     return run_echo_child(argv[2], std::atoi(argv[3]), std::strtoul(argv[4], nullptr, 10));
-  if (!choose_cpus(argc, argv)) return 2;
+  if (!choose_cpus(argc, argv, "bench_raw_nng_pingpong")) return 2;
   // Names follow ipcmark's rows: raw/nng/pingpong/<bytes>/<placement>.
-  for (const std::size_t size : {64, 4096, 65536}) {
-    for (const auto& [placement, placement_name] : {std::pair{Placement::Cross, "cross"}, {Placement::Same, "same"}}) {
-      const std::string name = "raw/nng/pingpong/" + std::to_string(size) + "/" + placement_name;
-      benchmark::RegisterBenchmark(name.c_str(), BM_RawNngPingPong, size, placement)
-          ->UseRealTime()
-          ->Unit(benchmark::kMicrosecond);
-    }
-  }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  benchmark::AddCustomContext("pingpong_cpus", std::to_string(g_first_cpu) + "," + std::to_string(g_second_cpu));
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  register_sizes_and_placements("raw/nng/pingpong", BM_RawNngPingPong, benchmark::kMicrosecond);
+  return run_registered(argc, argv, "pingpong_cpus");
 }
