@@ -33,6 +33,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,26 +44,6 @@ namespace {
 using namespace raw_bench;
 
 constexpr nng_duration kStuckMs = 10000;  // a round trip this slow means the echo child failed
-
-// Sets the affinity of every thread of this process (nng's included) to `set`.
-bool set_process_affinity(const cpu_set_t& set) {
-  DIR* tasks = opendir("/proc/self/task");
-  if (tasks == nullptr) return false;
-  bool ok = true;
-  while (const dirent* entry = readdir(tasks)) {
-    const int tid = std::atoi(entry->d_name);
-    if (tid > 0 && sched_setaffinity(tid, sizeof set, &set) != 0) ok = false;
-  }
-  closedir(tasks);
-  return ok;
-}
-
-bool pin_process(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  return set_process_affinity(set);
-}
 
 // The exec'ed echo child: pins itself before nng starts a thread, listens, echoes until killed.
 int run_echo_child(const char* url, int cpu, std::size_t size) {
@@ -138,36 +119,9 @@ class EchoPair {
 };
 
 void BM_RawNngPingPong(benchmark::State& state, std::size_t size, Placement placement) {
-  const int parent_cpu = placement == Placement::Cross ? g_second_cpu : g_first_cpu;
-  cpu_set_t original;
-  sched_getaffinity(0, sizeof original, &original);
-  std::vector<char> message(size, 'x');
-  std::vector<std::uint64_t> samples;
-  samples.reserve(static_cast<std::size_t>(std::min<benchmark::IterationCount>(state.max_iterations, 1 << 24)));
-  if (parent_cpu < 0) {
-    state.SkipWithError("needs two allowed CPUs (see --cpus=A,B)");
-  } else if (!pin_process(parent_cpu)) {
-    state.SkipWithError(("cannot pin to CPU " + std::to_string(parent_cpu)).c_str());
-  } else {
-    EchoPair echo(g_first_cpu, size);
-    bool ok = echo.error() == nullptr;
-    for (int i = 0; ok && i < kWarmupRoundTrips; ++i) ok = echo.round_trip(message);
-    if (!ok) state.SkipWithError(echo.error() ? echo.error() : "the echo child failed (could it pin itself?)");
-    // Consecutive clock reads: the samples add up to the whole loop.
-    std::uint64_t before = now_ns();
-    for (auto _ : state) {
-      if (!ok) break;
-      if (!echo.round_trip(message)) {
-        state.SkipWithError("the echo child failed");
-        break;
-      }
-      const std::uint64_t after = now_ns();
-      samples.push_back(after - before);
-      before = after;
-    }
-  }
-  set_process_affinity(original);
-  report_round_trips(state, samples);
+  time_round_trips(
+      state, size, placement, [](int cpu, std::vector<char>& message) { return std::make_unique<EchoPair>(cpu, message.size()); },
+      Pinning::WholeProcess);  // nng's threads, started in the first case, follow each case's placement
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <benchmark/benchmark.h>
+#include <dirent.h>
 #include <sched.h>
 #include <time.h>
 
@@ -34,6 +35,30 @@ inline bool pin(int cpu) {
   CPU_SET(cpu, &set);
   return sched_setaffinity(0, sizeof set, &set) == 0;
 }
+
+// Sets the affinity of every thread of this process to `set`: for libraries that run their I/O in
+// threads of their own (nng), started once and kept across benchmark cases, which a pin of the
+// calling thread alone would leave where the first case put them.
+inline bool set_process_affinity(const cpu_set_t& set) {
+  DIR* tasks = opendir("/proc/self/task");
+  if (tasks == nullptr) return false;
+  bool ok = true;
+  while (const dirent* entry = readdir(tasks)) {
+    const int tid = std::atoi(entry->d_name);
+    if (tid > 0 && sched_setaffinity(tid, sizeof set, &set) != 0) ok = false;
+  }
+  closedir(tasks);
+  return ok;
+}
+
+inline bool pin_process(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return set_process_affinity(set);
+}
+
+enum class Pinning { ThisThread, WholeProcess };
 
 inline std::uint64_t percentile(std::vector<std::uint64_t>& samples, double p) {
   if (samples.empty()) return 0;
@@ -82,7 +107,9 @@ inline bool choose_cpus(int& argc, char** argv, const char* program) {
 // message)` (an object with error() and round_trip(message)), warms up, then times every round
 // trip on its own (one CLOCK_MONOTONIC read each) for the p50_ns/p99_ns counters.
 template <class MakeEcho>
-void time_round_trips(benchmark::State& state, std::size_t size, Placement placement, MakeEcho&& make_echo) {
+void time_round_trips(benchmark::State& state, std::size_t size, Placement placement, MakeEcho&& make_echo,
+                      Pinning pinning = Pinning::ThisThread) {
+  const bool whole = pinning == Pinning::WholeProcess;
   const int parent_cpu = placement == Placement::Cross ? g_second_cpu : g_first_cpu;
   cpu_set_t original;
   sched_getaffinity(0, sizeof original, &original);
@@ -91,7 +118,7 @@ void time_round_trips(benchmark::State& state, std::size_t size, Placement place
   samples.reserve(static_cast<std::size_t>(std::min<benchmark::IterationCount>(state.max_iterations, 1 << 24)));
   if (parent_cpu < 0) {
     state.SkipWithError("needs two allowed CPUs (see --cpus=A,B)");
-  } else if (!pin(parent_cpu)) {
+  } else if (!(whole ? pin_process(parent_cpu) : pin(parent_cpu))) {
     state.SkipWithError(("cannot pin to CPU " + std::to_string(parent_cpu)).c_str());
   } else {
     auto echo = make_echo(g_first_cpu, message);
@@ -111,7 +138,8 @@ void time_round_trips(benchmark::State& state, std::size_t size, Placement place
       before = after;
     }
   }
-  sched_setaffinity(0, sizeof original, &original);
+  if (whole) set_process_affinity(original);
+  else sched_setaffinity(0, sizeof original, &original);
   report_round_trips(state, samples);
 }
 
