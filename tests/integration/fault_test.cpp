@@ -393,12 +393,16 @@ TEST(Clean, WithoutAnMqueueMountSaysWhyInOneLineAndCleansTheRest) {
   std::remove(stale.c_str());
 }
 
-// A region larger than /dev/shm's free room: refused at create time with the sizes, never a SIGBUS.
+// A region larger than /dev/shm's free room: refused at create time with the sizes, never a SIGBUS
+// (nor an OOM kill: a /dev/shm larger than memory is refused by the memory check, saying /dev/shm).
+// The margin is a quarter of /dev/shm, not a few MiB: another test freeing room between our
+// statvfs and ipcmark's once made the request fit and be reserved, and the OOM killer ended it.
 TEST(ShmSpace, RegionLargerThanTheFreeRoomIsAClearErrorAtCreateTime) {
   struct statvfs fs {};
   ASSERT_EQ(::statvfs("/dev/shm", &fs), 0);
   if (fs.f_blocks == 0) GTEST_SKIP() << "/dev/shm has no size limit here";
-  const unsigned long long too_big = static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize + (64ULL << 20);
+  const unsigned long long too_big = static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize +
+                                     static_cast<unsigned long long>(fs.f_blocks) * fs.f_frsize / 4;
   const std::string channel = "rel-too-big-" + std::to_string(::getpid());
   const auto r = testing::ipcmark({"serve", "--transport", "shm", "--channel", channel, "--size",
                                    std::to_string(too_big), "--message", "x", "--hold", "0"},

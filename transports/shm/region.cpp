@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "transports/names.hpp"
@@ -45,19 +46,40 @@ Mapping map(int fd, std::size_t size, const std::string& name) {
   }
 }
 
+// The kernel's estimate of memory available without swapping (/proc/meminfo MemAvailable), or
+// none when it cannot be read.
+std::optional<unsigned long long> memory_available_bytes() {
+  std::FILE* meminfo = std::fopen("/proc/meminfo", "re");
+  if (meminfo == nullptr) return std::nullopt;
+  std::optional<unsigned long long> bytes;
+  char line[256];
+  unsigned long long kib = 0;
+  while (!bytes && std::fgets(line, sizeof line, meminfo) != nullptr)
+    if (std::sscanf(line, "MemAvailable: %llu kB", &kib) == 1) bytes = kib * 1024;
+  std::fclose(meminfo);
+  return bytes;
+}
+
 // Refuses, before creating anything, a region larger than the room left in /dev/shm: a clear
 // message naming both sizes instead of posix_fallocate() filling the whole tmpfs (it reserves
 // page by page before it fails) and pushing other users' pages out. posix_fallocate below still
-// catches the race with another process taking the room in between.
+// catches the race with another process taking the room in between. tmpfs pages are memory, and
+// a /dev/shm can be sized above it (24 GiB of tmpfs on a 23 GiB machine here): a region larger
+// than the memory available is refused too, rather than reserved until the OOM killer ends us.
 void check_room(const std::string& name, std::size_t size) {
+  const std::string refused =
+      "cannot create shared memory channel '" + name + "' of " + std::to_string(size) + " bytes: ";
   struct statvfs fs {};
   // No /dev/shm to ask, or a tmpfs without a size limit (it reports 0 blocks): let shm_open decide.
-  if (::statvfs("/dev/shm", &fs) != 0 || fs.f_blocks == 0) return;
-  const auto free_bytes = static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize;
-  if (size > free_bytes)
-    throw Error(Errc::System, "cannot create shared memory channel '" + name + "' of " + std::to_string(size) +
-                                  " bytes: /dev/shm has only " + std::to_string(free_bytes) +
-                                  " bytes free (see `df -h /dev/shm`; a container may need a larger --shm-size)");
+  if (::statvfs("/dev/shm", &fs) == 0 && fs.f_blocks != 0) {
+    const auto free_bytes = static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize;
+    if (size > free_bytes)
+      throw Error(Errc::System, refused + "/dev/shm has only " + std::to_string(free_bytes) +
+                                    " bytes free (see `df -h /dev/shm`; a container may need a larger --shm-size)");
+  }
+  if (const auto available = memory_available_bytes(); available && size > *available)
+    throw Error(Errc::System, refused + "its /dev/shm pages are memory, and only " + std::to_string(*available) +
+                                  " bytes are available (MemAvailable in /proc/meminfo)");
 }
 
 std::string octal_mode(mode_t mode) {
