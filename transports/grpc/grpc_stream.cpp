@@ -29,6 +29,7 @@ void Stream::send(std::span<const std::byte> message, Deadline deadline) {
   write_posted_ = true;
   sent_data_ = true;
   post_write(outgoing_);
+  read_ahead();  // after the write, so gRPC's window update for the last read goes out with the data
 }
 
 std::size_t Stream::receive(std::span<std::byte> buffer, Deadline deadline) {
@@ -41,7 +42,8 @@ std::size_t Stream::receive(std::span<std::byte> buffer, Deadline deadline) {
                                        " bytes into a buffer of " + std::to_string(buffer.size()));
       grpc_bytes::copy_out(incoming_, buffer.data());
       incoming_.Clear();
-      read_ahead();
+      // The next read is posted by the next send() or receive(), not here: posting it makes gRPC
+      // send a window update at once, a second sendmsg per message that a reply would carry.
       return size;
     }
     if (read_ended_) throw_peer_gone();  // only after every message that arrived first
