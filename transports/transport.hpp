@@ -188,6 +188,9 @@ struct Transport {
   std::string_view name;     // CLI value and JSON field: "shm", "pipe", ...
   std::string_view summary;  // one line for `ipcmark list`
   bool has_wait_modes;       // whether WaitKind changes anything (rows get /spin, /block, /eventfd, ...)
+  // Whether WaitKind::Block polls before it sleeps (shm: about 13 µs), so that a round trip across
+  // two CPUs that fits in the poll is bounded by a cache line, not by a wake-up (harness/run/floor_choice.hpp).
+  bool block_polls_first = false;
   std::size_t max_message;   // largest message the transport can carry, bytes
   bool zero_copy = false;    // Connection::loan/commit/view/release work (`--copy zero`)
   PointToPoint channel;

@@ -19,7 +19,8 @@ FloorKind x_floor_of(const RunSpec& spec) {
     case Pattern::Fanout: return FloorKind::Memcpy;
     case Pattern::Pingpong: break;
   }
-  const bool busy_poll = spec.wait == WaitKind::Spin;
+  const bool polls_first = spec.transport != nullptr && spec.transport->block_polls_first;
+  const bool busy_poll = spec.wait == WaitKind::Spin || (spec.wait == WaitKind::Block && polls_first);
   return busy_poll && spec.placement.placement != Placement::Same ? FloorKind::Cacheline : FloorKind::Futex;
 }
 

@@ -2,8 +2,12 @@
 // are divided by for `x_floor` (results/README.md, `x_floor_of`).
 //
 //  * cacheline  busy-poll round trips across two CPUs: nothing that polls shared memory can
-//               beat a cache line going there and back;
-//  * futex      round trips that sleep (a blocking shm wait) and every kernel transport: each
+//               beat a cache line going there and back. shm's `block` too: it polls for about
+//               13 µs before it sleeps, so its round trips across CPUs are caught polling (its
+//               64 B p50 is spin's); divided by a futex round trip 200 times longer, its x_floor
+//               carried the futex floor's own noise (cv 43% over 30 A/A runs against 5% for spin);
+//  * futex      round trips that sleep (shm's futex, eventfd, sem and uds waits, iceoryx's
+//               block) and every kernel transport: each
 //               hand-off wakes a sleeping process, which a futex round trip on the same
 //               placement does with nothing else (a cache line would make unix/cross read as
 //               298× a limit no kernel transport can approach);

@@ -366,6 +366,7 @@ const Transport& shm_transport() {
       .name = "shm",
       .summary = "POSIX shared memory SPSC ring (shm_open+mmap); waits: spin, block, futex, eventfd, sem, uds",
       .has_wait_modes = true,
+      .block_polls_first = true,
       .max_message = kMaxMessage,
       .zero_copy = true,
       .channel = {.serve = &serve, .connect = &connect, .remove = &remove},
