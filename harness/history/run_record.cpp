@@ -61,6 +61,7 @@ RowRecord row_record(const Row& row) {
     r.cpu_ns_client = row.cpu_ns_per_message->client;
   }
   r.x_floor = row.x_floor;
+  r.x_floor_of = row.x_floor_of;
   return r;
 }
 

@@ -28,6 +28,7 @@ struct RowRecord {
   double real_time_ns = 0, cpu_time_ns = 0;
   std::optional<double> items_per_second, bytes_per_second, latency_p50_ns, latency_p90_ns, latency_p99_ns,
       latency_p999_ns, latency_max_ns, cpu_ns_server, cpu_ns_client, x_floor;
+  std::optional<std::string> x_floor_of;
 };
 
 struct RunRecord {

@@ -36,6 +36,10 @@ const std::vector<std::vector<std::string>>& migrations() {
           "CREATE INDEX run_rows_by_name ON run_rows (name, run_id)",
           "INSERT INTO ipcmark_schema (version) VALUES (0)",
       },
+      // 2: which floor x_floor divides by, so a series never mixes two floors (series.hpp).
+      {
+          "ALTER TABLE run_rows ADD COLUMN x_floor_of TEXT",
+      },
   };
   return list;
 }

@@ -21,7 +21,7 @@ class session;
 
 namespace ipcmark {
 
-inline constexpr int kHistorySchemaVersion = 1;
+inline constexpr int kHistorySchemaVersion = 2;
 
 enum class SqlDialect { Sqlite, Postgres };
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <string_view>
 
 namespace ipcmark {
 namespace {
@@ -30,7 +31,18 @@ double median(std::vector<double> v) {
 // The row's repetitions, grouped by run (in run order).
 using Runs = std::vector<std::vector<const RowPoint*>>;
 
+// Whether every repetition of the row divides by the same floor: x_floor over a cache-line round
+// trip in some runs and over a futex one in others (a change of x_floor_of) is no series.
+bool one_floor(const Runs& runs) {
+  const std::optional<std::string>& first = runs.front().front()->x_floor_of;
+  for (const auto& reps : runs)
+    for (const RowPoint* p : reps)
+      if (p->x_floor_of != first) return false;
+  return true;
+}
+
 std::optional<Series> series_with(const std::string& row, const Runs& runs, const NamedFigure& figure) {
+  if (std::string_view(figure.name) == "x_floor" && !one_floor(runs)) return std::nullopt;
   Series s{row, figure.name, {}};
   for (const auto& reps : runs) {
     std::vector<double> values;

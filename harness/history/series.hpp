@@ -5,6 +5,9 @@
 //  * The figure is, per row, the first of x_floor, latency_p50_ns, real_time_ns that every one of
 //    its runs has. x_floor comes first because it divides by the floor measured in the same run,
 //    so a runner that is slower all over (a noisy neighbour, another CPU model) moves it less.
+//    It counts as had only when every repetition divides by the same floor (`x_floor_of`): a row
+//    whose floor changed (shm `block` went from the futex to the cache-line round trip) falls back
+//    to latency_p50_ns rather than showing the change of floor as a change point.
 //    All three are "lower is better": a rise is a regression.
 #pragma once
 

@@ -122,19 +122,20 @@ struct HistoryStore::Impl {
         &RowRecord::x_floor};
     RowRecord r;
     long long repetition = 0, size = 0, iterations = 0;
-    Nullable<std::string> placement, error;
+    Nullable<std::string> placement, error, floor_of;
     std::array<Nullable<double>, std::size(kFigures)> figures;
     auto prepared = (sql.prepare << "INSERT INTO run_rows (run_id, name, repetition_index, transport, pattern, "
                                     "message_size, placement, error, iterations, real_time_ns, cpu_time_ns, "
                                     "items_per_second, bytes_per_second, latency_p50_ns, latency_p90_ns, latency_p99_ns, "
-                                    "latency_p999_ns, latency_max_ns, cpu_ns_server, cpu_ns_client, x_floor) VALUES "
+                                    "latency_p999_ns, latency_max_ns, cpu_ns_server, cpu_ns_client, x_floor, x_floor_of) VALUES "
                                     "(:run, :name, :rep, :transport, :pattern, :size, :placement, :error, :iterations, "
-                                    ":real, :cpu, :ips, :bps, :p50, :p90, :p99, :p999, :max, :cs, :cc, :xf)",
+                                    ":real, :cpu, :ips, :bps, :p50, :p90, :p99, :p999, :max, :cs, :cc, :xf, :xfo)",
                      soci::use(id), soci::use(r.name), soci::use(repetition), soci::use(r.transport),
                      soci::use(r.pattern), soci::use(size), soci::use(placement.value, placement.indicator),
                      soci::use(error.value, error.indicator), soci::use(iterations), soci::use(r.real_time_ns),
                      soci::use(r.cpu_time_ns));
     for (Nullable<double>& figure : figures) prepared, soci::use(figure.value, figure.indicator);
+    prepared, soci::use(floor_of.value, floor_of.indicator);
     soci::statement insert_row = prepared;
     for (const RowRecord& row : run.rows) {
       r = row;
@@ -143,6 +144,7 @@ struct HistoryStore::Impl {
       iterations = row.iterations;
       placement.set(row.placement);
       error.set(row.error);
+      floor_of.set(row.x_floor_of);
       for (std::size_t k = 0; k < figures.size(); ++k) figures[k].set(row.*kFigures[k]);
       insert_row.execute(true);
     }
@@ -263,19 +265,21 @@ std::vector<RowPoint> HistoryStore::points(const PointFilter& f) const {
     RowPoint p;
     long long run = 0, repetition = 0;
     Nullable<double> p50, p99, ips, x_floor, cpu_server, cpu_client;
+    Nullable<std::string> floor_of;
     int any_row = f.row ? 0 : 1, any_date = f.since ? 0 : 1;
     const std::string row = f.row.value_or(""), since = f.since.value_or("");
     soci::statement st =
         (impl_->sql.prepare << "SELECT r.id, coalesce(r.run_date, ''), r.git_commit, r.git_branch, w.name, "
                                "w.repetition_index, w.real_time_ns, w.latency_p50_ns, w.latency_p99_ns, "
-                               "w.items_per_second, w.x_floor, w.cpu_ns_server, w.cpu_ns_client "
+                               "w.items_per_second, w.x_floor, w.x_floor_of, w.cpu_ns_server, w.cpu_ns_client "
                                "FROM run_rows w JOIN runs r ON r.id = w.run_id JOIN testbeds t ON t.id = r.testbed_id "
                                "WHERE t.name = :testbed AND w.error IS NULL AND (:any_row = 1 OR w.name = :row) "
                                "AND (:any_date = 1 OR r.run_date >= :since) ORDER BY r.id, w.name, w.repetition_index",
          soci::into(run), soci::into(p.run_date), soci::into(p.git_commit), soci::into(p.git_branch),
          soci::into(p.name), soci::into(repetition), soci::into(p.real_time_ns), soci::into(p50.value, p50.indicator),
          soci::into(p99.value, p99.indicator), soci::into(ips.value, ips.indicator),
-         soci::into(x_floor.value, x_floor.indicator), soci::into(cpu_server.value, cpu_server.indicator),
+         soci::into(x_floor.value, x_floor.indicator), soci::into(floor_of.value, floor_of.indicator),
+         soci::into(cpu_server.value, cpu_server.indicator),
          soci::into(cpu_client.value, cpu_client.indicator), soci::use(f.testbed), soci::use(any_row), soci::use(row),
          soci::use(any_date), soci::use(since));
     st.execute();
@@ -287,6 +291,7 @@ std::vector<RowPoint> HistoryStore::points(const PointFilter& f) const {
       p.latency_p99_ns = p99.get();
       p.items_per_second = ips.get();
       p.x_floor = x_floor.get();
+      p.x_floor_of = floor_of.get();
       p.cpu_ns_server = cpu_server.get();
       p.cpu_ns_client = cpu_client.get();
       out.push_back(p);

@@ -49,6 +49,7 @@ struct RowPoint {
   std::int64_t repetition_index = 0;
   double real_time_ns = 0;
   std::optional<double> latency_p50_ns, latency_p99_ns, items_per_second, x_floor, cpu_ns_server, cpu_ns_client;
+  std::optional<std::string> x_floor_of;  // which floor x_floor divides by; unset in files that do not say
 };
 
 struct PointFilter {

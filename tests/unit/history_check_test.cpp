@@ -46,6 +46,19 @@ TEST(HistorySeries, AFigureAskedForIsUsedAndRowsWithoutItAreLeftOut) {
   EXPECT_EQ(by_floor[0].row, "a");
 }
 
+TEST(HistorySeries, ARowWhoseFloorChangedFallsBackToItsP50) {
+  std::vector<RowPoint> points{point(1, "a", 10, 0.005), point(2, "a", 11, 0.005), point(3, "a", 12, 1.1)};
+  for (RowPoint& p : points) p.latency_p50_ns = 130;
+  points[0].x_floor_of = points[1].x_floor_of = "futex";  // shm block before its floor changed
+  points[2].x_floor_of = "cacheline";
+  const std::vector<Series> series = series_of(points);
+  ASSERT_EQ(series.size(), 1u);
+  EXPECT_EQ(series[0].figure, "latency_p50_ns");
+  EXPECT_TRUE(series_of(points, "x_floor").empty());
+  points[2].x_floor_of = "futex";
+  EXPECT_EQ(series_of(points)[0].figure, "x_floor");
+}
+
 std::vector<RowPoint> noisy_row(const std::string& name, int runs, int step_at, double step, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> noise(0, 0.01);

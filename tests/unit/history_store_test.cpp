@@ -51,6 +51,7 @@ class HistoryStoreTest : public ::testing::Test {
       row.cpu_time_ns = 900;
       row.latency_p50_ns = 480 + k;
       row.x_floor = x_floor + k;
+      row.x_floor_of = "cacheline";
       r.rows.push_back(row);
     }
     RowRecord failed = r.rows.front();
@@ -83,6 +84,7 @@ TEST_F(HistoryStoreTest, ARecordedRunReadsBack) {
   EXPECT_EQ(points[2].run_id, second);
   EXPECT_EQ(points[3].repetition_index, 1);
   EXPECT_EQ(points[3].x_floor, 4.0);
+  EXPECT_EQ(points[3].x_floor_of, "cacheline");
   EXPECT_EQ(points[3].latency_p50_ns, 481.0);
   EXPECT_FALSE(points[3].items_per_second.has_value());  // NULL stays absent, not 0
   EXPECT_EQ(store.points({"bench-1", std::nullopt, std::string("2026-12-02")}).size(), 2u);
@@ -107,6 +109,29 @@ TEST_F(HistoryStoreTest, AFailedWriteStoresNothingOfAnyRun) {
   EXPECT_THROW(store.record_all({run("1aaa", 2.0), duplicate}), UsageError);
   EXPECT_TRUE(store.runs(std::nullopt).empty());
   EXPECT_TRUE(store.testbeds().empty());
+}
+
+TEST_F(HistoryStoreTest, AStoreOfSchemaOneGetsTheFloorColumnAndKeepsItsRuns) {
+  {
+    HistoryStore store = HistoryStore::open(path_, OpenMode::CreateIfMissing);
+    store.record(run("1aaa", 2.0));
+  }
+  {  // back to what schema 1 had: no x_floor_of
+    soci::session sql(soci::sqlite3, path_);
+    sql << "ALTER TABLE run_rows DROP COLUMN x_floor_of";
+    sql << "UPDATE ipcmark_schema SET version = 1";
+  }
+  HistoryStore store = HistoryStore::open(path_, OpenMode::ExistingOnly);
+  store.record(run("2bbb", 3.0));
+  const std::vector<RowPoint> points = store.points({"bench-1", std::nullopt, std::nullopt});
+  ASSERT_EQ(points.size(), 4u);
+  EXPECT_FALSE(points[0].x_floor_of.has_value());  // recorded before the column existed
+  EXPECT_EQ(points[0].x_floor, 2.0);
+  EXPECT_EQ(points[2].x_floor_of, "cacheline");
+  soci::session sql(soci::sqlite3, path_);
+  int version = 0;
+  sql << "SELECT version FROM ipcmark_schema", soci::into(version);
+  EXPECT_EQ(version, 2);
 }
 
 TEST_F(HistoryStoreTest, ANewerSchemaIsRefused) {
