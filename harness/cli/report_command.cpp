@@ -47,6 +47,7 @@ constexpr auto kPlotDeadline = std::chrono::seconds(120);
 
 struct ReportFlags {
   std::string results, markdown, html, plot_script, format = "text", history;
+  bool by_cluster = false;
 };
 
 std::string read_file(const std::string& path) {
@@ -214,7 +215,8 @@ std::string html_page(const ReportFlags& f, const ResultsDocument& document) {
 }
 
 int command_report(const ReportFlags& f) {
-  const ResultsDocument document = read_results(f.results);
+  const ResultsDocument document =
+      f.by_cluster ? split_by_floor_cluster(read_results(f.results)) : read_results(f.results);
   if (f.format == "bmf") {  // Bencher Metric Format on stdout, for `bencher run --adapter json`
     std::cout << bmf_document(document).dump(2) << '\n';
     return 0;
@@ -249,6 +251,8 @@ Subcommand add_report_command(CLI::App& app) {
       ->check(CLI::IsMember({"text", "bmf"}));
   sub->add_option("--plot-script", flags->plot_script,
                   "scripts/plot to draw the page's plots (default: $IPCMARK_PLOT, else found from the executable)");
+  sub->add_flag("--by-cluster", flags->by_cluster,
+                "Rank each floor cluster's repetitions apart (\"cross · two cores\"): the placement the host gave them");
   sub->add_option("--history", flags->history,
                   "With --html: add a trend section from this history store (a SQLite file or a postgresql:// URI)");
   return {sub, [flags] { return command_report(*flags); }};

@@ -500,6 +500,13 @@ std::vector<RankedTable> rank_results(const ResultsDocument& document) {
   return out;
 }
 
+ResultsDocument split_by_floor_cluster(ResultsDocument document) {
+  for (Row& row : document.rows)
+    if (row.run_type == RunType::Iteration && row.floor_cluster && !row.floor_cluster->empty())
+      row.placement = row.placement.value_or("") + " · " + *row.floor_cluster;
+  return document;
+}
+
 std::string report_text(const ResultsDocument& document) {
   const std::vector<Section> sections = sections_of(rank_results(document));
   std::ostringstream out;

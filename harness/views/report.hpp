@@ -46,6 +46,12 @@ struct RankedTable {
 
 std::vector<RankedTable> rank_results(const ResultsDocument& document);
 
+// The document with each repetition's placement refined by the floor cluster its repetition fell
+// in (`floor_cluster`: "cross · two cores"), so that every table ranks the repetitions of each
+// cluster apart, as if they were two placements: what `ipcmark report --by-cluster` shows. Rows
+// without a cluster keep their placement.
+ResultsDocument split_by_floor_cluster(ResultsDocument document);
+
 std::string report_text(const ResultsDocument& document);
 std::string report_markdown(const ResultsDocument& document);
 

@@ -54,6 +54,23 @@ TEST(ReportFloors, TablesNameTheFloorAndCountMovedRepetitions) {
   EXPECT_THAT(report_text(read_results(document_with_floors(false), "t")), ::testing::Not(HasSubstr("moved:")));
 }
 
+TEST(ReportFloors, ByClusterRanksEachClustersRepetitionsApart) {
+  json doc = document_with_floors(false);
+  const char* clusters[] = {"two hyperthreads of one core", "two cores", "two hyperthreads of one core"};
+  for (int i = 0; i < 3; ++i) doc["benchmarks"][i]["floor_cluster"] = clusters[i];
+  const std::vector<RankedTable> tables = rank_results(split_by_floor_cluster(read_results(doc, "t")));
+  ASSERT_EQ(tables.size(), 1u);
+  ASSERT_EQ(tables[0].entries.size(), 2u);
+  // Ranked by median latency: the hyperthreads' two repetitions (500, 498 ns) before the one apart (505 ns).
+  EXPECT_EQ(tables[0].entries[0].label, "shm/spin/cross · two hyperthreads of one core");
+  EXPECT_EQ(tables[0].entries[0].total, 2);
+  EXPECT_EQ(tables[0].entries[0].p50_ns, 499.0);
+  EXPECT_EQ(tables[0].entries[1].label, "shm/spin/cross · two cores");
+  EXPECT_EQ(tables[0].entries[1].total, 1);
+  // Without the split, one configuration of three repetitions.
+  EXPECT_EQ(rank_results(read_results(doc, "t"))[0].entries.size(), 1u);
+}
+
 TEST(ReportFloors, TheHtmlPageCarriesTheSameFacts) {
   const std::string html = report_html(read_results(document_with_floors(true), "t"), "t.json", {}, "");
   EXPECT_THAT(html, HasSubstr("floor around repetitions (cross)"));
