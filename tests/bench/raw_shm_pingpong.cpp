@@ -100,8 +100,14 @@ void BM_RawShmPingPong(benchmark::State& state, std::size_t size, Placement plac
 
 int main(int argc, char** argv) {
   if (!choose_cpus(argc, argv, "bench_raw_shm_pingpong")) return 2;
-  register_sizes_and_placements("raw/shm/pingpong", BM_RawShmPingPong<Layout::OneBuffer>, benchmark::kMicrosecond);
-  register_sizes_and_placements("raw/shm/pingpong-two-rings", BM_RawShmPingPong<Layout::TwoRings>,
-                                benchmark::kMicrosecond);
+  // The two layouts side by side at each size and placement: the host moves the vCPUs every few
+  // seconds to minutes here, and rows run far apart can sit on different placements.
+  for (const std::size_t size : {64, 4096, 65536})
+    for (const auto& [placement, placement_name] : {std::pair{Placement::Cross, "cross"}, {Placement::Same, "same"}})
+      for (const auto& [layout_name, bench] : {std::pair{"pingpong", &BM_RawShmPingPong<Layout::OneBuffer>},
+                                               {"pingpong-two-rings", &BM_RawShmPingPong<Layout::TwoRings>}}) {
+        const std::string name = std::string("raw/shm/") + layout_name + "/" + std::to_string(size) + "/" + placement_name;
+        benchmark::RegisterBenchmark(name.c_str(), bench, size, placement)->UseRealTime()->Unit(benchmark::kMicrosecond);
+      }
   return run_registered(argc, argv, "pingpong_cpus");
 }
