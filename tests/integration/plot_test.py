@@ -10,6 +10,7 @@ matplotlib writes each piece of text of an SVG as an XML comment beside its glyp
 the labels are checked by reading those comments.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -111,6 +112,26 @@ class PlotTest(unittest.TestCase):
         latency = svg_texts(os.path.join(self.out, "latency.svg"))
         self.assertIn("report-basic: shm/spin", latency)
         self.assertIn("report-v2: shm/spin/cross", latency)
+
+    def test_by_cluster_draws_each_clusters_repetitions_apart(self):
+        with open(V2, encoding="utf-8") as f:
+            document = json.load(f)
+        clusters = ["two cores", "two hyperthreads of one core"]
+        for row in document["benchmarks"]:
+            if row.get("placement") == "cross":
+                row["floor_cluster"] = clusters[int(row.get("repetition_index", 0)) % 2]
+        path = os.path.join(self.out, "clustered.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(document, f)
+        result = plot("--out", self.out, "--by-cluster", path)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        latency = svg_texts(os.path.join(self.out, "latency.svg"))
+        self.assertIn("shm/spin/cross · two cores", latency)
+        self.assertIn("shm/spin/cross · two hyperthreads of one core", latency)
+        self.assertNotIn("shm/spin/cross", latency)  # no configuration is left unsplit
+        plain = os.path.join(self.out, "plain")
+        self.assertEqual(plot("--out", plain, path).returncode, 0)
+        self.assertIn("shm/spin/cross", svg_texts(os.path.join(plain, "latency.svg")))
 
     def test_missing_file_is_one_line_and_exit_2(self):
         self.assert_one_line_error(plot("--out", self.out, "/nonexistent/r.json"), 2, "/nonexistent/r.json")
