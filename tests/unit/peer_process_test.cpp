@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "tests/support/pid_namespace.hpp"
 #include "transports/common/process.hpp"
@@ -54,6 +55,16 @@ std::size_t open_descriptors() {
   std::size_t n = 0;
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
   return n;
+}
+
+TEST(PeerProcess, GoneWithinSeesAnExitThatHappensDuringTheWait) {
+  Child child;
+  const PeerProcess peer(child.pid());
+  EXPECT_FALSE(peer.gone_within(std::chrono::milliseconds(20)));  // alive the whole time
+  std::thread exiting([&] { child.tell_to_exit(); });  // exits while we wait
+  EXPECT_TRUE(peer.gone_within(std::chrono::seconds(30)));
+  exiting.join();
+  EXPECT_FALSE(PeerProcess().gone_within(std::chrono::milliseconds(5)));  // no peer: never gone
 }
 
 TEST(PeerProcess, NoPeerAndOurselvesAreNeverGone) {

@@ -50,6 +50,7 @@ using bip_mq::Side;
 using bip_mq::slice_end;
 
 constexpr auto kPeerCheck = 10ms;    // longest single wait: the peer is checked this often
+constexpr auto kDeathSeen = 500ms;   // a lock whose owner died: time for its pidfd to say so
 constexpr auto kPublishPoll = 50ms;  // serve_readers' stop() cadence
 constexpr std::size_t kDepth = 64, kMinDepth = 2;  // messages per queue...
 constexpr std::size_t kQueueBytes = 8 << 20;       // ...fewer when they would take more than this
@@ -167,13 +168,15 @@ class BipMqConnection final : public Connection {
   }
 
   // A queue operation that failed (Corrupt: its lock could not be taken) because the peer died
-  // holding the lock is the peer's death, and says so.
+  // holding the lock is the peer's death, and says so. The lock learns of the death before the
+  // peer's pidfd does (process.hpp), so the peer gets a moment to be seen gone.
   template <class Op>
   bool peer_guarded(Op&& op) {
     try {
       return op();
     } catch (const Error& e) {
-      if (e.code() == Errc::Corrupt && peer_left())
+      refresh_peer();
+      if (e.code() == Errc::Corrupt && (peer_.gone_within(kDeathSeen) || board_->closed(other())))
         throw Error(Errc::PeerGone, std::string(e.what()) + "; the peer process (pid " + std::to_string(peer_.pid()) +
                                         ") has exited");
       throw;

@@ -64,6 +64,22 @@ PeerProcess::~PeerProcess() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+bool PeerProcess::gone_within(std::chrono::milliseconds limit) const noexcept {
+  using Steady = std::chrono::steady_clock;
+  const Steady::time_point end = Steady::now() + limit;
+  for (;;) {
+    if (gone()) return true;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - Steady::now());
+    if (left.count() <= 0 || pid_ <= 0) return false;
+    if (fd_ >= 0) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) > 0 && (p.revents & (POLLIN | POLLHUP)) != 0) return true;
+    } else {
+      ::usleep(1000);
+    }
+  }
+}
+
 bool PeerProcess::gone() const noexcept {
   if (gone_at_open_) return true;
   if (fd_ < 0) return process_is_gone(pid_);

@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+
 namespace ipcmark {
 
 // True once `pid` has exited: kill(pid, 0) says ESRCH, or it is a zombie nobody has reaped
@@ -37,6 +39,11 @@ class PeerProcess {
   // True once the process has exited. One poll() of the pidfd (or process_is_gone): for slow
   // paths, like process_is_gone.
   bool gone() const noexcept;
+  // Whether the process is gone, or goes within `limit` (one poll() of the pidfd with that
+  // timeout; without a pidfd, process_is_gone every millisecond). For a peer known to be dying:
+  // the kernel hands a robust mutex its owner's death (exit_mm) before it makes the pidfd
+  // readable (exit_notify), so a waiter woken by the first can ask gone() too early.
+  bool gone_within(std::chrono::milliseconds limit) const noexcept;
   pid_t pid() const noexcept { return pid_; }
   // Whether gone() asks a pidfd (false: the pid-based fallback, or no peer).
   bool has_pidfd() const noexcept { return fd_ >= 0; }
