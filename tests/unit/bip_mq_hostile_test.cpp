@@ -143,9 +143,16 @@ TEST_F(HostileChannel, ConnectingToTheNamesOfAServerThatIsGoneIsPeerGoneNamingTh
 // Boost 1.74's lock is not robust; bip-mq makes it so (queue.hpp): the server's next operation
 // fails at once instead of blocking forever on a lock whose holder is dead.
 TEST_F(HostileChannel, APeerThatDiesHoldingAQueueLockIsPeerGoneNotAHang) {
+  // The client takes the lock only once the server has accepted: otherwise the server's accept()
+  // can meet the dead owner's lock first (it did, in a loaded CI-style run) and the PeerGone
+  // comes from accept(), outside the receive this test is about.
+  int accepted[2];
+  ASSERT_EQ(::pipe(accepted), 0);
   testing::ClientProcess client([&] {
     auto c = transport().channel.connect(config());
     c->accept(Clock::now() + 10s);
+    char go = 0;
+    if (::read(accepted[0], &go, 1) != 1) return 11;
     const shm::SharedRegion c2s = shm::SharedRegion::open(channel_ + ".bq-c2s", 1 << 20);
     auto* header = reinterpret_cast<Header*>(c2s.bytes().data() + kUserOffset);
     if (::pthread_mutex_lock(reinterpret_cast<pthread_mutex_t*>(&header->m_mutex)) != 0) return 10;
@@ -155,6 +162,9 @@ TEST_F(HostileChannel, APeerThatDiesHoldingAQueueLockIsPeerGoneNotAHang) {
   auto server = transport().channel.serve(config());
   client.start();
   server->accept(Clock::now() + 10s);
+  ASSERT_EQ(::write(accepted[1], "g", 1), 1);
+  ::close(accepted[0]);
+  ::close(accepted[1]);
   EXPECT_EQ(client.wait(), 0);
   std::vector<std::byte> buffer(64);
   const auto start = Clock::now();
