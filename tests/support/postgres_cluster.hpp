@@ -1,15 +1,19 @@
 // tests/support/postgres_cluster.hpp — a private PostgreSQL server for the history tests: a
 // temporary cluster (initdb) in a temporary directory, listening only on a Unix socket in that
 // directory (no TCP port, so it meets no other server), started once for the test binary and
-// stopped in TearDown, which then fails the binary if any process of it is left.
+// stopped in TearDown, which then fails the binary if any process of it is left. A watchdog
+// process stops it too if the test binary dies first (a crash, a kill by ctest's timeout): it
+// waits on a pipe only the test binary holds, and EOF without the word "done" means it died.
 //
 // initdb refuses to run as root, so as root every server command runs as the `postgres` user
 // (runuser; Debian's postgresql package creates it). No PostgreSQL binaries is a failure that
 // says what to install, not a skip: CI installs them through scripts/setup.
 #pragma once
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -71,10 +75,12 @@ class PostgresCluster : public ::testing::Environment {
              "pg_ctl start"))
       return;
     postmaster_ = std::atoi(slurp(dir_ + "/data/postmaster.pid").c_str());
+    start_watchdog();
   }
 
   void TearDown() override {
     if (dir_.empty()) return;
+    stop_watchdog();
     if (postmaster_ > 0) run(bin_ + "/pg_ctl -D " + dir_ + "/data -m immediate -w -t 60 stop", "pg_ctl stop");
     // Nothing of this server may outlive the tests: its postmaster, or anything started on its directory.
     if (postmaster_ > 0 && running(postmaster_))
@@ -102,6 +108,43 @@ class PostgresCluster : public ::testing::Environment {
     return !stat.empty() && state != std::string::npos && stat[state + 2] != 'Z';
   }
 
+  // Forked now, before any test opens a connection (no library threads yet); in its own session,
+  // so a signal to the test's process group does not take it along.
+  void start_watchdog() {
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return;  // no child the tests start holds the write end
+    const std::string stop = as_user_ + bin_ + "/pg_ctl -D " + dir_ + "/data -m immediate -w -t 60 stop >/dev/null 2>&1";
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(pipe_fds[1]);
+      ::setsid();
+      std::string said;
+      char buffer[16];
+      for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) said.append(buffer, std::size_t(n));
+      if (said != "done") {  // the test binary died with the server running
+        [[maybe_unused]] const int status = std::system(stop.c_str());
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+      }
+      ::_exit(0);
+    }
+    ::close(pipe_fds[0]);
+    if (pid < 0) {
+      ::close(pipe_fds[1]);
+      return;
+    }
+    watchdog_ = pid;
+    watchdog_pipe_ = pipe_fds[1];
+  }
+
+  void stop_watchdog() {
+    if (watchdog_ <= 0) return;
+    [[maybe_unused]] const ssize_t n = ::write(watchdog_pipe_, "done", 4);
+    ::close(watchdog_pipe_);
+    ::waitpid(watchdog_, nullptr, 0);
+    watchdog_ = 0;
+  }
+
   bool run(const std::string& command, const std::string& what) {
     const std::string log = dir_ + "/" + std::to_string(++commands_) + ".log";
     const int status = std::system((as_user_ + command + " >" + log + " 2>&1").c_str());
@@ -113,6 +156,8 @@ class PostgresCluster : public ::testing::Environment {
 
   std::string bin_, dir_, as_user_, user_, failure_;
   int postmaster_ = 0, commands_ = 0;
+  pid_t watchdog_ = 0;
+  int watchdog_pipe_ = -1;
 };
 
 }  // namespace ipcmark::testing
