@@ -22,6 +22,9 @@ constexpr const char* kMarkerSuffix = ".iox";
 constexpr const char* kKind = "iceoryx";
 constexpr auto kSlice = 10ms;
 constexpr unsigned kSpinsBetweenChecks = 1u << 14;
+// Messages between looks at RouDi's pidfd. Shared memory keeps flowing after RouDi dies, so a
+// stream that never waits would otherwise never notice (one poll() per 1024 messages is noise).
+constexpr unsigned kMessagesBetweenRoudiChecks = 1u << 10;
 
 iox::popo::PublisherOptions publisher_options() {
   iox::popo::PublisherOptions options;
@@ -105,6 +108,7 @@ class IceoryxConnection final : public Connection {
     check_message_size(size, max_message_);
     if (loan_ != nullptr) throw Error(Errc::InvalidArgument, "iceoryx: one loan at a time: commit() the last one");
     wait_for_window(deadline);
+    check_roudi_now_and_then();
     loan_ = loan_chunk(*publisher_, size, deadline, channel_, &check_peers_of, this);
     return {static_cast<std::byte*>(loan_), size};
   }
@@ -129,6 +133,10 @@ class IceoryxConnection final : public Connection {
  private:
   static void check_peers_of(const void* self) { static_cast<const IceoryxConnection*>(self)->check_peers(); }
 
+  void check_roudi_now_and_then() {
+    if (++messages_ % kMessagesBetweenRoudiChecks == 0) check_roudi(channel_);
+  }
+
   // PeerGone when the peer process, its end of the channel or RouDi has gone.
   void check_peers() const {
     check_roudi(channel_);
@@ -143,6 +151,7 @@ class IceoryxConnection final : public Connection {
   // Takes chunks until a data message (or, in the handshake, the hello) arrives: credits are
   // counted on the way. Waits by the wait mode; checks the peers every slice, after a last look.
   const void* next(Deadline deadline, const char* waiting_for, bool hello) {
+    if (!hello) check_roudi_now_and_then();
     if (!hello && !stash_.empty()) {
       const void* chunk = stash_.front();
       stash_.pop_front();
@@ -291,6 +300,7 @@ class IceoryxConnection final : public Connection {
   std::uint64_t taken_ = 0;     // the peer's data messages we took from the queue
   std::uint64_t credited_ = 0;  // taken_ as last told to the peer
   unsigned spins_ = 0;
+  unsigned messages_ = 0;  // sent and received, for check_roudi_now_and_then()
   void* loan_ = nullptr;
   HeldView view_;
   std::deque<const void*> stash_;  // data taken while looking for credits, for receive()
