@@ -70,7 +70,10 @@ void fill_payload_in_place(std::span<std::byte> message, std::uint64_t sequence,
   std::memcpy(message.data(), staged.data(), staged.size());
 }
 
-IPCMARK_VECTOR_CLONES PayloadCheck check_payload(std::span<const std::byte> message) noexcept {
+namespace {
+
+// The pattern's words XORed with `mask` (0: a message; all ones: an answer).
+IPCMARK_VECTOR_CLONES PayloadCheck check_masked(std::span<const std::byte> message, std::uint64_t mask) noexcept {
   PayloadCheck result{0, 0, false};
   if (message.size() < kPayloadHeader) return result;
   std::memcpy(&result.sequence, message.data(), 8);
@@ -85,18 +88,63 @@ IPCMARK_VECTOR_CLONES PayloadCheck check_payload(std::span<const std::byte> mess
   const auto compare = [&](std::size_t i) {
     std::uint64_t w;
     std::memcpy(&w, body + i * 8, 8);
-    diff |= w ^ expected;
+    diff |= w ^ mask ^ expected;
   };
   std::size_t i = 0;
   for (; i < head; ++i, expected += kWordStep) compare(i);
   for (; i < words; ++i, expected += kWordStep) compare(i);
   const std::size_t tail = body_size - words * 8;
   std::uint64_t got = 0, want = 0;
-  const std::uint64_t last = pattern_word(key, words);
+  const std::uint64_t last = pattern_word(key, words) ^ mask;
   std::memcpy(&got, body + words * 8, tail);
   std::memcpy(&want, &last, tail);
   result.intact = (diff | (got ^ want)) == 0;
   return result;
+}
+
+}  // namespace
+
+PayloadCheck check_payload(std::span<const std::byte> message) noexcept { return check_masked(message, 0); }
+PayloadCheck check_answer(std::span<const std::byte> message) noexcept { return check_masked(message, ~std::uint64_t{0}); }
+
+namespace {
+
+// Inverts `bytes` words of `from` into `to`. Two loops, so that each vectorises: in place (one
+// pointer), and between two buffers that do not overlap (a ring's loan and the viewed request).
+IPCMARK_VECTOR_CLONES void invert_body(std::byte* __restrict to, const std::byte* __restrict from, std::size_t bytes) noexcept {
+  const std::size_t words = bytes / 8;
+  for (std::size_t i = 0; i < words; ++i) {
+    std::uint64_t w;
+    std::memcpy(&w, from + i * 8, 8);
+    w = ~w;
+    std::memcpy(to + i * 8, &w, 8);
+  }
+  for (std::size_t i = words * 8; i < bytes; ++i) to[i] = ~from[i];
+}
+
+IPCMARK_VECTOR_CLONES void invert_body_in_place(std::byte* body, std::size_t bytes) noexcept {
+  const std::size_t words = bytes / 8;
+  for (std::size_t i = 0; i < words; ++i) {
+    std::uint64_t w;
+    std::memcpy(&w, body + i * 8, 8);
+    w = ~w;
+    std::memcpy(body + i * 8, &w, 8);
+  }
+  for (std::size_t i = words * 8; i < bytes; ++i) body[i] = ~body[i];
+}
+
+}  // namespace
+
+void answer_payload(std::span<std::byte> answer, std::span<const std::byte> request) noexcept {
+  const std::size_t size = std::min(answer.size(), request.size());
+  const bool in_place = answer.data() == request.data();
+  if (size < kPayloadHeader) {
+    if (!in_place) std::memmove(answer.data(), request.data(), size);
+    return;
+  }
+  if (in_place) return invert_body_in_place(answer.data() + kPayloadHeader, size - kPayloadHeader);
+  std::memcpy(answer.data(), request.data(), kPayloadHeader);
+  invert_body(answer.data() + kPayloadHeader, request.data() + kPayloadHeader, size - kPayloadHeader);
 }
 
 std::string oneshot_text(std::size_t size) {

@@ -39,6 +39,15 @@ inline void stamp_payload(std::span<std::byte> message, std::uint64_t stamp_ns) 
   std::memcpy(message.data() + 8, &stamp_ns, 8);
 }
 PayloadCheck check_payload(std::span<const std::byte> message) noexcept;
+
+// The zero-copy ping-pong server's answer: `request`'s header, and its body with every bit
+// inverted, written into `answer` (the same size; it may be `request` itself, as when a transport
+// lends the request's own bytes for the reply). The server reads every byte and writes every byte,
+// as a copy would, and an answer that was never written (the request's bytes, left where a
+// transport answers in place) or half written fails check_answer().
+void answer_payload(std::span<std::byte> answer, std::span<const std::byte> request) noexcept;
+// check_payload() for an answer: the body must be the pattern inverted.
+PayloadCheck check_answer(std::span<const std::byte> message) noexcept;
 // 0 for a message shorter than a sequence number.
 inline std::uint64_t payload_sequence(std::span<const std::byte> message) noexcept {
   std::uint64_t sequence = 0;

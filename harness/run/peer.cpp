@@ -52,7 +52,8 @@ class CpuWindow {
 // (warm-up messages carry stamp 0).
 class Tally {
  public:
-  explicit Tally(std::size_t size) : size_(size) {}
+  // `answers`: the messages are the zero-copy ping-pong server's answers (answer_payload()).
+  explicit Tally(std::size_t size, bool answers = false) : size_(size), answers_(answers) {}
 
   struct Arrival {
     PayloadCheck check;
@@ -67,13 +68,12 @@ class Tally {
   Arrival arrived(std::span<const std::byte> message, bool in_place) {
     const bool timed = payload_stamp(message) != kUntimedStamp || payload_sequence(message) + 1 >= last_;
     if (!in_place) return arrived_at(message, timed ? now_ns() : 0);
-    const PayloadCheck c = check_payload(message);
-    return count(message, c, timed ? now_ns() : 0);
+    return count(message, check(message), timed ? now_ns() : 0);
   }
   // A copied message that arrived at `now`, checked later (the pingpong client checks an echo
   // while the next round trip is in flight).
   Arrival arrived_at(std::span<const std::byte> message, std::uint64_t now) {
-    return count(message, check_payload(message), now);
+    return count(message, check(message), now);
   }
   std::uint64_t next_expected() const { return expected_; }
   // Messages from sequence `last` - 1 on are timed whatever they carry: the window closes there.
@@ -96,7 +96,12 @@ class Tally {
     return {c, now};
   }
 
+  PayloadCheck check(std::span<const std::byte> message) const {
+    return answers_ ? check_answer(message) : check_payload(message);
+  }
+
   std::size_t size_;
+  bool answers_;
   std::uint64_t expected_ = 0, lost_ = 0, reordered_ = 0, corrupted_ = 0, last_ = UINT64_MAX;
   LatencyHistogram latency_;
 };
@@ -185,8 +190,9 @@ PeerReport client_report(std::uint64_t messages, std::uint64_t elapsed_ns, const
   return out;
 }
 
+// A ping-pong's channel carries requests and replies in turn, which lets shm answer in place.
 ChannelConfig channel_config(const PeerOptions& o) {
-  return ChannelConfig{o.args.channel, o.spec.message_size, o.spec.wait};
+  return ChannelConfig{o.args.channel, o.spec.message_size, o.spec.wait, o.spec.pattern == Pattern::Pingpong};
 }
 
 void say_ready() { std::cout << "ready" << std::endl; }
@@ -288,12 +294,14 @@ PeerReport run_pingpong_server(const PeerOptions& o, Deadline deadline) {
   std::vector<std::byte> message(spec.message_size);
   CpuWindow cpu;
   for (std::uint64_t measured = 0; measured < spec.messages;) {
-    // Echo unchanged: the client checks every byte of what comes back.
-    if (spec.zero_copy) {  // from the in-place view straight into a loan: one copy, not two
+    // Copy mode echoes unchanged; zero-copy answers with the body inverted, from the view
+    // straight into a loan (one pass, as a copy; shm lends the request's own bytes, and an
+    // unchanged echo there would be the request left as it was). The client checks every byte.
+    if (spec.zero_copy) {
       const std::span<const std::byte> in = connection->view(deadline);
       if (payload_stamp(in) != 0 && measured++ == 0) cpu.start();
       const std::span<std::byte> out = connection->loan(in.size(), deadline);
-      std::memcpy(out.data(), in.data(), in.size());
+      answer_payload(out, in);
       connection->commit();
       connection->release();
       continue;
@@ -314,7 +322,7 @@ PeerReport run_pingpong_client(const PeerOptions& o, Deadline deadline) {
   connection->accept(deadline);
   Outbox outbox(*connection, spec);
   Inbox inbox(*connection, spec);
-  Tally tally(spec.message_size);
+  Tally tally(spec.message_size, spec.zero_copy);
   CpuWindow cpu;
   Warmup warmup(spec);
   // Copy mode fills the next message and checks the last echo while an echo is in flight, not

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <span>
 #include <vector>
 
@@ -100,6 +101,37 @@ TEST(Payload, InPlaceFillStaleOrTornIsCaught) {
   std::vector<std::byte> stale = first;  // the first's body under the second's sequence: stale
   std::copy(second.begin(), second.begin() + 8, stale.begin());
   EXPECT_FALSE(check_payload(stale).intact);
+}
+
+TEST(Payload, AnAnswerChecksAsAnAnswerInAnotherBufferOrInPlace) {
+  for (std::size_t size : {16, 17, 23, 64, 4099, 65536}) {
+    std::vector<std::byte> request(size), answer(size);
+    fill_payload(request, 5, 77);
+    answer_payload(answer, request);
+    const PayloadCheck c = check_answer(answer);
+    EXPECT_TRUE(c.intact) << size;
+    EXPECT_EQ(c.sequence, 5u);
+    EXPECT_EQ(c.stamp_ns, 77u);
+    answer_payload(request, request);  // in place, as shm lends the request's bytes
+    EXPECT_EQ(request, answer) << size;
+    if (size > kPayloadHeader) {
+      EXPECT_FALSE(check_payload(answer).intact) << "an answer is not the request";
+    }
+  }
+}
+
+TEST(Payload, AnAnswerNeverWrittenOrHalfWrittenIsCaught) {
+  std::vector<std::byte> request(4096);
+  fill_payload(request, 8, 1);
+  EXPECT_FALSE(check_answer(request).intact) << "the request left where the answer should be";
+  std::vector<std::byte> torn = request;
+  answer_payload(std::span(torn).first(2048), std::span(request).first(2048));
+  EXPECT_FALSE(check_answer(torn).intact) << "half answered";
+  std::vector<std::byte> other(4096), answer(4096);
+  fill_payload(other, 9, 1);
+  answer_payload(answer, other);
+  std::memcpy(answer.data(), request.data(), 8);  // sequence 8, body of 9's answer: stale
+  EXPECT_FALSE(check_answer(answer).intact);
 }
 
 TEST(Payload, TooShortIsNeverIntact) {

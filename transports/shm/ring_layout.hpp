@@ -26,7 +26,8 @@
 namespace ipcmark::shm {
 
 inline constexpr std::uint64_t kRingMagic = 0x31474e52'4d435049;  // "IPCMRNG1" read little-endian
-inline constexpr std::uint32_t kRingVersion = 2;  // 2: the record header is the publication (spsc_ring.hpp)
+// 2: the record header is the publication (spsc_ring.hpp); 3: in-place replies (RecordKind::InPlace)
+inline constexpr std::uint32_t kRingVersion = 3;
 inline constexpr std::size_t kBlockBytes = 128;  // one adjacent-line pair
 inline constexpr std::size_t kHeaderBytes = 3 * kBlockBytes;
 inline constexpr std::size_t kRecordAlign = 8;
@@ -51,7 +52,8 @@ struct RingHeader {
   std::uint32_t client_waits;   // 0 until a client claims the channel by CAS, then its WaitKind
   std::uint32_t server_closed;  // 1 once the server's Connection is gone
   std::uint32_t client_closed;  // 1 once the client's Connection is gone
-  std::uint32_t reserved[3];
+  std::uint32_t request_reply;  // 1: requests and replies in turn (ChannelConfig), written before `magic`
+  std::uint32_t reserved[2];
 };
 
 struct WriterBlock {
@@ -81,6 +83,9 @@ struct RecordHeader {
 enum class RecordKind : std::uint32_t {
   Data = 1,
   Padding = 2,  // skip to the wrap point; `length` == bytes from the end of this header to there
+  // A header alone (8 ring bytes): the reply to the reader's outstanding request, `length` bytes
+  // written over that request's own payload in the other ring (request/reply channels, shm.cpp).
+  InPlace = 3,
 };
 
 struct RingOffsets {
@@ -94,6 +99,7 @@ static_assert(sizeof(RingHeader) == 64);
 static_assert(offsetof(RingHeader, capacity) == 16 && offsetof(RingHeader, max_message) == 24);
 static_assert(offsetof(RingHeader, server_pid) == 28 && offsetof(RingHeader, client_pid) == 32);
 static_assert(offsetof(RingHeader, client_waits) == 40 && offsetof(RingHeader, client_closed) == 48);
+static_assert(offsetof(RingHeader, request_reply) == 52);
 static_assert(sizeof(WriterBlock) == kBlockBytes && sizeof(ReaderBlock) == kBlockBytes);
 static_assert(offsetof(WriterBlock, data_seq) == 64 && offsetof(WriterBlock, writer_sleeping) == 68);
 static_assert(offsetof(ReaderBlock, space_seq) == 64 && offsetof(ReaderBlock, reader_sleeping) == 68);

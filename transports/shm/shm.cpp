@@ -6,6 +6,15 @@
 // Handshake: serve() lays out the second ring, then the first, whose magic (release) says "ready".
 // connect() claims the channel by CAS on client_waits (so a second client fails cleanly), then
 // publishes client_pid (release) and wakes accept(), which sleeps on that word.
+//
+// Request/reply channels (ChannelConfig::request_reply, both sides): the server writes a reply
+// that fits over the request it answers into that request's own bytes in the client→server ring
+// and publishes only an InPlace header in its own ring; the client reads the reply where it wrote
+// its request. The reply's lines are then lines the server has just read, not lines of another
+// ring it must first fetch from the client's cache (the gap to a one-buffer ping-pong:
+// docs/notes-2026-12-06-shm-sizes.md). Safe because each side keeps its turn: the client does
+// not write its ring again until it has taken the reply, so the request's bytes stay the server's
+// though the server has given their room back. Turns are enforced on both sides.
 #include "transports/shm/shm.hpp"
 
 #include <unistd.h>
@@ -87,6 +96,7 @@ class ShmConnection final : public Connection {
         side_(side),
         own_closed_(side == Side::Server ? &channel_->server_closed : &channel_->client_closed),
         wait_(config.wait),
+        request_reply_(config.request_reply),
         bells_(std::move(bells)) {
     // Only block polls before it sleeps; futex, eventfd, sem and uds sleep at once.
     if (wait_ != WaitKind::Block) peer_.block_spin_polls = 0;
@@ -130,30 +140,44 @@ class ShmConnection final : public Connection {
   // A writer needs no such check: it learns of the truncation when it waits, or when the ring's
   // head, now zero, is out of range.
   void send(std::span<const std::byte> message, Deadline deadline) override {
+    if (request_reply_) return send_in_turn(message, deadline);
     region_.guarded([&] { out_.send<Wait>(message, deadline, peer_); });
   }
 
   std::size_t receive(std::span<std::byte> buffer, Deadline deadline) override {
+    if (request_reply_) check_turn_to_receive();
     const std::size_t n = region_.guarded(
         [&] { return next([&](const Peer& peer) { return in_.receive<Wait>(buffer, deadline, peer); }); });
+    if (request_reply_) took_turn();
     region_.check_truncation();
     return n;
   }
 
   // Zero-copy: the rings lend their own memory. The ring refuses a second loan or view; a commit
   // or release with nothing outstanding is refused here (the ring's own are noexcept no-ops).
+  // A server's loan that fits over the request it answers is that request's own bytes.
   std::span<std::byte> loan(std::size_t size, Deadline deadline) override {
+    if (request_reply_) {
+      check_turn_to_send();
+      if (side_ == Side::Server && size <= request_.size()) {
+        region_.guarded([&] { out_.loan_in_place<Wait>(size, deadline, peer_); });
+        return request_.first(size);
+      }
+    }
     return region_.guarded([&] { return out_.loan<Wait>(size, deadline, peer_); });
   }
 
   void commit() override {
     if (!out_.has_loan()) throw Error(Errc::InvalidArgument, "commit() without a loan on '" + region_.name() + "'");
     out_.commit();
+    if (request_reply_) sent_turn();
   }
 
   std::span<const std::byte> view(Deadline deadline) override {
+    if (request_reply_) check_turn_to_receive();
     const std::span<const std::byte> viewed =
         region_.guarded([&] { return next([&](const Peer& peer) { return in_.view<Wait>(deadline, peer); }); });
+    if (request_reply_) took_turn();
     region_.check_truncation();
     return viewed;
   }
@@ -166,6 +190,49 @@ class ShmConnection final : public Connection {
 
  private:
   static constexpr bool kBlocks = std::is_same_v<Wait, BlockWait>;
+
+  // ---- request/reply turns (see the top of this file) ----
+  void send_in_turn(std::span<const std::byte> message, Deadline deadline) {
+    check_turn_to_send();
+    if (side_ == Side::Server && !message.empty() && message.size() <= request_.size()) {
+      region_.guarded([&] {
+        if (message.data() != request_.data()) copy_into_record(request_.data(), message);
+        out_.send_in_place<Wait>(message.size(), deadline, peer_);
+      });
+    } else {
+      region_.guarded([&] { out_.send<Wait>(message, deadline, peer_); });
+    }
+    sent_turn();
+  }
+
+  void check_turn_to_send() const {
+    if (side_ == Side::Server ? request_.data() == nullptr : awaiting_reply_ || in_.has_view())
+      out_of_turn(side_ == Side::Server ? "the server sends one reply per request it has received"
+                                        : "the client takes the reply to its request before sending another");
+  }
+  void check_turn_to_receive() const {
+    if (side_ == Side::Server ? request_.data() != nullptr : !awaiting_reply_)
+      out_of_turn(side_ == Side::Server ? "the server replies to a request before receiving another"
+                                        : "the client sends a request before receiving");
+  }
+  [[noreturn]] void out_of_turn(const std::string& rule) const {
+    throw Error(Errc::InvalidArgument, "channel '" + region_.name() + "' carries requests and replies in turn: " + rule);
+  }
+  // After a send or commit: the server has answered; the client expects its reply (in place, in
+  // the payload it has just published, or as a record of the server's ring).
+  void sent_turn() noexcept {
+    if (side_ == Side::Server) {
+      request_ = {};
+    } else {
+      awaiting_reply_ = true;
+      in_.expect_reply_in(out_.last_payload());
+    }
+  }
+  // After a receive or view: the server holds a request to answer; the client has its reply.
+  void took_turn() noexcept {
+    if (side_ == Side::Server) request_ = in_.last_payload();
+    else awaiting_reply_ = false;
+  }
 
   // receive() and view(): a message already there is taken at once. Before waiting for one, our
   // last message is handed over (demote_last_record), and a blocking reader plans its sleep by its
@@ -226,6 +293,12 @@ class ShmConnection final : public Connection {
     if (server_pid <= 0) corrupt(name, "server_pid " + std::to_string(server_pid) + " is not a process id");
     if (server_waits < kWaitsSpin || server_waits > kWaitsLast)
       corrupt(name, "server wait mode " + std::to_string(server_waits) + " is unknown");
+    const std::uint32_t request_reply = std::atomic_ref(channel_->request_reply).load(std::memory_order_relaxed);
+    if (request_reply > 1) corrupt(name, "request_reply is " + std::to_string(request_reply) + ", not 0 or 1");
+    if ((request_reply == 1) != request_reply_)
+      throw Error(Errc::InvalidArgument, "channel '" + name + "' " +
+                                             (request_reply == 1 ? "carries requests and replies in turn, this client does not"
+                                                                 : "does not carry requests and replies in turn, this client does"));
     if (!waits_mix(wait, wait_of(server_waits)))
       throw Error(Errc::InvalidArgument, "channel '" + name + "' waits with " + std::string(to_string(wait_of(server_waits))) +
                                              ", this client with " + std::string(to_string(wait)) +
@@ -261,6 +334,9 @@ class ShmConnection final : public Connection {
   Side side_;
   std::uint32_t* own_closed_;
   WaitKind wait_;
+  bool request_reply_;
+  std::span<std::byte> request_;  // server, request/reply: the request to answer, in place if it fits
+  bool awaiting_reply_ = false;   // client, request/reply: a request sent, its reply not taken yet
   ChannelBells bells_;        // --wait eventfd, sem, uds: the rings point at its doorbells
   PeerProcess peer_process_;  // opened at accept() (server) or join (client); peer_ points at it
   Peer peer_;
@@ -291,8 +367,8 @@ std::unique_ptr<Connection> serve(const ChannelConfig& config) {
   ChannelBells bells = ChannelBells::serve(config.channel, config.wait);
   // The client treats the first ring's magic as "the region is ready", so that ring comes last.
   initialise_ring(rings.to_server, RingParams{capacity, max_message});
-  initialise_ring(rings.to_client,
-                  RingParams{capacity, max_message, static_cast<std::int32_t>(::getpid()), waits_code(config.wait)});
+  initialise_ring(rings.to_client, RingParams{capacity, max_message, static_cast<std::int32_t>(::getpid()),
+                                              waits_code(config.wait), config.request_reply ? 1u : 0u});
   return make_connection(std::move(region), Side::Server, config, std::move(bells));
 }
 

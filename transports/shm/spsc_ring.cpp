@@ -79,6 +79,7 @@ void initialise_ring(std::span<std::byte> ring, const RingParams& params) {
   header.max_message = params.max_message;
   header.server_pid = params.server_pid;
   header.server_waits = params.server_waits;
+  header.request_reply = params.request_reply;
   // The semaphore of this ring's reader (--wait sem; doorbell.hpp), laid out whatever the wait:
   // the client may wait otherwise than the server.
   init_semaphore(ring.data() + kSemOffset);
@@ -169,6 +170,14 @@ RingReader::RingReader(std::span<std::byte> ring, std::string name)
 void RingReader::reject_record(RecordHeader record, std::uint64_t offset) const {
   // Everything up to the wrap point may be published: the header, not a tail, says what is.
   corrupt(record_defect(record, offset, capacity_ - offset, capacity_, max_message_));
+}
+
+RingReader::Taken RingReader::reply_in_place(RecordHeader record, std::uint64_t offset) {
+  if (reply_in_ != nullptr && record.length - 1u < reply_room_) [[likely]]  // 0 wraps: one compare
+    return {reply_in_, record.length, sizeof(RecordHeader)};
+  const std::string what = "in-place reply of " + std::to_string(record.length) + " bytes at offset " + std::to_string(offset);
+  if (reply_in_ == nullptr) corrupt(what + " with no request outstanding");
+  corrupt(what + " answers a request of " + std::to_string(reply_room_) + " bytes");
 }
 
 void RingReader::reject_buffer(std::uint32_t length, std::size_t buffer) const {

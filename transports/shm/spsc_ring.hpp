@@ -80,6 +80,7 @@ struct RingParams {
   std::uint32_t max_message = 0;
   std::int32_t server_pid = 0;      // channel fields: set in a channel's first ring only
   std::uint32_t server_waits = 0;   // kWaitsSpin..kWaitsLast
+  std::uint32_t request_reply = 0;  // 1: requests and replies in turn (ChannelConfig)
 };
 
 // Whether a ring of `capacity` data bytes can carry messages of `max_message` bytes.
@@ -168,6 +169,19 @@ class RingWriter : public RingView {
   }
   bool has_loan() const noexcept { return loan_.bytes != 0; }
 
+  // In-place replies (request/reply channels): a header-only record of kind InPlace telling the
+  // reader that its request's own bytes, in the ring it writes, now hold a `length`-byte reply the
+  // caller has written there. send_in_place() publishes one; loan_in_place() reserves one for
+  // commit(), for a reply the caller is about to write. Checked and waited for as send().
+  template <class Wait>
+  void send_in_place(std::size_t length, Deadline deadline, Peer peer = {});
+  template <class Wait>
+  void loan_in_place(std::size_t length, Deadline deadline, Peer peer = {});
+
+  // The payload of the last Data record published (empty before the first): where a request's
+  // in-place reply will be.
+  std::span<std::byte> last_payload() const noexcept { return {last_payload_, last_length_}; }
+
   // Wakes a sleeping reader unconditionally (used when closing, so it notices at once).
   void wake_reader() const noexcept { wake_sleeper(data_slot(peer_bell_)); }
 
@@ -186,13 +200,15 @@ class RingWriter : public RingView {
     std::uint64_t at = 0;     // offset of the record's header
     std::uint64_t padding_at = kNoPadding;  // offset of the padding header before it, if it wraps
     std::uint32_t length = 0;
+    RecordKind kind = RecordKind::Data;
   };
   // The shared first half of send() and loan(): checks the size, waits for room (the record's
   // bytes and its end mark) and writes the end mark. Nothing is published yet. Forced inline, as
   // when send() was one function: GCC 12 left it out of line, which cost 14 more instructions
   // (callgrind) per send+receive pair of 64 bytes.
   template <class Wait>
-  [[gnu::always_inline]] inline Claim claim(std::size_t length, Deadline deadline, Peer peer);
+  [[gnu::always_inline]] inline Claim claim(std::size_t length, Deadline deadline, Peer peer,
+                                            RecordKind kind = RecordKind::Data);
   // The shared second half: stores the headers (release), moves tail_.
   void publish(const Claim& claimed) noexcept;
   // Re-reads head (the slow path) and returns the free bytes.
@@ -213,6 +229,8 @@ class RingWriter : public RingView {
   // end mark ends (0: none, or pushed already).
   std::uint64_t last_at_ = 0;
   std::uint64_t last_end_ = 0;
+  std::byte* last_payload_ = nullptr;  // last_payload()
+  std::uint32_t last_length_ = 0;
 };
 
 class RingReader : public RingView {
@@ -241,12 +259,30 @@ class RingReader : public RingView {
   // Whether a record (or padding) is published at head: receive() and view() would not wait.
   bool ready() const noexcept { return header_at(head_ & mask_).kind != 0; }
 
+  // Request/reply channels, the client's side: `request` (in the ring this process writes) is
+  // where an InPlace record's reply is. The next record taken, in place or not, ends it; an
+  // InPlace record while none is expected, or longer than the request, is Corrupt.
+  void expect_reply_in(std::span<std::byte> request) noexcept {
+    reply_in_ = request.data();
+    reply_room_ = request.size();
+  }
+  // The payload of the last record taken by receive() or view(), in the ring: the server of a
+  // request/reply channel writes its reply there. Valid until the peer writes again.
+  std::span<std::byte> last_payload() const noexcept { return {last_payload_, last_length_}; }
+
  private:
   // The shared first half of receive() and view(): waits for a header at head_, skips padding,
   // validates the record and returns its payload, which takes record_bytes(size()) ring bytes.
   // Forced inline for the same reason as RingWriter::claim().
+  struct Taken {
+    std::byte* payload;
+    std::uint32_t length;
+    std::uint64_t ring_bytes;  // what the record takes in this ring: 8 for an in-place reply
+  };
   template <class Wait>
-  [[gnu::always_inline]] inline std::span<const std::byte> next_record(Deadline deadline, Peer peer);
+  [[gnu::always_inline]] inline Taken next_record(Deadline deadline, Peer peer);
+  // An InPlace record's reply, checked against the request it answers (Corrupt otherwise).
+  Taken reply_in_place(RecordHeader record, std::uint64_t offset);
   // The header at head_ (acquire: pairs with publish_header; the payload before it is complete).
   RecordHeader header_at(std::uint64_t offset) const noexcept {
     return load_record_header(data_ + offset, std::memory_order_acquire);
@@ -261,7 +297,11 @@ class RingReader : public RingView {
 
   std::uint64_t head_;        // ours: the only copy we trust
   std::uint64_t given_back_;  // head as last stored for the writer; head_ - given_back_ is unstored
-  std::uint64_t viewed_ = 0;  // ring bytes of the record under view; 0: none (a record is >= 16)
+  std::uint64_t viewed_ = 0;  // ring bytes of the record under view; 0: none (a record is >= 8)
+  std::byte* reply_in_ = nullptr;  // expect_reply_in(); nullptr: no in-place reply expected
+  std::size_t reply_room_ = 0;
+  std::byte* last_payload_ = nullptr;  // last_payload()
+  std::uint32_t last_length_ = 0;
 };
 
 // ---- hot paths --------------------------------------------------------------------------------
@@ -282,9 +322,22 @@ std::span<std::byte> RingWriter::loan(std::size_t length, Deadline deadline, Pee
 }
 
 template <class Wait>
-RingWriter::Claim RingWriter::claim(std::size_t length, Deadline deadline, Peer peer) {
+void RingWriter::send_in_place(std::size_t length, Deadline deadline, Peer peer) {
+  if (loan_.bytes != 0) reject_busy();
+  publish(claim<Wait>(length, deadline, peer, RecordKind::InPlace));
+}
+
+template <class Wait>
+void RingWriter::loan_in_place(std::size_t length, Deadline deadline, Peer peer) {
+  if (loan_.bytes != 0) reject_busy();
+  loan_ = claim<Wait>(length, deadline, peer, RecordKind::InPlace);
+}
+
+template <class Wait>
+RingWriter::Claim RingWriter::claim(std::size_t length, Deadline deadline, Peer peer, RecordKind kind) {
   if (length - 1 >= max_message_) reject_size(length);  // 0 wraps around: one compare for both
-  const std::uint64_t record = record_bytes(length);
+  // An in-place reply is a header alone; offsets are 8-aligned, so it never reaches the wrap point.
+  const std::uint64_t record = kind == RecordKind::InPlace ? sizeof(RecordHeader) : record_bytes(length);
   const std::uint64_t offset = tail_ & mask_;
   const std::uint64_t to_wrap = capacity_ - offset;
   const bool wraps = record > to_wrap;
@@ -298,7 +351,7 @@ RingWriter::Claim RingWriter::claim(std::size_t length, Deadline deadline, Peer 
   header_word((tail_ + needed) & mask_).store(0, std::memory_order_relaxed);
   const std::uint64_t at = wraps ? 0 : offset;
   return {data_ + at + sizeof(RecordHeader), needed, at, wraps ? offset : kNoPadding,
-          static_cast<std::uint32_t>(length)};
+          static_cast<std::uint32_t>(length), kind};
 }
 
 inline void RingWriter::publish(const Claim& claimed) noexcept {
@@ -307,9 +360,14 @@ inline void RingWriter::publish(const Claim& claimed) noexcept {
   // loads waited for every older store to retire, the header's included, and that one waits
   // for the reader's copy of its line to be invalidated (perf: 92% of send()'s samples; CPU
   // time only, the round trip was the same).
+  const bool in_place = claimed.kind == RecordKind::InPlace;
   last_at_ = claimed.at;
-  last_end_ = claimed.at + record_bytes(claimed.length) + sizeof(RecordHeader);
-  publish_header(claimed.at, claimed.length, RecordKind::Data);
+  last_end_ = claimed.at + (in_place ? sizeof(RecordHeader) : record_bytes(claimed.length)) + sizeof(RecordHeader);
+  if (!in_place) {
+    last_payload_ = claimed.payload;
+    last_length_ = claimed.length;
+  }
+  publish_header(claimed.at, claimed.length, claimed.kind);
   // After the record it leads to: a reader that sees the padding finds the record complete.
   if (claimed.padding_at != kNoPadding)
     publish_header(claimed.padding_at, capacity_ - claimed.padding_at - sizeof(RecordHeader), RecordKind::Padding);
@@ -359,24 +417,29 @@ inline std::uint64_t RingWriter::refresh_free_space() {
 template <class Wait>
 std::size_t RingReader::receive(std::span<std::byte> out, Deadline deadline, Peer peer) {
   if (viewed_ != 0) reject_busy();  // the record at head_ is the one under view
-  const std::span<const std::byte> message = next_record<Wait>(deadline, peer);
-  if (message.size() > out.size())  // it stays in the ring
-    reject_buffer(static_cast<std::uint32_t>(message.size()), out.size());
-  std::memcpy(out.data(), message.data(), message.size());
-  advance(record_bytes(message.size()));
-  return message.size();
+  const Taken taken = next_record<Wait>(deadline, peer);
+  if (taken.length > out.size()) reject_buffer(taken.length, out.size());  // it stays in the ring
+  std::memcpy(out.data(), taken.payload, taken.length);
+  last_payload_ = taken.payload;
+  last_length_ = taken.length;
+  reply_in_ = nullptr;  // taken: the request, if any, is answered
+  advance(taken.ring_bytes);
+  return taken.length;
 }
 
 template <class Wait>
 std::span<const std::byte> RingReader::view(Deadline deadline, Peer peer) {
   if (viewed_ != 0) reject_busy();
-  const std::span<const std::byte> message = next_record<Wait>(deadline, peer);
-  viewed_ = record_bytes(message.size());
-  return message;
+  const Taken taken = next_record<Wait>(deadline, peer);
+  viewed_ = taken.ring_bytes;
+  last_payload_ = taken.payload;
+  last_length_ = taken.length;
+  reply_in_ = nullptr;
+  return {taken.payload, taken.length};
 }
 
 template <class Wait>
-std::span<const std::byte> RingReader::next_record(Deadline deadline, Peer peer) {
+RingReader::Taken RingReader::next_record(Deadline deadline, Peer peer) {
   for (;;) {
     const std::uint64_t offset = head_ & mask_;
     RecordHeader record = header_at(offset);  // one load: what we check is what we use
@@ -397,7 +460,8 @@ std::span<const std::byte> RingReader::next_record(Deadline deadline, Peer peer)
     const std::uint64_t to_wrap = capacity_ - offset;
     const RecordVerdict verdict = check_record(record, offset, to_wrap, capacity_, max_message_);
     if (verdict == RecordVerdict::Data) [[likely]]
-      return {data_ + offset + sizeof record, record.length};
+      return {data_ + offset + sizeof record, record.length, record_bytes(record.length)};
+    if (record.kind == static_cast<std::uint32_t>(RecordKind::InPlace)) return reply_in_place(record, offset);
     if (verdict != RecordVerdict::Padding) reject_record(record, offset);
     advance(to_wrap);
   }
