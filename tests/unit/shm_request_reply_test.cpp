@@ -66,7 +66,8 @@ TEST(ShmRequestReply, AReplyThatFitsIsReadInTheRequestsOwnBytes) {
 TEST(ShmRequestReply, CopiedRepliesOfEverySizeArriveWholeAcrossTheWrap) {
   Pair p;
   std::vector<std::byte> buffer(kMaxMessage);
-  // ~2.5 MB each way through 1 MiB rings: both wrap; replies shorter, equal and longer than requests.
+  // ~2.5 MB each way through 4 KiB rings (request_reply_capacity): both wrap hundreds of times;
+  // replies shorter than, as long as and longer than their requests.
   for (std::uint64_t seq = 0; seq < 5000; ++seq) {
     const std::size_t request_size = size_of(seq, kMaxMessage), reply_size = size_of(seq * 7 + 3, kMaxMessage);
     p.client->send(message(seq, request_size), generous());

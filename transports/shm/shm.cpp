@@ -145,10 +145,16 @@ class ShmConnection final : public Connection {
   }
 
   std::size_t receive(std::span<std::byte> buffer, Deadline deadline) override {
-    if (request_reply_) check_turn_to_receive();
+    if (request_reply_) {
+      check_turn_to_receive();
+      const std::size_t n = region_.guarded(
+          [&] { return next([&](const Peer& peer) { return in_.receive<Wait, true>(buffer, deadline, peer); }); });
+      took_turn();
+      region_.check_truncation();
+      return n;
+    }
     const std::size_t n = region_.guarded(
         [&] { return next([&](const Peer& peer) { return in_.receive<Wait>(buffer, deadline, peer); }); });
-    if (request_reply_) took_turn();
     region_.check_truncation();
     return n;
   }
@@ -163,6 +169,7 @@ class ShmConnection final : public Connection {
         region_.guarded([&] { out_.loan_in_place<Wait>(size, deadline, peer_); });
         return request_.first(size);
       }
+      if (side_ == Side::Client) return loaned_ = region_.guarded([&] { return out_.loan<Wait>(size, deadline, peer_); });
     }
     return region_.guarded([&] { return out_.loan<Wait>(size, deadline, peer_); });
   }
@@ -170,14 +177,20 @@ class ShmConnection final : public Connection {
   void commit() override {
     if (!out_.has_loan()) throw Error(Errc::InvalidArgument, "commit() without a loan on '" + region_.name() + "'");
     out_.commit();
-    if (request_reply_) sent_turn();
+    if (request_reply_) sent_turn(loaned_);
   }
 
   std::span<const std::byte> view(Deadline deadline) override {
-    if (request_reply_) check_turn_to_receive();
+    if (request_reply_) {
+      check_turn_to_receive();
+      const std::span<const std::byte> viewed = region_.guarded(
+          [&] { return next([&](const Peer& peer) { return in_.view<Wait, true>(deadline, peer); }); });
+      took_turn();
+      region_.check_truncation();
+      return viewed;
+    }
     const std::span<const std::byte> viewed =
         region_.guarded([&] { return next([&](const Peer& peer) { return in_.view<Wait>(deadline, peer); }); });
-    if (request_reply_) took_turn();
     region_.check_truncation();
     return viewed;
   }
@@ -199,10 +212,10 @@ class ShmConnection final : public Connection {
         if (message.data() != request_.data()) copy_into_record(request_.data(), message);
         out_.send_in_place<Wait>(message.size(), deadline, peer_);
       });
+      sent_turn({});
     } else {
-      region_.guarded([&] { out_.send<Wait>(message, deadline, peer_); });
+      sent_turn(region_.guarded([&] { return out_.send<Wait>(message, deadline, peer_); }));
     }
-    sent_turn();
   }
 
   void check_turn_to_send() const {
@@ -219,13 +232,13 @@ class ShmConnection final : public Connection {
     throw Error(Errc::InvalidArgument, "channel '" + region_.name() + "' carries requests and replies in turn: " + rule);
   }
   // After a send or commit: the server has answered; the client expects its reply (in place, in
-  // the payload it has just published, or as a record of the server's ring).
-  void sent_turn() noexcept {
+  // `request`, the payload it has just published, or as a record of the server's ring).
+  void sent_turn(std::span<std::byte> request) noexcept {
     if (side_ == Side::Server) {
       request_ = {};
     } else {
       awaiting_reply_ = true;
-      in_.expect_reply_in(out_.last_payload());
+      in_.expect_reply_in(request);
     }
   }
   // After a receive or view: the server holds a request to answer; the client has its reply.
@@ -337,6 +350,7 @@ class ShmConnection final : public Connection {
   bool request_reply_;
   std::span<std::byte> request_;  // server, request/reply: the request to answer, in place if it fits
   bool awaiting_reply_ = false;   // client, request/reply: a request sent, its reply not taken yet
+  std::span<std::byte> loaned_;   // client, request/reply: the loan being filled, the next request
   ChannelBells bells_;        // --wait eventfd, sem, uds: the rings point at its doorbells
   PeerProcess peer_process_;  // opened at accept() (server) or join (client); peer_ points at it
   Peer peer_;
@@ -359,7 +373,8 @@ std::unique_ptr<Connection> serve(const ChannelConfig& config) {
     throw Error(Errc::MessageTooLarge, "max_message of " + std::to_string(config.max_message) +
                                            " bytes exceeds the shm transport's limit of " +
                                            std::to_string(kMaxMessage) + " bytes");
-  const std::uint64_t capacity = default_capacity(config.max_message);
+  const std::uint64_t capacity =
+      config.request_reply ? request_reply_capacity(config.max_message) : default_capacity(config.max_message);
   SharedRegion region = SharedRegion::create(config.channel, 2 * ring_bytes(capacity));
   const Rings rings = split(region);
   const auto max_message = static_cast<std::uint32_t>(config.max_message);

@@ -63,6 +63,10 @@ std::uint64_t default_capacity(std::size_t max_message) {
   return std::bit_ceil(wanted);
 }
 
+std::uint64_t request_reply_capacity(std::size_t max_message) {
+  return std::bit_ceil(std::max(kRequestReplyMinCapacity, 2 * record_bytes(max_message)));
+}
+
 void initialise_ring(std::span<std::byte> ring, const RingParams& params) {
   if (!std::has_single_bit(params.capacity) || params.capacity < kMinCapacity ||
       !ring_fits(params.capacity, params.max_message) || ring.size() != ring_bytes(params.capacity) ||

@@ -93,6 +93,14 @@ constexpr bool ring_fits(std::uint64_t capacity, std::uint64_t max_message) {
 // 64 of them up to 4 MiB for big messages (see kRoomyCapacity in spsc_ring.cpp).
 std::uint64_t default_capacity(std::size_t max_message);
 
+// A request/reply channel's rings (shm.cpp): one request or reply is in flight at a time, so the
+// smallest ring that holds the largest record, and at least 4 KiB. Small rings keep a ping-pong's
+// lines in the two cores' caches instead of moving through a megabyte: 4 KiB round trips in a
+// 16 KiB ring took 0.75-0.85x the time they took in the default 1 MiB one, zero-copy
+// (docs/notes-2026-12-06-shm-sizes.md); 64 B ones were no faster below 4 KiB.
+inline constexpr std::uint64_t kRequestReplyMinCapacity = 4096;
+std::uint64_t request_reply_capacity(std::size_t max_message);
+
 // The creator's side: writes a fresh header and zero indices into `ring` (ring_bytes(capacity)
 // bytes, 128-aligned), then publishes it by storing the magic last with release.
 // Throws InvalidArgument when the parameters or the span do not fit together.
@@ -156,8 +164,9 @@ class RingWriter : public RingView {
 
   // Appends one record. Refuses 0 bytes (InvalidArgument) and more than max_message
   // (MessageTooLarge) before writing anything; waits by `Wait` while the ring is too full.
+  // Returns the record's payload in the ring (where a request's in-place reply will be).
   template <class Wait>
-  void send(std::span<const std::byte> message, Deadline deadline, Peer peer = {});
+  std::span<std::byte> send(std::span<const std::byte> message, Deadline deadline, Peer peer = {});
 
   // Reserves a record of `length` bytes, checked and waited for as send() does, and returns its
   // payload inside the ring for the caller to fill. Nothing is visible to the reader until commit().
@@ -177,10 +186,6 @@ class RingWriter : public RingView {
   void send_in_place(std::size_t length, Deadline deadline, Peer peer = {});
   template <class Wait>
   void loan_in_place(std::size_t length, Deadline deadline, Peer peer = {});
-
-  // The payload of the last Data record published (empty before the first): where a request's
-  // in-place reply will be.
-  std::span<std::byte> last_payload() const noexcept { return {last_payload_, last_length_}; }
 
   // Wakes a sleeping reader unconditionally (used when closing, so it notices at once).
   void wake_reader() const noexcept { wake_sleeper(data_slot(peer_bell_)); }
@@ -229,8 +234,6 @@ class RingWriter : public RingView {
   // end mark ends (0: none, or pushed already).
   std::uint64_t last_at_ = 0;
   std::uint64_t last_end_ = 0;
-  std::byte* last_payload_ = nullptr;  // last_payload()
-  std::uint32_t last_length_ = 0;
 };
 
 class RingReader : public RingView {
@@ -242,12 +245,14 @@ class RingReader : public RingView {
 
   // Copies the next message into `out` and returns its length; waits by `Wait` while empty.
   // A message longer than `out` is InvalidArgument and stays in the ring.
-  template <class Wait>
+  // kTurns (request/reply channels): also notes last_payload() and ends expect_reply_in();
+  // streams skip that bookkeeping.
+  template <class Wait, bool kTurns = false>
   std::size_t receive(std::span<std::byte> out, Deadline deadline, Peer peer = {});
 
   // Waits by `Wait` for the next message and returns its payload in place, validated as receive()
   // validates it. The record keeps its room in the ring until release().
-  template <class Wait>
+  template <class Wait, bool kTurns = false>
   std::span<const std::byte> view(Deadline deadline, Peer peer = {});
   // Gives the viewed record's room back. Without a view it frees nothing (callers check has_view()).
   void release() noexcept { advance(std::exchange(viewed_, 0)); }
@@ -266,8 +271,8 @@ class RingReader : public RingView {
     reply_in_ = request.data();
     reply_room_ = request.size();
   }
-  // The payload of the last record taken by receive() or view(), in the ring: the server of a
-  // request/reply channel writes its reply there. Valid until the peer writes again.
+  // The payload of the last record taken by receive<.., true>() or view<.., true>(), in the ring:
+  // the server of a request/reply channel writes its reply there.
   std::span<std::byte> last_payload() const noexcept { return {last_payload_, last_length_}; }
 
  private:
@@ -283,6 +288,12 @@ class RingReader : public RingView {
   [[gnu::always_inline]] inline Taken next_record(Deadline deadline, Peer peer);
   // An InPlace record's reply, checked against the request it answers (Corrupt otherwise).
   Taken reply_in_place(RecordHeader record, std::uint64_t offset);
+  // A record taken in turn: it answers the request expected, if any, and a server replies over it.
+  void took(const Taken& taken) noexcept {
+    last_payload_ = taken.payload;
+    last_length_ = taken.length;
+    reply_in_ = nullptr;
+  }
   // The header at head_ (acquire: pairs with publish_header; the payload before it is complete).
   RecordHeader header_at(std::uint64_t offset) const noexcept {
     return load_record_header(data_ + offset, std::memory_order_acquire);
@@ -307,11 +318,12 @@ class RingReader : public RingView {
 // ---- hot paths --------------------------------------------------------------------------------
 
 template <class Wait>
-void RingWriter::send(std::span<const std::byte> message, Deadline deadline, Peer peer) {
+std::span<std::byte> RingWriter::send(std::span<const std::byte> message, Deadline deadline, Peer peer) {
   if (loan_.bytes != 0) reject_busy();  // the claim below would overwrite the loaned record
   const Claim claimed = claim<Wait>(message.size(), deadline, peer);
   copy_into_record(claimed.payload, message);
   publish(claimed);
+  return {claimed.payload, message.size()};
 }
 
 template <class Wait>
@@ -360,13 +372,10 @@ inline void RingWriter::publish(const Claim& claimed) noexcept {
   // loads waited for every older store to retire, the header's included, and that one waits
   // for the reader's copy of its line to be invalidated (perf: 92% of send()'s samples; CPU
   // time only, the round trip was the same).
-  const bool in_place = claimed.kind == RecordKind::InPlace;
   last_at_ = claimed.at;
-  last_end_ = claimed.at + (in_place ? sizeof(RecordHeader) : record_bytes(claimed.length)) + sizeof(RecordHeader);
-  if (!in_place) {
-    last_payload_ = claimed.payload;
-    last_length_ = claimed.length;
-  }
+  last_end_ = claimed.at +
+              (claimed.kind == RecordKind::InPlace ? sizeof(RecordHeader) : record_bytes(claimed.length)) +
+              sizeof(RecordHeader);
   publish_header(claimed.at, claimed.length, claimed.kind);
   // After the record it leads to: a reader that sees the padding finds the record complete.
   if (claimed.padding_at != kNoPadding)
@@ -414,27 +423,23 @@ inline std::uint64_t RingWriter::refresh_free_space() {
   return capacity_ - (tail_ - head);
 }
 
-template <class Wait>
+template <class Wait, bool kTurns>
 std::size_t RingReader::receive(std::span<std::byte> out, Deadline deadline, Peer peer) {
   if (viewed_ != 0) reject_busy();  // the record at head_ is the one under view
   const Taken taken = next_record<Wait>(deadline, peer);
   if (taken.length > out.size()) reject_buffer(taken.length, out.size());  // it stays in the ring
   std::memcpy(out.data(), taken.payload, taken.length);
-  last_payload_ = taken.payload;
-  last_length_ = taken.length;
-  reply_in_ = nullptr;  // taken: the request, if any, is answered
+  if constexpr (kTurns) took(taken);
   advance(taken.ring_bytes);
   return taken.length;
 }
 
-template <class Wait>
+template <class Wait, bool kTurns>
 std::span<const std::byte> RingReader::view(Deadline deadline, Peer peer) {
   if (viewed_ != 0) reject_busy();
   const Taken taken = next_record<Wait>(deadline, peer);
   viewed_ = taken.ring_bytes;
-  last_payload_ = taken.payload;
-  last_length_ = taken.length;
-  reply_in_ = nullptr;
+  if constexpr (kTurns) took(taken);
   return {taken.payload, taken.length};
 }
 
