@@ -2,9 +2,11 @@
 #include "harness/history/store.hpp"
 
 #include <array>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
+#include <thread>
 
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
@@ -173,7 +175,7 @@ HistoryStore HistoryStore::open(const std::string& dest, OpenMode mode) {
       throw UsageError(dest + ": no history store there (record one with `ipcmark run --history` or `history import`)");
     if (std::filesystem::is_directory(dest, ec)) throw UsageError(dest + ": is a directory, not a history store");
   }
-  impl->guarded([&] {
+  const auto set_up = [&] {
     if (impl->dialect == SqlDialect::Postgres) {
       impl->sql.open(soci::postgresql, dest);
     } else {
@@ -191,6 +193,24 @@ HistoryStore HistoryStore::open(const std::string& dest, OpenMode mode) {
     migrate(impl->sql, impl->dialect, impl->name);  // reads the version again, under the write lock
     write.commit();
     return 0;
+  };
+  impl->guarded([&] {
+    // One SQLITE_BUSY the busy handler never sees: opening a WAL store while its last other
+    // connection closes (and, under an exclusive lock, checkpoints and removes the WAL) fails at
+    // once (sqlite.org/wal.html, "Sometimes Queries Return SQLITE_BUSY In WAL Mode"). Two writers
+    // importing in a loop met it 4 times in 60 fresh stores. Opening is retried within the busy
+    // timeout; a store that stays locked is still the one-line error.
+    constexpr int kSqliteBusy = 5;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms());
+    for (;;) {
+      try {
+        return set_up();
+      } catch (const soci::sqlite3_soci_error& e) {
+        if ((e.result() & 0xff) != kSqliteBusy || std::chrono::steady_clock::now() >= give_up) throw;
+      }
+      impl->sql.close();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   });
   return HistoryStore(std::move(impl));
 }
