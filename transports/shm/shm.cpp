@@ -154,16 +154,8 @@ class ShmConnection final : public Connection {
 
   // Zero-copy: the rings lend their own memory. The ring refuses a second loan or view; a commit
   // or release with nothing outstanding is refused here (the ring's own are noexcept no-ops).
-  // A server's loan that fits over the request it answers is that request's own bytes.
   std::span<std::byte> loan(std::size_t size, Deadline deadline) override {
-    if (request_reply_) {
-      check_turn_to_send();
-      if (side_ == Side::Server && size <= request_.size()) {
-        region_.guarded([&] { out_.loan_in_place<Wait>(size, deadline, peer_); });
-        return request_.first(size);
-      }
-      if (side_ == Side::Client) return loaned_ = region_.guarded([&] { return out_.loan<Wait>(size, deadline, peer_); });
-    }
+    if (request_reply_) return loan_in_turn(size, deadline);
     return region_.guarded([&] { return out_.loan<Wait>(size, deadline, peer_); });
   }
 
@@ -209,6 +201,18 @@ class ShmConnection final : public Connection {
     took_turn();
     region_.check_truncation();
     return viewed;
+  }
+
+  // A server's loan that fits over the request it answers is that request's own bytes.
+  [[gnu::noinline]] std::span<std::byte> loan_in_turn(std::size_t size, Deadline deadline) {
+    check_turn_to_send();
+    if (side_ == Side::Server && size <= request_.size()) {
+      region_.guarded([&] { out_.loan_in_place<Wait>(size, deadline, peer_); });
+      return request_.first(size);
+    }
+    const std::span<std::byte> loaned = region_.guarded([&] { return out_.loan<Wait>(size, deadline, peer_); });
+    if (side_ == Side::Client) loaned_ = loaned;
+    return loaned;
   }
 
   [[gnu::noinline]] void send_in_turn(std::span<const std::byte> message, Deadline deadline) {
