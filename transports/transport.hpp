@@ -77,9 +77,9 @@ struct ChannelConfig {
   std::size_t max_message = 0;  // largest message either side will send, bytes
   WaitKind wait = WaitKind::Block;
   // Requests and replies in turn: the client sends one message, then receives one, and so on; the
-  // server receives one, then sends one. Both sides must say so. A transport may use it (shm
-  // writes a reply into the bytes of the request it answers) and then refuses an operation out of
-  // turn (InvalidArgument); the others ignore it.
+  // server receives one, then sends one. Both sides must say so. A transport may use it (shm, for
+  // messages of 1 KiB or more, writes a reply into the bytes of the request it answers) and then
+  // refuses an operation out of turn (InvalidArgument); the others ignore it.
   bool request_reply = false;
 };
 

@@ -7,10 +7,10 @@
 // connect() claims the channel by CAS on client_waits (so a second client fails cleanly), then
 // publishes client_pid (release) and wakes accept(), which sleeps on that word.
 //
-// Request/reply channels (ChannelConfig::request_reply, both sides): the server writes a reply
-// that fits over the request it answers into that request's own bytes in the client→server ring
-// and publishes only an InPlace header in its own ring; the client reads the reply where it wrote
-// its request. The reply's lines are then lines the server has just read, not lines of another
+// Request/reply channels (ChannelConfig::request_reply on both sides, messages of 1 KiB or more:
+// kRequestReplyMinMessage): the server writes a reply that fits over the request it answers into
+// that request's own bytes in the client→server ring and publishes only an InPlace header in its
+// own ring; the client reads the reply where it wrote its request. The reply's lines are then lines the server has just read, not lines of another
 // ring it must first fetch from the client's cache (the gap to a one-buffer ping-pong:
 // docs/notes-2026-12-06-shm-sizes.md). Safe because each side keeps its turn: the client does
 // not write its ring again until it has taken the reply, so the request's bytes stay the server's
@@ -43,6 +43,15 @@ using namespace shm;
 // and serve() then fails with an error naming the size). Beyond this, a message measures memcpy
 // bandwidth rather than IPC.
 constexpr std::size_t kMaxMessage = 16 * 1024 * 1024;
+// Channels for messages this large or larger take request_reply; smaller ones ignore it, as other
+// transports do. Below it the turns' bookkeeping and a reply in place cost a 64 B round trip
+// ~10 ns (~8%) where the two CPUs' cache-line round trip is ~110 ns, and saved ~60 ns where it is
+// ~520 ns (docs/notes-2026-12-06-shm-sizes.md): not worth a different channel.
+constexpr std::size_t kRequestReplyMinMessage = 1024;
+
+bool takes_request_reply(const ChannelConfig& config, std::size_t channel_max_message) {
+  return config.request_reply && channel_max_message >= kRequestReplyMinMessage;
+}
 // How long connect() gives a server that has created the region but not yet laid it out.
 constexpr auto kInitialiseGrace = std::chrono::seconds(1);
 
@@ -96,7 +105,7 @@ class ShmConnection final : public Connection {
         side_(side),
         own_closed_(side == Side::Server ? &channel_->server_closed : &channel_->client_closed),
         wait_(config.wait),
-        request_reply_(config.request_reply),
+        request_reply_(takes_request_reply(config, out_.max_message())),
         bells_(std::move(bells)) {
     // Only block polls before it sleeps; futex, eventfd, sem and uds sleep at once.
     if (wait_ != WaitKind::Block) peer_.block_spin_polls = 0;
@@ -357,7 +366,7 @@ class ShmConnection final : public Connection {
   Side side_;
   std::uint32_t* own_closed_;
   WaitKind wait_;
-  bool request_reply_;
+  bool request_reply_;  // taken: asked for, and the channel's messages large enough (takes_request_reply)
   std::span<std::byte> request_;  // server, request/reply: the request to answer, in place if it fits
   bool awaiting_reply_ = false;   // client, request/reply: a request sent, its reply not taken yet
   std::span<std::byte> loaned_;   // client, request/reply: the loan being filled, the next request
@@ -383,8 +392,9 @@ std::unique_ptr<Connection> serve(const ChannelConfig& config) {
     throw Error(Errc::MessageTooLarge, "max_message of " + std::to_string(config.max_message) +
                                            " bytes exceeds the shm transport's limit of " +
                                            std::to_string(kMaxMessage) + " bytes");
+  const bool request_reply = takes_request_reply(config, config.max_message);
   const std::uint64_t capacity =
-      config.request_reply ? request_reply_capacity(config.max_message) : default_capacity(config.max_message);
+      request_reply ? request_reply_capacity(config.max_message) : default_capacity(config.max_message);
   SharedRegion region = SharedRegion::create(config.channel, 2 * ring_bytes(capacity));
   const Rings rings = split(region);
   const auto max_message = static_cast<std::uint32_t>(config.max_message);
@@ -393,7 +403,7 @@ std::unique_ptr<Connection> serve(const ChannelConfig& config) {
   // The client treats the first ring's magic as "the region is ready", so that ring comes last.
   initialise_ring(rings.to_server, RingParams{capacity, max_message});
   initialise_ring(rings.to_client, RingParams{capacity, max_message, static_cast<std::int32_t>(::getpid()),
-                                              waits_code(config.wait), config.request_reply ? 1u : 0u});
+                                              waits_code(config.wait), request_reply ? 1u : 0u});
   return make_connection(std::move(region), Side::Server, config, std::move(bells));
 }
 

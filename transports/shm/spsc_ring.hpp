@@ -97,7 +97,7 @@ std::uint64_t default_capacity(std::size_t max_message);
 // smallest ring that holds the largest record, and at least 4 KiB. Small rings keep a ping-pong's
 // lines in the two cores' caches instead of moving through a megabyte: 4 KiB round trips in a
 // 16 KiB ring took 0.75-0.85x the time they took in the default 1 MiB one, zero-copy
-// (docs/notes-2026-12-06-shm-sizes.md); 64 B ones were no faster below 4 KiB.
+// (docs/notes-2026-12-06-shm-sizes.md).
 inline constexpr std::uint64_t kRequestReplyMinCapacity = 4096;
 std::uint64_t request_reply_capacity(std::size_t max_message);
 
