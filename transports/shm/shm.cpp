@@ -10,11 +10,12 @@
 // Request/reply channels (ChannelConfig::request_reply on both sides, messages of 1 KiB or more:
 // kRequestReplyMinMessage): the server writes a reply that fits over the request it answers into
 // that request's own bytes in the client→server ring and publishes only an InPlace header in its
-// own ring; the client reads the reply where it wrote its request. The reply's lines are then lines the server has just read, not lines of another
-// ring it must first fetch from the client's cache (the gap to a one-buffer ping-pong:
-// docs/notes-2026-12-06-shm-sizes.md). Safe because each side keeps its turn: the client does
-// not write its ring again until it has taken the reply, so the request's bytes stay the server's
-// though the server has given their room back. Turns are enforced on both sides.
+// own ring; the client reads the reply where it wrote its request. The reply's lines are then
+// lines the server has just read, not lines of another ring it must first fetch from the client's
+// cache (the gap to a one-buffer ping-pong: docs/notes-2026-12-06-shm-sizes.md). Safe because
+// each side keeps its turn: the client does not write its ring again until it has taken the
+// reply, so the request's bytes stay the server's though the server has given their room back.
+// Turns are enforced on both sides.
 #include "transports/shm/shm.hpp"
 
 #include <unistd.h>
@@ -192,8 +193,8 @@ class ShmConnection final : public Connection {
   static constexpr bool kBlocks = std::is_same_v<Wait, BlockWait>;
 
   // ---- request/reply turns (see the top of this file) ----
-  // Out of line: the stream's send() and receive() stay as they were without turns (inlining
-  // these into them cost a 64 B copy stream a quarter of its messages per second).
+  // Out of line, so that a stream's send(), receive(), loan() and view() compile as they did
+  // before turns existed (loan() had stopped inlining the ring's loan: perf, the notes).
   [[gnu::noinline]] std::size_t receive_in_turn(std::span<std::byte> buffer, Deadline deadline) {
     check_turn_to_receive();
     const std::size_t n = region_.guarded(

@@ -43,6 +43,9 @@
 //    same private steps (claim/publish, next_record/advance).
 //    One loan and one view at a time: a second one (or a send/receive meanwhile) is InvalidArgument.
 //    A viewed payload stays writable by the peer process: its bytes are data, never trusted.
+//  * In-place replies (request/reply channels, shm.cpp): a header-only InPlace record says the
+//    reply is in the reader's own request, in the other ring. The reader takes one only when told
+//    which request it answers (expect_reply_in) and only up to that request's length.
 //  * After publishing, the writer asks for ownership (PREFETCHW) of the next two whole cache lines
 //    past the tail, where its next record will go, when they are free (the cached head says the
 //    reader is past them). Otherwise the next send's stores would take them from the reader's cache
