@@ -197,9 +197,9 @@ HistoryStore HistoryStore::open(const std::string& dest, OpenMode mode) {
   impl->guarded([&] {
     // One SQLITE_BUSY the busy handler never sees: opening a WAL store while its last other
     // connection closes (and, under an exclusive lock, checkpoints and removes the WAL) fails at
-    // once (sqlite.org/wal.html, "Sometimes Queries Return SQLITE_BUSY In WAL Mode"). Two writers
-    // importing in a loop met it 4 times in 60 fresh stores. Opening is retried within the busy
-    // timeout; a store that stays locked is still the one-line error.
+    // once (sqlite.org/wal.html, "Sometimes Queries Return SQLITE_BUSY In WAL Mode"); two writers
+    // importing in a loop meet it. Opening is retried within the busy timeout; a store that stays
+    // locked is still the one-line error.
     constexpr int kSqliteBusy = 5;
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms());
     for (;;) {

@@ -175,8 +175,7 @@ class BipMqConnection final : public Connection {
     try {
       return op();
     } catch (const Error& e) {
-      refresh_peer();
-      if (e.code() == Errc::Corrupt && (peer_.gone_within(kDeathSeen) || board_->closed(other())))
+      if (e.code() == Errc::Corrupt && peer_left(kDeathSeen))
         throw Error(Errc::PeerGone, std::string(e.what()) + "; the peer process (pid " + std::to_string(peer_.pid()) +
                                         ") has exited");
       throw;
@@ -189,9 +188,10 @@ class BipMqConnection final : public Connection {
     if (const pid_t pid = board_->pid_of(other()); pid > 0) peer_ = PeerProcess(pid);
   }
 
-  bool peer_left() {
+  // Whether the peer has exited or closed its end; `patience` for a peer known to be dying.
+  bool peer_left(std::chrono::milliseconds patience = std::chrono::milliseconds(0)) {
     refresh_peer();
-    return peer_.gone() || board_->closed(other());
+    return peer_.gone_within(patience) || board_->closed(other());
   }
 
   void check_wait(Deadline deadline, const char* waiting_for) {

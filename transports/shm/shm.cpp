@@ -45,9 +45,9 @@ using namespace shm;
 // bandwidth rather than IPC.
 constexpr std::size_t kMaxMessage = 16 * 1024 * 1024;
 // Channels for messages this large or larger take request_reply; smaller ones ignore it, as other
-// transports do. Below it the turns' bookkeeping and a reply in place cost a 64 B round trip
-// ~10 ns (~8%) where the two CPUs' cache-line round trip is ~110 ns, and saved ~60 ns where it is
-// ~520 ns (docs/notes-2026-12-06-shm-sizes.md): not worth a different channel.
+// transports do. A small message spans a line or two, so a reply in place saves little, and the
+// turns' bookkeeping made 64 B round trips slower on CPUs close together (measured:
+// docs/notes-2026-12-06-shm-sizes.md).
 constexpr std::size_t kRequestReplyMinMessage = 1024;
 
 bool takes_request_reply(const ChannelConfig& config, std::size_t channel_max_message) {

@@ -98,9 +98,8 @@ std::uint64_t default_capacity(std::size_t max_message);
 
 // A request/reply channel's rings (shm.cpp): one request or reply is in flight at a time, so the
 // smallest ring that holds the largest record, and at least 4 KiB. Small rings keep a ping-pong's
-// lines in the two cores' caches instead of moving through a megabyte: 4 KiB round trips in a
-// 16 KiB ring took 0.75-0.85x the time they took in the default 1 MiB one, zero-copy
-// (docs/notes-2026-12-06-shm-sizes.md).
+// lines in the two cores' caches instead of moving through a megabyte (measured:
+// docs/notes-2026-12-06-shm-sizes.md).
 inline constexpr std::uint64_t kRequestReplyMinCapacity = 4096;
 std::uint64_t request_reply_capacity(std::size_t max_message);
 
@@ -180,8 +179,7 @@ class RingWriter : public RingView {
   void commit() noexcept {
     if (loan_.bytes == 0) return;
     // Published from the member itself: a copy of the Claim first (std::exchange) was read back
-    // through a store-forwarding stall, which cost a zero-copy 64 B stream with --wait block a third
-    // of its messages per second.
+    // through a store-forwarding stall, as publish() explains (measured: the shm-sizes notes).
     if (loan_.kind == RecordKind::InPlace) publish<RecordKind::InPlace>(loan_);
     else publish<RecordKind::Data>(loan_);
     loan_.bytes = 0;
@@ -227,7 +225,7 @@ class RingWriter : public RingView {
   // The shared second half: stores the headers (release), moves tail_.
   // Kind is a template argument: a stream's sends publish Data records without testing it.
   // Forced inline, as send() and claim(): GCC 12 left both out of line once publish() became a
-  // template, and a 64 B copy stream lost 5-10% of its messages per second.
+  // template, which small-message streams paid for (the shm-sizes notes).
   template <RecordKind Kind>
   [[gnu::always_inline]] inline void publish(const Claim& claimed) noexcept;
   // Re-reads head (the slow path) and returns the free bytes.
