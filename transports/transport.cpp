@@ -48,6 +48,10 @@ namespace {
 }
 }  // namespace
 
+std::size_t Connection::receive_through(std::span<std::byte> buffer, Deadline deadline, CopyOut&) {
+  return receive(buffer, deadline);
+}
+
 std::span<std::byte> Connection::loan(std::size_t, Deadline) { no_loans(); }
 void Connection::commit() { no_loans(); }
 std::span<const std::byte> Connection::view(Deadline) { no_loans(); }

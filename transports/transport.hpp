@@ -83,6 +83,16 @@ struct ChannelConfig {
   bool request_reply = false;
 };
 
+// A reader's own pass over the bytes of each message it receives, handed to a transport that
+// copies messages out of its own memory (Connection::receive_through), so that reading and
+// copying are one pass over the bytes instead of two.
+class CopyOut {
+ public:
+  virtual ~CopyOut() = default;
+  // Copies `from` (the message, in the channel's memory: untrusted) to `to`, as memcpy would.
+  virtual void copy(std::span<std::byte> to, std::span<const std::byte> from) noexcept = 0;
+};
+
 // One side of an open channel. Not thread-safe: one thread per Connection.
 class Connection {
  public:
@@ -93,6 +103,10 @@ class Connection {
   virtual void send(std::span<const std::byte> message, Deadline deadline) = 0;
   // Copies the next message into `buffer` (at least max_message bytes) and returns its length.
   virtual std::size_t receive(std::span<std::byte> buffer, Deadline deadline) = 0;
+  // receive(), copying the message into `buffer` by `out.copy()` where the transport copies it
+  // out of its own memory (shm's rings). The default is receive(), which never calls `out`:
+  // the caller learns from `out` whether it was called.
+  virtual std::size_t receive_through(std::span<std::byte> buffer, Deadline deadline, CopyOut& out);
 
   // Zero-copy, for transports that lend their own memory (Transport::zero_copy; the others
   // throw InvalidArgument). loan() waits for room and returns `size` writable bytes inside

@@ -74,6 +74,62 @@ std::string messages_arrive_whole_in_order_once(const Transport& t, WaitKind wai
          " bytes each way; max_message + 1 is MessageTooLarge";
 }
 
+// A CopyOut that copies as memcpy would and notes how it was called.
+class RecordingCopy final : public CopyOut {
+ public:
+  void copy(std::span<std::byte> to, std::span<const std::byte> from) noexcept override {
+    std::copy(from.begin(), from.end(), to.begin());
+    ++calls_;
+    last_to_ = to.data();
+    last_size_ = from.size();
+  }
+  int calls_ = 0;
+  const std::byte* last_to_ = nullptr;
+  std::size_t last_size_ = 0;
+};
+
+// receive_through() delivers what receive() does; a transport that calls the caller's copy calls
+// it once per message, into the caller's buffer, for the whole message.
+std::string messages_received_through_a_copy_arrive_as_by_receive(const Transport& t, WaitKind wait) {
+  ChannelSetup s(t, wait);
+  const std::size_t max = s.max_message();
+  const std::size_t mid = std::min<std::size_t>(4096, max);
+  const std::vector<std::size_t> sizes{1, mid, max, 1, max};
+  ForkedPeer client([&] {
+    auto c = t.channel.connect(s.config(max));
+    const Deadline deadline = Clock::now() + 30s;
+    c->accept(deadline);
+    std::vector<std::byte> buffer(max);
+    int copied = 0;
+    for (std::size_t m = 0; m < sizes.size(); ++m) {
+      RecordingCopy out;
+      const std::size_t n = c->receive_through(buffer, deadline, out);
+      if (n != sizes[m]) return 10;
+      for (std::size_t i = 0; i < n; ++i)
+        if (buffer[i] != pattern_byte(m, i)) return 11;
+      if (out.calls_ > 1 || (out.calls_ == 1 && (out.last_to_ != buffer.data() || out.last_size_ != n))) return 12;
+      copied += out.calls_;
+    }
+    c->send(std::span(buffer).first(1), deadline);  // done: the server may go
+    return copied == 0 || copied == static_cast<int>(sizes.size()) ? 0 : 13;
+  });
+  auto server = t.channel.serve(s.config(max));
+  client.start();
+  const Deadline deadline = Clock::now() + 30s;
+  server->accept(deadline);
+  std::vector<std::byte> message(max);
+  for (std::size_t m = 0; m < sizes.size(); ++m) {
+    for (std::size_t i = 0; i < sizes[m]; ++i) message[i] = pattern_byte(m, i);
+    server->send(std::span(message).first(sizes[m]), deadline);
+  }
+  server->receive(message, deadline);
+  const int code = client.wait();
+  require(code == 0, "client " + client.describe(code) +
+                         " (10: wrong size, 11: wrong byte, 12: copy called twice or not for the whole message into the "
+                         "buffer, 13: copy called for some messages only)");
+  return std::to_string(sizes.size()) + " messages of 1.." + std::to_string(max) + " bytes";
+}
+
 std::string a_peer_that_dies_mid_stream_is_peer_gone(const Transport& t, WaitKind wait) {
   ChannelSetup s(t, wait);
   ForkedPeer client([&] {
@@ -158,6 +214,7 @@ std::span<const Clause> transport_clauses() {
       {"ConnectingToAMissingChannelFailsWithDoesNotExist", &connecting_to_a_missing_channel_fails_with_does_not_exist},
       {"ServingAnExistingChannelFailsWithAlreadyExists", &serving_an_existing_channel_fails_with_already_exists},
       {"MessagesOfOneByteMidAndMaxSizeArriveWholeInOrderOnceAcrossProcesses", &messages_arrive_whole_in_order_once},
+      {"MessagesReceivedThroughACopyArriveAsByReceive", &messages_received_through_a_copy_arrive_as_by_receive},
       {"APeerThatDiesMidStreamIsReportedAsPeerGoneNotAHang", &a_peer_that_dies_mid_stream_is_peer_gone},
       {"DestroyingTheServerRemovesEveryName", &destroying_the_server_removes_every_name},
       {"OneShotPublicationIsReadByFetchAndRemovedAfter", &one_shot_publication_is_read_by_fetch_and_removed_after},

@@ -72,25 +72,36 @@ void fill_payload_in_place(std::span<std::byte> message, std::uint64_t sequence,
 
 namespace {
 
-// The pattern's words XORed with kMask (0: a message; all ones: an answer). Inlined into each
-// caller's vector clones: a mask known at compile time costs a message's check nothing.
-template <std::uint64_t kMask>
-[[gnu::always_inline]] inline PayloadCheck check_masked(std::span<const std::byte> message) noexcept {
+// The pattern's words XORed with kMask (0: a message; all ones: an answer) are what `message`
+// must hold. With kCopy, every word read is also stored into `copy` (as long as `message`, not
+// overlapping it): one pass that copies and checks. Inlined into each caller's vector clones: a mask
+// known at compile time costs a message's check nothing.
+template <std::uint64_t kMask, bool kCopy>
+[[gnu::always_inline]] inline PayloadCheck scan(std::span<const std::byte> message, std::byte* __restrict copy) noexcept {
   constexpr std::uint64_t mask = kMask;
   PayloadCheck result{0, 0, false};
-  if (message.size() < kPayloadHeader) return result;
+  if (message.size() < kPayloadHeader) {
+    if constexpr (kCopy) std::memcpy(copy, message.data(), message.size());
+    return result;
+  }
   std::memcpy(&result.sequence, message.data(), 8);
   std::memcpy(&result.stamp_ns, message.data() + 8, 8);
+  if constexpr (kCopy) {  // what was read, not a second read of memory another process may change
+    std::memcpy(copy, &result.sequence, 8);
+    std::memcpy(copy + 8, &result.stamp_ns, 8);
+  }
   const std::uint64_t key = result.sequence * kSequenceKey;
-  const std::byte* body = message.data() + kPayloadHeader;
+  const std::byte* __restrict body = message.data() + kPayloadHeader;
+  std::byte* __restrict copied = kCopy ? copy + kPayloadHeader : nullptr;
   const std::size_t body_size = message.size() - kPayloadHeader;
   const std::size_t words = body_size / 8;
-  const std::size_t head = words_before_line(body, words);
+  const std::size_t head = words_before_line(body, words);  // lines of the message: another core's, when copying
   std::uint64_t diff = 0;  // OR of differences: no branch per word
   std::uint64_t expected = key;
   const auto compare = [&](std::size_t i) {
     std::uint64_t w;
     std::memcpy(&w, body + i * 8, 8);
+    if constexpr (kCopy) std::memcpy(copied + i * 8, &w, 8);
     diff |= w ^ mask ^ expected;
   };
   std::size_t i = 0;
@@ -100,6 +111,7 @@ template <std::uint64_t kMask>
   std::uint64_t got = 0, want = 0;
   const std::uint64_t last = pattern_word(key, words) ^ mask;
   std::memcpy(&got, body + words * 8, tail);
+  if constexpr (kCopy) std::memcpy(copied + words * 8, &got, tail);
   std::memcpy(&want, &last, tail);
   result.intact = (diff | (got ^ want)) == 0;
   return result;
@@ -108,10 +120,13 @@ template <std::uint64_t kMask>
 }  // namespace
 
 IPCMARK_VECTOR_CLONES PayloadCheck check_payload(std::span<const std::byte> message) noexcept {
-  return check_masked<0>(message);
+  return scan<0, false>(message, nullptr);
 }
 IPCMARK_VECTOR_CLONES PayloadCheck check_answer(std::span<const std::byte> message) noexcept {
-  return check_masked<~std::uint64_t{0}>(message);
+  return scan<~std::uint64_t{0}, false>(message, nullptr);
+}
+IPCMARK_VECTOR_CLONES PayloadCheck copy_checking_payload(std::span<std::byte> to, std::span<const std::byte> from) noexcept {
+  return scan<0, true>(from, to.data());
 }
 
 namespace {

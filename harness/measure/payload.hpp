@@ -39,6 +39,13 @@ inline void stamp_payload(std::span<std::byte> message, std::uint64_t stamp_ns) 
   std::memcpy(message.data() + 8, &stamp_ns, 8);
 }
 PayloadCheck check_payload(std::span<const std::byte> message) noexcept;
+// Copies `from` into `to` (`from.size()` bytes; `to` is at least as long) and checks it as
+// check_payload() checks a message, in one pass: each word is loaded once, stored and compared, so
+// the result describes exactly the bytes stored, even if `from` (another process's memory)
+// changes meanwhile. For a reader whose transport copies out of its own memory (Connection::
+// receive_through): copying and then checking the copy read every byte twice, and at 64 KiB the
+// second pass was what kept shm's copy stream under the raw program's (the notes).
+PayloadCheck copy_checking_payload(std::span<std::byte> to, std::span<const std::byte> from) noexcept;
 
 // The zero-copy ping-pong server's answer: `request`'s header, and its body with every bit
 // inverted, written into `answer` (the same size; it may be `request` itself, as when a transport

@@ -103,6 +103,59 @@ TEST(Payload, InPlaceFillStaleOrTornIsCaught) {
   EXPECT_FALSE(check_payload(stale).intact);
 }
 
+// copy_checking_payload() copies and checks in one pass: the copy must be byte for byte the
+// source, and its verdict check_payload()'s on that copy, at every size and placement.
+TEST(Payload, CheckingOnTheWayCopiesEveryByteAndAgreesWithCheck) {
+  for (std::size_t size : {1, 15, 16, 17, 23, 64, 200, 4099, 65536}) {
+    for (std::size_t from_at : {0, 8, 13}) {
+      for (std::size_t to_at : {0, 24, 61}) {
+        std::vector<std::byte> source(size + from_at), copy(size + to_at, std::byte{0x5a});
+        const std::span<std::byte> m = std::span(source).subspan(from_at, size);
+        if (size >= kPayloadHeader) fill_payload(m, 31, 4);
+        else std::fill(m.begin(), m.end(), std::byte{0x21});
+        const std::span<std::byte> c = std::span(copy).subspan(to_at, size);
+        const PayloadCheck got = copy_checking_payload(c, m);
+        ASSERT_TRUE(std::equal(m.begin(), m.end(), c.begin())) << size << " from +" << from_at << " to +" << to_at;
+        const PayloadCheck want = check_payload(c);
+        EXPECT_EQ(got.intact, want.intact) << size;
+        EXPECT_EQ(got.intact, size >= kPayloadHeader) << size;
+        EXPECT_EQ(got.sequence, want.sequence) << size;
+        EXPECT_EQ(got.stamp_ns, want.stamp_ns) << size;
+      }
+    }
+  }
+}
+
+TEST(Payload, CheckingOnTheWayCatchesAnyFlippedByteAtAnyPlacement) {
+  constexpr std::size_t kSize = 150;  // a head, whole lines and a tail at every placement
+  alignas(64) std::byte buffer[kSize + 64];
+  std::vector<std::byte> copy(kSize);
+  for (std::size_t at = 0; at < 64; ++at) {
+    const std::span<std::byte> m(buffer + at, kSize);
+    fill_payload(m, 11, 0);
+    for (std::size_t i = kPayloadHeader; i < kSize; ++i) {
+      m[i] ^= std::byte{0x01};
+      EXPECT_FALSE(copy_checking_payload(copy, m).intact) << "message at +" << at << ", byte " << i;
+      m[i] ^= std::byte{0x01};
+    }
+    EXPECT_TRUE(copy_checking_payload(copy, m).intact) << "message at +" << at;
+  }
+}
+
+TEST(Payload, CheckingOnTheWayCatchesStaleAndTornMessages) {
+  const std::size_t size = 65536;
+  std::vector<std::byte> first(size), second(size), copy(size);
+  fill_payload(first, 1, 0);
+  fill_payload(second, 2, 0);
+  std::vector<std::byte> torn = second;  // the second's head, the first's last line
+  std::copy(first.end() - 64, first.end(), torn.end() - 64);
+  EXPECT_FALSE(copy_checking_payload(copy, torn).intact);
+  std::vector<std::byte> stale = first;  // the first's body under the second's sequence
+  std::copy(second.begin(), second.begin() + 8, stale.begin());
+  EXPECT_FALSE(copy_checking_payload(copy, stale).intact);
+  EXPECT_TRUE(copy_checking_payload(copy, second).intact);
+}
+
 TEST(Payload, AnAnswerChecksAsAnAnswerInAnotherBufferOrInPlace) {
   for (std::size_t size : {16, 17, 23, 64, 4099, 65536}) {
     std::vector<std::byte> request(size), answer(size);

@@ -162,6 +162,21 @@ class ShmConnection final : public Connection {
     return n;
   }
 
+  // The caller's copy takes the place of the ring's memcpy. A request/reply channel's receive
+  // (the ping-pong's) copies as receive() does: its callers check their echo later, off the round
+  // trip (harness/run/peer.cpp).
+  std::size_t receive_through(std::span<std::byte> buffer, Deadline deadline, CopyOut& out) override {
+    if (request_reply_) return receive_in_turn(buffer, deadline);
+    const std::size_t n = region_.guarded([&] {
+      return next([&](const Peer& peer) {
+        return in_.receive<Wait>(buffer, deadline, peer,
+                                 [&out](std::span<std::byte> to, std::span<const std::byte> from) { out.copy(to, from); });
+      });
+    });
+    region_.check_truncation();
+    return n;
+  }
+
   // Zero-copy: the rings lend their own memory. The ring refuses a second loan or view; a commit
   // or release with nothing outstanding is refused here (the ring's own are noexcept no-ops).
   std::span<std::byte> loan(std::size_t size, Deadline deadline) override {

@@ -258,9 +258,15 @@ class RingReader : public RingView {
   // Copies the next message into `out` and returns its length; waits by `Wait` while empty.
   // A message longer than `out` is InvalidArgument and stays in the ring.
   // kTurns (request/reply channels): also notes last_payload() and ends expect_reply_in();
-  // streams skip that bookkeeping.
-  template <class Wait, bool kTurns = false>
-  std::size_t receive(std::span<std::byte> out, Deadline deadline, Peer peer = {});
+  // streams skip that bookkeeping. `copy(to, from)` copies the payload out (memcpy unless the
+  // caller does its own pass over the bytes on the way: Connection::receive_through).
+  struct Memcpy {
+    void operator()(std::span<std::byte> to, std::span<const std::byte> from) const noexcept {
+      std::memcpy(to.data(), from.data(), from.size());
+    }
+  };
+  template <class Wait, bool kTurns = false, class Copy = Memcpy>
+  std::size_t receive(std::span<std::byte> out, Deadline deadline, Peer peer = {}, Copy&& copy = {});
 
   // Waits by `Wait` for the next message and returns its payload in place, validated as receive()
   // validates it. The record keeps its room in the ring until release().
@@ -435,12 +441,12 @@ inline std::uint64_t RingWriter::refresh_free_space() {
   return capacity_ - (tail_ - head);
 }
 
-template <class Wait, bool kTurns>
-std::size_t RingReader::receive(std::span<std::byte> out, Deadline deadline, Peer peer) {
+template <class Wait, bool kTurns, class Copy>
+std::size_t RingReader::receive(std::span<std::byte> out, Deadline deadline, Peer peer, Copy&& copy) {
   if (viewed_ != 0) reject_busy();  // the record at head_ is the one under view
   const Taken taken = next_record<Wait>(deadline, peer);
   if (taken.length > out.size()) reject_buffer(taken.length, out.size());  // it stays in the ring
-  std::memcpy(out.data(), taken.payload, taken.length);
+  copy(out, std::span<const std::byte>(taken.payload, taken.length));
   if constexpr (kTurns) took(taken);
   advance(taken.ring_bytes);
   return taken.length;

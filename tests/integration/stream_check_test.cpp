@@ -1,0 +1,75 @@
+// A stream reader checks every byte it receives, whichever way it reads them: copied and then
+// checked, checked on the way out of shm's ring (Connection::receive_through, messages of 1 KiB
+// and more), or in place (zero-copy). A message whose bytes changed in the channel, or whose body
+// is another message's, is counted as corrupted in the client's report; the others are not.
+#include <gtest/gtest.h>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/measure/payload.hpp"
+#include "tests/support/processes.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcmark {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Launched;
+
+struct ReaderCase {
+  std::size_t size;
+  bool zero_copy;
+};
+
+void PrintTo(const ReaderCase& c, std::ostream* out) { *out << c.size << (c.zero_copy ? " B zero-copy" : " B copy"); }
+
+class StreamReaderCheck : public ::testing::TestWithParam<ReaderCase> {};
+
+TEST_P(StreamReaderCheck, CountsABrokenAndAStaleMessageAsCorruptedAndNothingElse) {
+  const auto [size, zero_copy] = GetParam();
+  constexpr std::uint64_t kMessages = 40, kBroken = 10, kStale = 20;
+  const std::string channel = conform::unique_name("ipcmark-test-", "check");
+  const Transport* shm = find_transport("shm");
+  ASSERT_NE(shm, nullptr);
+  auto server = shm->channel.serve(ChannelConfig{channel, size, WaitKind::Block});
+  std::vector<std::string> args{"peer",       "--role",   "client",  "--transport", "shm",
+                                "--channel",  channel,    "--pattern", "stream",    "--size",
+                                std::to_string(size), "--messages", std::to_string(kMessages), "--warmup", "0",
+                                "--timeout",  "30"};
+  if (zero_copy) args.push_back("--zero-copy");
+  Launched client(args);
+  const Deadline deadline = Clock::now() + 30s;
+  server->accept(deadline);
+  std::vector<std::byte> message(size), previous(size);
+  for (std::uint64_t seq = 0; seq < kMessages; ++seq) {
+    fill_payload(message, seq, kUntimedStamp);
+    if (seq == kBroken) message[size - 1] ^= std::byte{0x04};  // one bit of the last byte
+    if (seq == kStale) std::copy(previous.begin() + 8, previous.end(), message.begin() + 8);  // the body of seq - 1
+    server->send(message, deadline);
+    fill_payload(previous, seq, kUntimedStamp);
+  }
+  std::vector<std::byte> ack(size);
+  server->receive(ack, deadline);  // the client's acknowledgement: it has everything
+  const testing::Outcome o = client.finish(30s);
+  ASSERT_EQ(o.exit_code, 0) << o.out << o.err;
+  const auto report = nlohmann::json::parse(o.out, nullptr, false);  // the peer's report, one object
+  ASSERT_TRUE(report.is_object()) << o.out;
+  EXPECT_EQ(report["corrupted"], 2) << o.out;
+  EXPECT_EQ(report["lost"], 0) << o.out;
+  EXPECT_EQ(report["reordered"], 0) << o.out;
+}
+
+// 64 B: copied, then checked; 4 KiB and 64 KiB: checked on the way out; 4 KiB zero-copy: in place.
+INSTANTIATE_TEST_SUITE_P(Shm, StreamReaderCheck,
+                         ::testing::Values(ReaderCase{64, false}, ReaderCase{4096, false}, ReaderCase{65536, false},
+                                           ReaderCase{4096, true}),
+                         [](const auto& info) {
+                           return std::to_string(info.param.size) + (info.param.zero_copy ? "Zero" : "Copy");
+                         });
+
+}  // namespace
+}  // namespace ipcmark
