@@ -52,6 +52,11 @@ std::size_t Connection::receive_through(std::span<std::byte> buffer, Deadline de
   return receive(buffer, deadline);
 }
 
+void Connection::send_through(std::span<std::byte> message, Deadline deadline, CopyIn& in) {
+  in.make(message);
+  send(message, deadline);
+}
+
 std::span<std::byte> Connection::loan(std::size_t, Deadline) { no_loans(); }
 void Connection::commit() { no_loans(); }
 std::span<const std::byte> Connection::view(Deadline) { no_loans(); }

@@ -93,6 +93,19 @@ class CopyOut {
   virtual void copy(std::span<std::byte> to, std::span<const std::byte> from) noexcept = 0;
 };
 
+// A sender's own pass that makes each message it sends, handed to a transport that copies
+// messages into its own memory (Connection::send_through), so that making and copying are one
+// pass over the bytes instead of two.
+class CopyIn {
+ public:
+  virtual ~CopyIn() = default;
+  // Makes the message in `message` (the caller's buffer) and copies it into `to` (the channel's
+  // memory, as long as `message`) on the way.
+  virtual void make_and_copy(std::span<std::byte> message, std::span<std::byte> to) noexcept = 0;
+  // Makes the message in `message` alone.
+  virtual void make(std::span<std::byte> message) noexcept = 0;
+};
+
 // One side of an open channel. Not thread-safe: one thread per Connection.
 class Connection {
  public:
@@ -107,6 +120,10 @@ class Connection {
   // out of its own memory (shm's rings). The default is receive(), which never calls `out`:
   // the caller learns from `out` whether it was called.
   virtual std::size_t receive_through(std::span<std::byte> buffer, Deadline deadline, CopyOut& out);
+  // send() of the message `in` makes in `message`: made and copied into the transport's memory in
+  // one pass (in.make_and_copy()) where the transport copies into its own memory (shm's rings).
+  // The default makes it (in.make()), then send()s it.
+  virtual void send_through(std::span<std::byte> message, Deadline deadline, CopyIn& in);
 
   // Zero-copy, for transports that lend their own memory (Transport::zero_copy; the others
   // throw InvalidArgument). loan() waits for room and returns `size` writable bytes inside

@@ -41,20 +41,46 @@ std::size_t words_before_line(const std::byte* body, std::size_t words) noexcept
 
 }  // namespace
 
-IPCMARK_VECTOR_CLONES void fill_payload(std::span<std::byte> message, std::uint64_t sequence, std::uint64_t stamp_ns) noexcept {
+namespace {
+
+// The pattern into `message` and, with kTwice, the same stores into `twin` (as long as `message`,
+// not overlapping it): one pass making two copies. Aligned to `message`'s lines.
+template <bool kTwice>
+[[gnu::always_inline]] inline void fill(std::span<std::byte> message, std::byte* __restrict twin, std::uint64_t sequence,
+                                        std::uint64_t stamp_ns) noexcept {
   std::memcpy(message.data(), &sequence, 8);
   std::memcpy(message.data() + 8, &stamp_ns, 8);
+  if constexpr (kTwice) {
+    std::memcpy(twin, &sequence, 8);
+    std::memcpy(twin + 8, &stamp_ns, 8);
+  }
   const std::uint64_t key = sequence * kSequenceKey;
-  std::byte* body = message.data() + kPayloadHeader;
+  std::byte* __restrict body = message.data() + kPayloadHeader;
+  std::byte* __restrict twin_body = kTwice ? twin + kPayloadHeader : nullptr;
   const std::size_t body_size = message.size() - kPayloadHeader;
   const std::size_t words = body_size / 8;
   const std::size_t head = words_before_line(body, words);
   std::uint64_t w = key;
+  const auto store = [&](std::size_t i) {
+    std::memcpy(body + i * 8, &w, 8);
+    if constexpr (kTwice) std::memcpy(twin_body + i * 8, &w, 8);
+  };
   std::size_t i = 0;
-  for (; i < head; ++i, w += kWordStep) std::memcpy(body + i * 8, &w, 8);
-  for (; i < words; ++i, w += kWordStep) std::memcpy(body + i * 8, &w, 8);
+  for (; i < head; ++i, w += kWordStep) store(i);
+  for (; i < words; ++i, w += kWordStep) store(i);
   const std::uint64_t last = pattern_word(key, words);
   std::memcpy(body + words * 8, &last, body_size - words * 8);
+  if constexpr (kTwice) std::memcpy(twin_body + words * 8, &last, body_size - words * 8);
+}
+
+}  // namespace
+
+IPCMARK_VECTOR_CLONES void fill_payload(std::span<std::byte> message, std::uint64_t sequence, std::uint64_t stamp_ns) noexcept {
+  fill<false>(message, nullptr, sequence, stamp_ns);
+}
+IPCMARK_VECTOR_CLONES void fill_payload_twice(std::span<std::byte> message, std::span<std::byte> twin, std::uint64_t sequence,
+                                              std::uint64_t stamp_ns) noexcept {
+  fill<true>(message, twin.data(), sequence, stamp_ns);
 }
 
 void fill_payload_in_place(std::span<std::byte> message, std::uint64_t sequence, std::uint64_t stamp_ns) noexcept {

@@ -24,6 +24,10 @@ struct PayloadCheck {
 
 // Writes header and pattern; message.size() >= kPayloadHeader.
 void fill_payload(std::span<std::byte> message, std::uint64_t sequence, std::uint64_t stamp_ns) noexcept;
+// fill_payload() into `message` and, in the same pass, into `twin` (as long, not overlapping): the
+// stores of one pattern go to both. Its lines are `message`'s (channel_fill.hpp).
+void fill_payload_twice(std::span<std::byte> message, std::span<std::byte> twin, std::uint64_t sequence,
+                        std::uint64_t stamp_ns) noexcept;
 // The same bytes as fill_payload(), for memory another process reads next (a zero-copy loan in
 // shared memory). Bodies of kInPlaceScratchBytes and more are made in a private per-thread buffer
 // and copied in with one memcpy: writing them straight into lines the peer's core holds, by the

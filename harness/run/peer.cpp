@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/machine/affinity.hpp"
+#include "harness/measure/channel_fill.hpp"
 #include "harness/measure/clock.hpp"
 #include "harness/measure/histogram.hpp"
 #include "harness/measure/pacer.hpp"
@@ -127,12 +128,42 @@ class Warmup {
   bool over_ = false;
 };
 
+// Messages this long and longer are made and checked on their way through a transport that copies
+// them (send_through, receive_through). Below it, filling or copying and then checking was as fast
+// or faster (shm stream: checking on the way 64 and 512 B slower by a sixth, 128 and 256 B even;
+// 1 KiB and more faster: docs/notes-2026-12-06-shm-sizes.md).
+inline constexpr std::size_t kOnTheWayFrom = 1024;
+
+// The stream sender's message, made as the transport copies it into its memory, where it does
+// (Connection::send_through): written into our buffer and the channel's by ChannelFill.
+class FillingCopy final : public CopyIn {
+ public:
+  void set(std::uint64_t sequence, std::uint64_t stamp_ns) noexcept {
+    sequence_ = sequence;
+    stamp_ns_ = stamp_ns;
+  }
+  void make_and_copy(std::span<std::byte> message, std::span<std::byte> to) noexcept override {
+    fill_.fill(to, message, sequence_, stamp_ns_);
+  }
+  void make(std::span<std::byte> message) noexcept override { fill_payload(message, sequence_, stamp_ns_); }
+
+ private:
+  ChannelFill fill_;
+  std::uint64_t sequence_ = 0, stamp_ns_ = 0;
+};
+
 // Where messages are written before sending: our own buffer, copied in by send() (the fair
 // comparison with every transport), or with --copy zero the channel's own memory (a loan).
 class Outbox {
  public:
-  Outbox(Connection& connection, const RunSpec& spec)
-      : connection_(connection), zero_copy_(spec.zero_copy), buffer_(spec.zero_copy ? 0 : spec.message_size) {}
+  // `make_on_the_way`: in copy mode, messages of kOnTheWayFrom bytes or more are made as
+  // send_through() copies them (the stream sender): stamp() then notes sequence and stamp, and
+  // send() makes the message.
+  Outbox(Connection& connection, const RunSpec& spec, bool make_on_the_way = false)
+      : connection_(connection),
+        zero_copy_(spec.zero_copy),
+        make_on_the_way_(make_on_the_way && !spec.zero_copy && spec.message_size >= kOnTheWayFrom),
+        buffer_(spec.zero_copy ? 0 : spec.message_size) {}
   std::span<std::byte> next(std::size_t size, Deadline deadline) {
     return zero_copy_ ? connection_.loan(size, deadline) : std::span(buffer_).first(size);
   }
@@ -142,21 +173,24 @@ class Outbox {
   // the channel is what counts. In place (zero-copy), writing the bytes into the channel is that
   // part, so prepare() does nothing and stamp() writes the whole message.
   void prepare(std::span<std::byte> message, std::uint64_t seq) {
-    if (!zero_copy_) fill_payload(message, seq, 0);
+    if (!zero_copy_ && !make_on_the_way_) fill_payload(message, seq, 0);
   }
   void stamp(std::span<std::byte> message, std::uint64_t seq, std::uint64_t stamp_ns) {
     if (zero_copy_) fill_payload_in_place(message, seq, stamp_ns);  // see payload.hpp: large bodies staged
+    else if (make_on_the_way_) filler_.set(seq, stamp_ns);
     else stamp_payload(message, stamp_ns);
   }
   void send(std::span<std::byte> message, Deadline deadline) {
     if (zero_copy_) connection_.commit();
+    else if (make_on_the_way_) connection_.send_through(message, deadline, filler_);
     else connection_.send(message, deadline);
   }
 
  private:
   Connection& connection_;
-  bool zero_copy_;
+  bool zero_copy_, make_on_the_way_;
   std::vector<std::byte> buffer_;
+  FillingCopy filler_;
 };
 
 // A copy out of a transport's memory that checks every byte on the way (one pass over them;
@@ -175,21 +209,16 @@ class CheckingCopy final : public CopyOut {
   bool copied_ = false;
 };
 
-// Messages this long and longer are checked on their way out of a transport that allows it. Below
-// it, copying and then checking was as fast or faster (shm stream: 64 and 512 B slower by a sixth
-// through a CheckingCopy, 128 and 256 B even; 1 KiB and more faster: docs/notes-2026-12-06-shm-sizes.md).
-inline constexpr std::size_t kCheckOnTheWayFrom = 1024;
-
 // Where received messages are read: copied into our buffer, or in place (--copy zero).
 class Inbox {
  public:
-  // `check_on_the_way`: copies of kCheckOnTheWayFrom bytes or more are made through a CheckingCopy
+  // `check_on_the_way`: copies of kOnTheWayFrom bytes or more are made through a CheckingCopy
   // where the transport allows it; checked() then has their checks. (Not for the ping-pong client:
   // it checks its echo later, off the round trip.)
   Inbox(Connection& connection, const RunSpec& spec, bool check_on_the_way = false)
       : connection_(connection),
         zero_copy_(spec.zero_copy),
-        check_on_the_way_(check_on_the_way && spec.message_size >= kCheckOnTheWayFrom),
+        check_on_the_way_(check_on_the_way && spec.message_size >= kOnTheWayFrom),
         buffer_(spec.zero_copy ? 0 : spec.message_size) {}
   std::span<const std::byte> next(Deadline deadline) {
     if (zero_copy_) return connection_.view(deadline);
@@ -237,7 +266,7 @@ void say_ready() { std::cout << "ready" << std::endl; }
 // kUntimedStamp. Open loop (spec.rate): each is stamped with the time it was due
 // (harness/measure/pacer.hpp). Returns the sender's part of the report.
 PeerReport send_stream(Connection& connection, const RunSpec& spec, std::uint64_t initial_margin, Deadline deadline) {
-  Outbox outbox(connection, spec);
+  Outbox outbox(connection, spec, /*make_on_the_way=*/true);
   CpuWindow cpu;
   Warmup warmup(spec);
   MonotonicClock clock;

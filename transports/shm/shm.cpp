@@ -177,6 +177,19 @@ class ShmConnection final : public Connection {
     return n;
   }
 
+  // The caller makes the message as it is copied into the record (a loan of the ring's own). A
+  // request/reply channel makes it first and sends it as send() does.
+  void send_through(std::span<std::byte> message, Deadline deadline, CopyIn& in) override {
+    if (request_reply_) {
+      in.make(message);
+      return send_in_turn(message, deadline);
+    }
+    region_.guarded([&] {
+      in.make_and_copy(message, out_.loan<Wait>(message.size(), deadline, peer_));
+      out_.commit();
+    });
+  }
+
   // Zero-copy: the rings lend their own memory. The ring refuses a second loan or view; a commit
   // or release with nothing outstanding is refused here (the ring's own are noexcept no-ops).
   std::span<std::byte> loan(std::size_t size, Deadline deadline) override {

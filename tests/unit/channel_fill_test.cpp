@@ -1,0 +1,67 @@
+#include "harness/measure/channel_fill.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "harness/measure/payload.hpp"
+
+namespace ipcmark {
+namespace {
+
+// Whichever way each write takes (both are taken over 2,048 writes: the other way is tried every
+// kTryOtherEvery), the channel's bytes and the sender's are fill_payload()'s.
+TEST(ChannelFill, EveryWriteLeavesFillPayloadsBytesInTheChannelAndInTheSendersBuffer) {
+  for (std::size_t size : {16, 17, 1024, 4099, 65536}) {
+    ChannelFill fill;
+    std::vector<std::byte> channel(size + 8), mine(size), expected(size);
+    for (std::uint64_t seq = 0; seq < 2 * FasterWay::kTryOtherEvery; ++seq) {
+      const auto to = std::span(channel).subspan(8, size);  // a record's payload: 8 bytes into a line
+      fill.fill(to, mine, seq, seq + 5);
+      fill_payload(expected, seq, seq + 5);
+      ASSERT_TRUE(std::equal(expected.begin(), expected.end(), to.begin())) << size << " bytes, seq " << seq;
+      ASSERT_TRUE(std::equal(expected.begin(), expected.end(), mine.begin())) << size << " bytes, seq " << seq;
+    }
+  }
+}
+
+TEST(FasterWay, TriesTheOtherWayOnceInEveryKTryOtherEveryTurnsAndTimesTheChosenOneInKSampleEvery) {
+  FasterWay way;
+  int other = 0, timed = 0;
+  for (std::uint64_t i = 0; i < 4 * FasterWay::kTryOtherEvery; ++i) {
+    const FasterWay::Turn turn = way.next();
+    other += turn.way != FasterWay::Staged;
+    timed += turn.timed;
+  }
+  EXPECT_EQ(way.chosen(), FasterWay::Staged) << "nothing learnt, nothing changes";
+  EXPECT_EQ(other, 4);
+  // The tries fall on turns the chosen way would have been timed in.
+  EXPECT_EQ(timed, 4 * static_cast<int>(FasterWay::kTryOtherEvery / FasterWay::kSampleEvery));
+}
+
+TEST(FasterWay, TakesTheOtherWayWhenItsTryIsClearlyCheaperAndComesBackWhenItGetsDearer) {
+  FasterWay way;
+  way.learn(FasterWay::Staged, 1.0);
+  way.learn(FasterWay::Straight, 0.97);  // within the margin: noise
+  EXPECT_EQ(way.chosen(), FasterWay::Staged);
+  way.learn(FasterWay::Straight, 0.90);
+  EXPECT_EQ(way.chosen(), FasterWay::Straight);
+  way.learn(FasterWay::Straight, 0.90);
+  EXPECT_EQ(way.chosen(), FasterWay::Straight);
+  way.learn(FasterWay::Straight, 8.0);  // the vCPUs moved apart: one timing is enough
+  EXPECT_EQ(way.chosen(), FasterWay::Staged);
+}
+
+TEST(FasterWay, OneSlowTimingOfTheChosenWayMovesItsAverageAQuarter) {
+  FasterWay way;
+  way.learn(FasterWay::Staged, 1.0);
+  way.learn(FasterWay::Straight, 1.2);  // tried: dearer, stays the other way
+  way.learn(FasterWay::Staged, 1.6);    // average 1.15: 1.2 is not below 0.95 of it
+  EXPECT_EQ(way.chosen(), FasterWay::Staged);
+  way.learn(FasterWay::Staged, 2.0);  // average 1.36: now it is
+  EXPECT_EQ(way.chosen(), FasterWay::Straight);
+}
+
+}  // namespace
+}  // namespace ipcmark
