@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/machine/affinity.hpp"
-#include "harness/measure/channel_fill.hpp"
+#include "harness/measure/channel_copy.hpp"
 #include "harness/measure/clock.hpp"
 #include "harness/measure/histogram.hpp"
 #include "harness/measure/pacer.hpp"
@@ -193,18 +193,19 @@ class Outbox {
   FillingCopy filler_;
 };
 
-// A copy out of a transport's memory that checks every byte on the way (one pass over them;
-// Connection::receive_through).
+// A copy out of a transport's memory that checks every byte, on the way or just after, whichever
+// has been faster (Connection::receive_through; ChannelCheck).
 class CheckingCopy final : public CopyOut {
  public:
   void copy(std::span<std::byte> to, std::span<const std::byte> from) noexcept override {
-    check_ = copy_checking_payload(to, from);
+    check_ = checker_.copy(to, from);
     copied_ = true;
   }
   // The check of the message just received, or nullptr if the transport did not copy through us.
   const PayloadCheck* take() noexcept { return std::exchange(copied_, false) ? &check_ : nullptr; }
 
  private:
+  ChannelCheck checker_;
   PayloadCheck check_{0, 0, false};
   bool copied_ = false;
 };

@@ -1,7 +1,8 @@
 // A stream reader checks every byte it receives, whichever way it reads them: copied and then
-// checked, checked on the way out of shm's ring (Connection::receive_through, messages of 1 KiB
-// and more), or in place (zero-copy). A message whose bytes changed in the channel, or whose body
-// is another message's, is counted as corrupted in the client's report; the others are not.
+// checked, copied out of shm's ring by ChannelCheck (messages of 1 KiB and more: its staged way,
+// and its straight way, tried at turn FasterWay::kTryOtherEvery / 2), or in place (zero-copy). A
+// message whose bytes changed in the channel, or whose body is another message's, is counted as
+// corrupted in the client's report; the others are not.
 #include <gtest/gtest.h>
 
 #include <ostream>
@@ -10,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/measure/channel_copy.hpp"
 #include "harness/measure/payload.hpp"
 #include "tests/support/processes.hpp"
 #include "transports/registry.hpp"
@@ -29,9 +31,11 @@ void PrintTo(const ReaderCase& c, std::ostream* out) { *out << c.size << (c.zero
 
 class StreamReaderCheck : public ::testing::TestWithParam<ReaderCase> {};
 
-TEST_P(StreamReaderCheck, CountsABrokenAndAStaleMessageAsCorruptedAndNothingElse) {
+TEST_P(StreamReaderCheck, CountsBrokenAndStaleMessagesAsCorruptedAndNothingElse) {
   const auto [size, zero_copy] = GetParam();
-  constexpr std::uint64_t kMessages = 40, kBroken = 10, kStale = 20;
+  // Broken and stale early (read the staged way) and broken where the straight way is tried.
+  constexpr std::uint64_t kStale = 20, kBroken = 21, kBrokenWhenTried = FasterWay::kTryOtherEvery / 2;
+  constexpr std::uint64_t kMessages = kBrokenWhenTried + 100;
   const std::string channel = conform::unique_name("ipcmark-test-", "check");
   const Transport* shm = find_transport("shm");
   ASSERT_NE(shm, nullptr);
@@ -47,7 +51,7 @@ TEST_P(StreamReaderCheck, CountsABrokenAndAStaleMessageAsCorruptedAndNothingElse
   std::vector<std::byte> message(size), previous(size);
   for (std::uint64_t seq = 0; seq < kMessages; ++seq) {
     fill_payload(message, seq, kUntimedStamp);
-    if (seq == kBroken) message[size - 1] ^= std::byte{0x04};  // one bit of the last byte
+    if (seq == kBroken || seq == kBrokenWhenTried) message[size - 1] ^= std::byte{0x04};  // one bit of the last byte
     if (seq == kStale) std::copy(previous.begin() + 8, previous.end(), message.begin() + 8);  // the body of seq - 1
     server->send(message, deadline);
     fill_payload(previous, seq, kUntimedStamp);
@@ -58,7 +62,7 @@ TEST_P(StreamReaderCheck, CountsABrokenAndAStaleMessageAsCorruptedAndNothingElse
   ASSERT_EQ(o.exit_code, 0) << o.out << o.err;
   const auto report = nlohmann::json::parse(o.out, nullptr, false);  // the peer's report, one object
   ASSERT_TRUE(report.is_object()) << o.out;
-  EXPECT_EQ(report["corrupted"], 2) << o.out;
+  EXPECT_EQ(report["corrupted"], 3) << o.out;
   EXPECT_EQ(report["lost"], 0) << o.out;
   EXPECT_EQ(report["reordered"], 0) << o.out;
 }

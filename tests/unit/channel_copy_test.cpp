@@ -1,4 +1,4 @@
-#include "harness/measure/channel_fill.hpp"
+#include "harness/measure/channel_copy.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,6 +22,25 @@ TEST(ChannelFill, EveryWriteLeavesFillPayloadsBytesInTheChannelAndInTheSendersBu
       fill_payload(expected, seq, seq + 5);
       ASSERT_TRUE(std::equal(expected.begin(), expected.end(), to.begin())) << size << " bytes, seq " << seq;
       ASSERT_TRUE(std::equal(expected.begin(), expected.end(), mine.begin())) << size << " bytes, seq " << seq;
+    }
+  }
+}
+
+// Whichever way each copy takes, the reader's bytes are the channel's and the verdict
+// check_payload()'s: a flipped byte is caught by both ways.
+TEST(ChannelCheck, EveryCopyHasTheChannelsBytesAndCheckPayloadsVerdict) {
+  for (std::size_t size : {1, 16, 17, 1024, 4099, 65536}) {
+    ChannelCheck check;
+    std::vector<std::byte> channel(size + 8), mine(size);
+    const auto from = std::span(channel).subspan(8, size);
+    for (std::uint64_t seq = 0; seq < 2 * FasterWay::kTryOtherEvery; ++seq) {
+      if (size >= kPayloadHeader) fill_payload(from, seq, 3);
+      const bool broken = seq % 3 == 0 && size > kPayloadHeader;
+      if (broken) from[size - 1] ^= std::byte{0x40};
+      const PayloadCheck got = check.copy(mine, from);
+      ASSERT_TRUE(std::equal(from.begin(), from.end(), mine.begin())) << size << " bytes, seq " << seq;
+      ASSERT_EQ(got.intact, size >= kPayloadHeader && !broken) << size << " bytes, seq " << seq;
+      if (size >= kPayloadHeader) ASSERT_EQ(got.sequence, seq);
     }
   }
 }

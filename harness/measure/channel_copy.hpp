@@ -1,19 +1,24 @@
-// harness/measure/channel_fill.hpp — writing a message into memory another core reads next (a
-// shared-memory ring's record, through Connection::send_through), whichever of two ways has been
-// faster lately.
+// harness/measure/channel_copy.hpp — a message written into, or read out of, memory another core
+// uses next (a shared-memory ring's record: Connection::send_through, receive_through), each the
+// faster of two ways as timed while it runs.
 //
-// Straight: the pattern's vector stores go into the channel's lines, and in the same pass into the
-// sender's own buffer. Staged: the pattern is made in the sender's own buffer, then copied in by one
-// memcpy (glibc's `rep movsb` at these sizes). Which is faster depends on how far the reader's core
-// is: with the two vCPUs close, straight stores made a 64 KiB copy stream about a tenth faster; far
-// apart, they went at an eighth of memcpy's speed, which takes whole lines from the other core
-// without a round trip per line (AMD EPYC KVM guest; docs/notes-2026-12-06-shm-sizes.md). A host can
-// move the vCPUs mid-run, so the choice is remade all along from timings of the writes themselves.
+// Writing, straight: the pattern's vector stores go into the channel's lines, and in the same pass
+// into the sender's own buffer. Staged: the pattern is made in the sender's own buffer, then copied
+// in by one memcpy (glibc's `rep movsb` at these sizes). Reading, straight: each word is loaded from
+// the channel, stored into the reader's buffer and checked (copy_checking_payload); staged: one
+// memcpy out, then check_payload() over the copy. Which is faster depends on how far the other core
+// is: with the two vCPUs close, straight writes and reads made a 64 KiB copy stream about a fifth
+// faster; far apart, straight writes went at an eighth of memcpy's speed (memcpy takes whole lines
+// from the other core without a round trip per line) and straight reads a few percent slower (AMD
+// EPYC KVM guest; docs/notes-2026-12-06-shm-sizes.md). A host can move the vCPUs mid-run, so the
+// choice is remade all along from timings of the copies themselves.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
+
+#include "harness/measure/payload.hpp"
 
 namespace ipcmark {
 
@@ -59,6 +64,17 @@ class ChannelFill {
   // Writes fill_payload(sequence, stamp_ns)'s bytes into `to` (the channel's memory) and into
   // `mine` (the sender's own buffer, as long, not overlapping `to`).
   void fill(std::span<std::byte> to, std::span<std::byte> mine, std::uint64_t sequence, std::uint64_t stamp_ns) noexcept;
+  FasterWay::Way chosen() const noexcept { return way_.chosen(); }
+
+ private:
+  FasterWay way_;
+};
+
+class ChannelCheck {
+ public:
+  // Copies `from` (the channel's memory: untrusted) into `to` and returns check_payload() of the
+  // bytes copied.
+  PayloadCheck copy(std::span<std::byte> to, std::span<const std::byte> from) noexcept;
   FasterWay::Way chosen() const noexcept { return way_.chosen(); }
 
  private:
