@@ -47,6 +47,19 @@ void ChannelFill::fill(std::span<std::byte> to, std::span<std::byte> mine, std::
   });
 }
 
+void ChannelFill::fill_in_place(std::span<std::byte> to, std::span<std::byte> scratch, std::uint64_t sequence,
+                                std::uint64_t stamp_ns) noexcept {
+  timed_by(way_, to.size(), [&](FasterWay::Way way) {
+    if (way == FasterWay::Straight) {
+      fill_payload(to, sequence, stamp_ns);
+    } else {
+      fill_payload(scratch, sequence, stamp_ns);
+      std::memcpy(to.data(), scratch.data(), scratch.size());
+    }
+    return 0;
+  });
+}
+
 PayloadCheck ChannelCheck::copy(std::span<std::byte> to, std::span<const std::byte> from) noexcept {
   return timed_by(way_, from.size(), [&](FasterWay::Way way) {
     if (way == FasterWay::Straight) return copy_checking_payload(to, from);

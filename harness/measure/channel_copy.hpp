@@ -64,6 +64,10 @@ class ChannelFill {
   // Writes fill_payload(sequence, stamp_ns)'s bytes into `to` (the channel's memory) and into
   // `mine` (the sender's own buffer, as long, not overlapping `to`).
   void fill(std::span<std::byte> to, std::span<std::byte> mine, std::uint64_t sequence, std::uint64_t stamp_ns) noexcept;
+  // The same bytes into `to` alone (a zero-copy loan); the staged way makes them in `scratch` (as
+  // long) first. Use one ChannelFill for one of the two calls: each learns its own costs.
+  void fill_in_place(std::span<std::byte> to, std::span<std::byte> scratch, std::uint64_t sequence,
+                     std::uint64_t stamp_ns) noexcept;
   FasterWay::Way chosen() const noexcept { return way_.chosen(); }
 
  private:

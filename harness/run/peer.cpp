@@ -128,11 +128,11 @@ class Warmup {
   bool over_ = false;
 };
 
-// Messages this long and longer are made and checked on their way through a transport that copies
-// them (send_through, receive_through). Below it, filling or copying and then checking was as fast
-// or faster (shm stream: checking on the way 64 and 512 B slower by a sixth, 128 and 256 B even;
-// 1 KiB and more faster: docs/notes-2026-12-06-shm-sizes.md).
-inline constexpr std::size_t kOnTheWayFrom = 1024;
+// Stream messages this long and longer are made and checked as a transport copies them
+// (send_through, receive_through; ChannelFill and ChannelCheck choose how). Shorter ones were as fast
+// or faster made, then copied, then checked: shm stream, vCPUs close, 2 KiB a fifth slower and 4 KiB
+// even-to-slower through them, 8 KiB even, 16 KiB a fifth faster (docs/notes-2026-12-06-shm-sizes.md).
+inline constexpr std::size_t kOnTheWayFrom = 8 * 1024;
 
 // The stream sender's message, made as the transport copies it into its memory, where it does
 // (Connection::send_through): written into our buffer and the channel's by ChannelFill.
@@ -146,6 +146,10 @@ class FillingCopy final : public CopyIn {
     fill_.fill(to, message, sequence_, stamp_ns_);
   }
   void make(std::span<std::byte> message) noexcept override { fill_payload(message, sequence_, stamp_ns_); }
+  // Zero-copy: the message made in `loan` by ChannelFill, staged in `scratch` if that is faster.
+  void fill_loan(std::span<std::byte> loan, std::span<std::byte> scratch) noexcept {
+    fill_.fill_in_place(loan, scratch.first(loan.size()), sequence_, stamp_ns_);
+  }
 
  private:
   ChannelFill fill_;
@@ -156,14 +160,14 @@ class FillingCopy final : public CopyIn {
 // comparison with every transport), or with --copy zero the channel's own memory (a loan).
 class Outbox {
  public:
-  // `make_on_the_way`: in copy mode, messages of kOnTheWayFrom bytes or more are made as
-  // send_through() copies them (the stream sender): stamp() then notes sequence and stamp, and
-  // send() makes the message.
+  // `make_on_the_way` (the stream sender), for messages of kOnTheWayFrom bytes or more: in copy
+  // mode messages are made as send_through() copies them (stamp() notes sequence and stamp, send()
+  // makes the message); zero-copy ones by a ChannelFill, staged in our buffer when that is faster.
   Outbox(Connection& connection, const RunSpec& spec, bool make_on_the_way = false)
       : connection_(connection),
         zero_copy_(spec.zero_copy),
-        make_on_the_way_(make_on_the_way && !spec.zero_copy && spec.message_size >= kOnTheWayFrom),
-        buffer_(spec.zero_copy ? 0 : spec.message_size) {}
+        make_on_the_way_(make_on_the_way && spec.message_size >= kOnTheWayFrom),
+        buffer_(!spec.zero_copy || make_on_the_way_ ? spec.message_size : 0) {}
   std::span<std::byte> next(std::size_t size, Deadline deadline) {
     return zero_copy_ ? connection_.loan(size, deadline) : std::span(buffer_).first(size);
   }
@@ -176,9 +180,10 @@ class Outbox {
     if (!zero_copy_ && !make_on_the_way_) fill_payload(message, seq, 0);
   }
   void stamp(std::span<std::byte> message, std::uint64_t seq, std::uint64_t stamp_ns) {
-    if (zero_copy_) fill_payload_in_place(message, seq, stamp_ns);  // see payload.hpp: large bodies staged
-    else if (make_on_the_way_) filler_.set(seq, stamp_ns);
-    else stamp_payload(message, stamp_ns);
+    if (make_on_the_way_) filler_.set(seq, stamp_ns);
+    if (zero_copy_ && make_on_the_way_) filler_.fill_loan(message, buffer_);
+    else if (zero_copy_) fill_payload_in_place(message, seq, stamp_ns);  // see payload.hpp: large bodies staged
+    else if (!make_on_the_way_) stamp_payload(message, stamp_ns);
   }
   void send(std::span<std::byte> message, Deadline deadline) {
     if (zero_copy_) connection_.commit();

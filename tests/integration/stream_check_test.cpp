@@ -1,5 +1,5 @@
 // A stream reader checks every byte it receives, whichever way it reads them: copied and then
-// checked, copied out of shm's ring by ChannelCheck (messages of 1 KiB and more: its staged way,
+// checked, copied out of shm's ring by ChannelCheck (messages of 8 KiB and more: its staged way,
 // and its straight way, tried at turn FasterWay::kTryOtherEvery / 2), or in place (zero-copy). A
 // message whose bytes changed in the channel, or whose body is another message's, is counted as
 // corrupted in the client's report; the others are not.
@@ -67,7 +67,7 @@ TEST_P(StreamReaderCheck, CountsBrokenAndStaleMessagesAsCorruptedAndNothingElse)
   EXPECT_EQ(report["reordered"], 0) << o.out;
 }
 
-// 64 B: copied, then checked; 4 KiB and 64 KiB: checked on the way out; 4 KiB zero-copy: in place.
+// 64 B and 4 KiB: copied, then checked; 64 KiB: through ChannelCheck; 4 KiB zero-copy: in place.
 INSTANTIATE_TEST_SUITE_P(Shm, StreamReaderCheck,
                          ::testing::Values(ReaderCase{64, false}, ReaderCase{4096, false}, ReaderCase{65536, false},
                                            ReaderCase{4096, true}),

@@ -28,6 +28,19 @@ TEST(ChannelFill, EveryWriteLeavesFillPayloadsBytesInTheChannelAndInTheSendersBu
 
 // Whichever way each copy takes, the reader's bytes are the channel's and the verdict
 // check_payload()'s: a flipped byte is caught by both ways.
+TEST(ChannelFill, EveryWriteInPlaceLeavesFillPayloadsBytesInTheLoan) {
+  for (std::size_t size : {16, 17, 1024, 4099, 65536}) {
+    ChannelFill fill;
+    std::vector<std::byte> channel(size + 8), scratch(size), expected(size);
+    for (std::uint64_t seq = 0; seq < 2 * FasterWay::kTryOtherEvery; ++seq) {
+      const auto to = std::span(channel).subspan(8, size);
+      fill.fill_in_place(to, scratch, seq, 9);
+      fill_payload(expected, seq, 9);
+      ASSERT_TRUE(std::equal(expected.begin(), expected.end(), to.begin())) << size << " bytes, seq " << seq;
+    }
+  }
+}
+
 TEST(ChannelCheck, EveryCopyHasTheChannelsBytesAndCheckPayloadsVerdict) {
   for (std::size_t size : {1, 16, 17, 1024, 4099, 65536}) {
     ChannelCheck check;
