@@ -24,9 +24,10 @@ namespace ipcmark {
 
 // The choice between two ways of doing the same work, from timings of it: every kSampleEvery-th
 // time the chosen way is timed, every kTryOtherEvery-th time the other way is taken and timed. The
-// other way is chosen once its last timing is under kSwitchBelow times the chosen way's average.
-// The chosen way's cost is an average (one slow write, an interrupt say, moves it a quarter); the
-// other way's is its last try, so that a move of the vCPUs counts at once.
+// other way is chosen once its last try is under kSwitchBelow times the chosen way's cost, the
+// median of its last three timings: one slow timing (an interrupt, a preemption) is not enough to
+// leave the faster way for up to kTryOtherEvery turns, two are (a move of the vCPUs: 2 ×
+// kSampleEvery turns).
 class FasterWay {
  public:
   static constexpr std::uint64_t kSampleEvery = 16, kTryOtherEvery = 1024;
@@ -43,19 +44,34 @@ class FasterWay {
     return {chosen_, n % kSampleEvery == 0};
   }
   void learn(Way way, double cost) noexcept {
-    double& known = cost_[way];
-    known = way != chosen_ || known == 0 ? cost : known + (cost - known) / 4;
-    if (cost_[other()] != 0 && cost_[other()] < kSwitchBelow * cost_[chosen_]) chosen_ = other();
+    if (way != chosen_) {
+      tried_ = cost;
+    } else {
+      if (timings_ == 0) recent_[1] = recent_[2] = cost;
+      recent_[timings_++ % 3] = cost;
+    }
+    if (tried_ == 0 || timings_ == 0 || tried_ >= kSwitchBelow * chosen_cost()) return;
+    const double left = chosen_cost();
+    chosen_ = other();
+    recent_[0] = recent_[1] = recent_[2] = tried_;
+    timings_ = 1;
+    tried_ = left;
   }
   Way chosen() const noexcept { return chosen_; }
 
  private:
   Way other() const noexcept { return chosen_ == Staged ? Straight : Staged; }
+  double chosen_cost() const noexcept {  // the median of three
+    const double a = recent_[0], b = recent_[1], c = recent_[2];
+    return a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+  }
 
-  // Staged until straight has been timed: a straight write far apart costs several staged ones,
-  // a staged write close by a tenth more than a straight one.
+  // Staged until straight has been tried: a straight write far apart costs several staged ones,
+  // a staged one close by a tenth more than a straight one.
   Way chosen_ = Staged;
-  double cost_[2] = {0, 0};  // per byte; 0: not timed yet
+  double recent_[3] = {0, 0, 0};  // the chosen way's last timings, per byte
+  std::uint64_t timings_ = 0;     // of the chosen way since it was chosen
+  double tried_ = 0;              // the other way's last try, per byte; 0: not tried yet
   std::uint64_t turns_ = 0;
 };
 
