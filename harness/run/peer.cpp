@@ -133,6 +133,7 @@ class Warmup {
 // or faster made, then copied, then checked: shm stream, vCPUs close, 2 KiB a fifth slower and 4 KiB
 // even-to-slower through them, 8 KiB even, 16 KiB a fifth faster (docs/notes-2026-12-06-shm-sizes.md).
 inline constexpr std::size_t kOnTheWayFrom = 8 * 1024;
+bool on_the_way(const RunSpec& spec) { return spec.message_size >= kOnTheWayFrom; }
 
 // The stream sender's message, made as the transport copies it into its memory, where it does
 // (Connection::send_through): written into our buffer and the channel's by ChannelFill.
@@ -158,16 +159,17 @@ class FillingCopy final : public CopyIn {
 
 // Where messages are written before sending: our own buffer, copied in by send() (the fair
 // comparison with every transport), or with --copy zero the channel's own memory (a loan).
+// kOnTheWay (the stream sender's, on_the_way()): in copy mode messages are made as send_through()
+// copies them (stamp() notes sequence and stamp, send() makes the message); zero-copy ones by a
+// ChannelFill, staged in our buffer when that is faster. A template parameter, not a flag: a branch
+// per message more cost the 64 B stream 2% (the notes).
+template <bool kOnTheWay = false>
 class Outbox {
  public:
-  // `make_on_the_way` (the stream sender), for messages of kOnTheWayFrom bytes or more: in copy
-  // mode messages are made as send_through() copies them (stamp() notes sequence and stamp, send()
-  // makes the message); zero-copy ones by a ChannelFill, staged in our buffer when that is faster.
-  Outbox(Connection& connection, const RunSpec& spec, bool make_on_the_way = false)
+  Outbox(Connection& connection, const RunSpec& spec)
       : connection_(connection),
         zero_copy_(spec.zero_copy),
-        make_on_the_way_(make_on_the_way && spec.message_size >= kOnTheWayFrom),
-        buffer_(!spec.zero_copy || make_on_the_way_ ? spec.message_size : 0) {}
+        buffer_(!spec.zero_copy || kOnTheWay ? spec.message_size : 0) {}
   std::span<std::byte> next(std::size_t size, Deadline deadline) {
     return zero_copy_ ? connection_.loan(size, deadline) : std::span(buffer_).first(size);
   }
@@ -177,23 +179,27 @@ class Outbox {
   // the channel is what counts. In place (zero-copy), writing the bytes into the channel is that
   // part, so prepare() does nothing and stamp() writes the whole message.
   void prepare(std::span<std::byte> message, std::uint64_t seq) {
-    if (!zero_copy_ && !make_on_the_way_) fill_payload(message, seq, 0);
+    if (!zero_copy_ && !kOnTheWay) fill_payload(message, seq, 0);
   }
   void stamp(std::span<std::byte> message, std::uint64_t seq, std::uint64_t stamp_ns) {
-    if (make_on_the_way_) filler_.set(seq, stamp_ns);
-    if (zero_copy_ && make_on_the_way_) filler_.fill_loan(message, buffer_);
-    else if (zero_copy_) fill_payload_in_place(message, seq, stamp_ns);  // see payload.hpp: large bodies staged
-    else if (!make_on_the_way_) stamp_payload(message, stamp_ns);
+    if constexpr (kOnTheWay) {
+      filler_.set(seq, stamp_ns);
+      if (zero_copy_) filler_.fill_loan(message, buffer_);
+    } else if (zero_copy_) {
+      fill_payload_in_place(message, seq, stamp_ns);  // see payload.hpp: large bodies staged
+    } else {
+      stamp_payload(message, stamp_ns);
+    }
   }
   void send(std::span<std::byte> message, Deadline deadline) {
     if (zero_copy_) connection_.commit();
-    else if (make_on_the_way_) connection_.send_through(message, deadline, filler_);
+    else if constexpr (kOnTheWay) connection_.send_through(message, deadline, filler_);
     else connection_.send(message, deadline);
   }
 
  private:
   Connection& connection_;
-  bool zero_copy_, make_on_the_way_;
+  bool zero_copy_;
   std::vector<std::byte> buffer_;
   FillingCopy filler_;
 };
@@ -216,19 +222,17 @@ class CheckingCopy final : public CopyOut {
 };
 
 // Where received messages are read: copied into our buffer, or in place (--copy zero).
+// kOnTheWay (the stream reader's, on_the_way()): copies are made through a CheckingCopy where the
+// transport allows it; checked() then has their checks. (Not for the ping-pong client: it checks
+// its echo later, off the round trip.)
+template <bool kOnTheWay = false>
 class Inbox {
  public:
-  // `check_on_the_way`: copies of kOnTheWayFrom bytes or more are made through a CheckingCopy
-  // where the transport allows it; checked() then has their checks. (Not for the ping-pong client:
-  // it checks its echo later, off the round trip.)
-  Inbox(Connection& connection, const RunSpec& spec, bool check_on_the_way = false)
-      : connection_(connection),
-        zero_copy_(spec.zero_copy),
-        check_on_the_way_(check_on_the_way && spec.message_size >= kOnTheWayFrom),
-        buffer_(spec.zero_copy ? 0 : spec.message_size) {}
+  Inbox(Connection& connection, const RunSpec& spec)
+      : connection_(connection), zero_copy_(spec.zero_copy), buffer_(spec.zero_copy ? 0 : spec.message_size) {}
   std::span<const std::byte> next(Deadline deadline) {
     if (zero_copy_) return connection_.view(deadline);
-    if (check_on_the_way_) return std::span(buffer_).first(connection_.receive_through(buffer_, deadline, copy_));
+    if constexpr (kOnTheWay) return std::span(buffer_).first(connection_.receive_through(buffer_, deadline, copy_));
     return std::span(buffer_).first(connection_.receive(buffer_, deadline));
   }
   // The check made while the message from next() was copied, if it was; nullptr otherwise.
@@ -239,7 +243,7 @@ class Inbox {
 
  private:
   Connection& connection_;
-  bool zero_copy_, check_on_the_way_;
+  bool zero_copy_;
   std::vector<std::byte> buffer_;
   CheckingCopy copy_;
 };
@@ -271,8 +275,9 @@ void say_ready() { std::cout << "ready" << std::endl; }
 // one, then one in spec.timed_every()) are stamped just before they are sent, the others carry
 // kUntimedStamp. Open loop (spec.rate): each is stamped with the time it was due
 // (harness/measure/pacer.hpp). Returns the sender's part of the report.
-PeerReport send_stream(Connection& connection, const RunSpec& spec, std::uint64_t initial_margin, Deadline deadline) {
-  Outbox outbox(connection, spec, /*make_on_the_way=*/true);
+template <bool kOnTheWay>
+PeerReport send_stream_as(Connection& connection, const RunSpec& spec, std::uint64_t initial_margin, Deadline deadline) {
+  Outbox<kOnTheWay> outbox(connection, spec);
   CpuWindow cpu;
   Warmup warmup(spec);
   MonotonicClock clock;
@@ -313,6 +318,11 @@ PeerReport send_stream(Connection& connection, const RunSpec& spec, std::uint64_
   return out;
 }
 
+PeerReport send_stream(Connection& connection, const RunSpec& spec, std::uint64_t initial_margin, Deadline deadline) {
+  return on_the_way(spec) ? send_stream_as<true>(connection, spec, initial_margin, deadline)
+                          : send_stream_as<false>(connection, spec, initial_margin, deadline);
+}
+
 PeerReport run_stream_server(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
   auto connection = spec.transport->channel.serve(channel_config(o));
@@ -326,11 +336,10 @@ PeerReport run_stream_server(const PeerOptions& o, Deadline deadline) {
   return out;
 }
 
-PeerReport run_stream_client(const PeerOptions& o, Deadline deadline) {
-  const RunSpec& spec = o.spec;
-  auto connection = spec.transport->channel.connect(channel_config(o));
-  connection->accept(deadline);
-  Inbox inbox(*connection, spec, /*check_on_the_way=*/true);
+// The stream client's messages, up to the last measured one (see Inbox for kOnTheWay).
+template <bool kOnTheWay>
+PeerReport receive_stream(Connection& connection, const RunSpec& spec, Deadline deadline) {
+  Inbox<kOnTheWay> inbox(connection, spec);
   Tally tally(spec.message_size);
   CpuWindow cpu;
   // The window opens when the last warm-up message arrived (or now, without warm-up).
@@ -338,7 +347,9 @@ PeerReport run_stream_client(const PeerOptions& o, Deadline deadline) {
   // Count by sequence number so that a lost message cannot make us wait for one more.
   while (tally.next_expected() < last) {
     const std::span<const std::byte> message = inbox.next(deadline);
-    const auto [c, now] = tally.arrived(message, spec.zero_copy, inbox.checked());
+    const PayloadCheck* checked = nullptr;
+    if constexpr (kOnTheWay) checked = inbox.checked();
+    const auto [c, now] = tally.arrived(message, spec.zero_copy, checked);
     inbox.done();
     if (c.stamp_ns == 0) {
       start = now;
@@ -352,8 +363,16 @@ PeerReport run_stream_client(const PeerOptions& o, Deadline deadline) {
   cpu.stop();
   std::vector<std::byte> ack(spec.message_size);
   fill_payload(ack, last, now_ns());
-  connection->send(ack, deadline);
+  connection.send(ack, deadline);
   return client_report(spec.messages, end - start, tally, cpu);
+}
+
+PeerReport run_stream_client(const PeerOptions& o, Deadline deadline) {
+  const RunSpec& spec = o.spec;
+  auto connection = spec.transport->channel.connect(channel_config(o));
+  connection->accept(deadline);
+  return on_the_way(spec) ? receive_stream<true>(*connection, spec, deadline)
+                          : receive_stream<false>(*connection, spec, deadline);
 }
 
 PeerReport run_pingpong_server(const PeerOptions& o, Deadline deadline) {
@@ -390,8 +409,8 @@ PeerReport run_pingpong_client(const PeerOptions& o, Deadline deadline) {
   const RunSpec& spec = o.spec;
   auto connection = spec.transport->channel.connect(channel_config(o));
   connection->accept(deadline);
-  Outbox outbox(*connection, spec);
-  Inbox inbox(*connection, spec);
+  Outbox<> outbox(*connection, spec);
+  Inbox<> inbox(*connection, spec);
   Tally tally(spec.message_size, spec.zero_copy);
   CpuWindow cpu;
   Warmup warmup(spec);
