@@ -73,7 +73,8 @@ class Tally {
     const bool timed = payload_stamp(message) != kUntimedStamp || payload_sequence(message) + 1 >= last_;
     if (checked != nullptr) return count(message, *checked, timed ? now_ns() : 0);
     if (!in_place) return arrived_at(message, timed ? now_ns() : 0);
-    return count(message, check(message), timed ? now_ns() : 0);
+    const PayloadCheck c = check(message);  // before the clock: the order of arguments is unspecified
+    return count(message, c, timed ? now_ns() : 0);
   }
   // A copied message that arrived at `now`, checked later (the pingpong client checks an echo
   // while the next round trip is in flight).
