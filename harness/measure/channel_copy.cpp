@@ -36,25 +36,24 @@ auto timed_by(FasterWay& faster, std::size_t bytes, Op&& op) noexcept {
 
 void ChannelFill::fill(std::span<std::byte> to, std::span<std::byte> mine, std::uint64_t sequence,
                        std::uint64_t stamp_ns) noexcept {
-  timed_by(way_, to.size(), [&](FasterWay::Way way) {
-    if (way == FasterWay::Straight) {
-      fill_payload_twice(to, mine, sequence, stamp_ns);  // by the channel's lines
-    } else {
-      fill_payload(mine, sequence, stamp_ns);
-      std::memcpy(to.data(), mine.data(), mine.size());
-    }
-    return 0;
-  });
+  write(to, mine, /*keep_mine=*/true, sequence, stamp_ns);
 }
 
 void ChannelFill::fill_in_place(std::span<std::byte> to, std::span<std::byte> scratch, std::uint64_t sequence,
                                 std::uint64_t stamp_ns) noexcept {
+  write(to, scratch, /*keep_mine=*/false, sequence, stamp_ns);
+}
+
+void ChannelFill::write(std::span<std::byte> to, std::span<std::byte> mine, bool keep_mine, std::uint64_t sequence,
+                        std::uint64_t stamp_ns) noexcept {
   timed_by(way_, to.size(), [&](FasterWay::Way way) {
-    if (way == FasterWay::Straight) {
-      fill_payload(to, sequence, stamp_ns);
+    if (way == FasterWay::Staged) {
+      fill_payload(mine, sequence, stamp_ns);
+      std::memcpy(to.data(), mine.data(), mine.size());
+    } else if (keep_mine) {
+      fill_payload_twice(to, mine, sequence, stamp_ns);  // by the channel's lines
     } else {
-      fill_payload(scratch, sequence, stamp_ns);
-      std::memcpy(to.data(), scratch.data(), scratch.size());
+      fill_payload(to, sequence, stamp_ns);
     }
     return 0;
   });

@@ -87,6 +87,10 @@ class ChannelFill {
   FasterWay::Way chosen() const noexcept { return way_.chosen(); }
 
  private:
+  // Straight writes `mine` too only if `keep_mine`; staged always makes the message there first.
+  void write(std::span<std::byte> to, std::span<std::byte> mine, bool keep_mine, std::uint64_t sequence,
+             std::uint64_t stamp_ns) noexcept;
+
   FasterWay way_;
 };
 

@@ -156,34 +156,22 @@ class ShmConnection final : public Connection {
 
   std::size_t receive(std::span<std::byte> buffer, Deadline deadline) override {
     if (request_reply_) return receive_in_turn(buffer, deadline);
-    const std::size_t n = region_.guarded(
-        [&] { return next([&](const Peer& peer) { return in_.receive<Wait>(buffer, deadline, peer); }); });
-    region_.check_truncation();
-    return n;
+    return receive_copied(buffer, deadline, RingReader::Memcpy{});
   }
 
   // The caller's copy takes the place of the ring's memcpy. A request/reply channel's receive
-  // (the ping-pong's) copies as receive() does: its callers check their echo later, off the round
-  // trip (harness/run/peer.cpp).
+  // (the ping-pong's) is the default's, receive(): its callers check their echo later, off the
+  // round trip (harness/run/peer.cpp).
   std::size_t receive_through(std::span<std::byte> buffer, Deadline deadline, CopyOut& out) override {
-    if (request_reply_) return receive_in_turn(buffer, deadline);
-    const std::size_t n = region_.guarded([&] {
-      return next([&](const Peer& peer) {
-        return in_.receive<Wait>(buffer, deadline, peer,
-                                 [&out](std::span<std::byte> to, std::span<const std::byte> from) { out.copy(to, from); });
-      });
-    });
-    region_.check_truncation();
-    return n;
+    if (request_reply_) return Connection::receive_through(buffer, deadline, out);
+    return receive_copied(buffer, deadline,
+                          [&out](std::span<std::byte> to, std::span<const std::byte> from) { out.copy(to, from); });
   }
 
   // The caller makes the message as it is copied into the record (a loan of the ring's own). A
-  // request/reply channel makes it first and sends it as send() does.
+  // request/reply channel's is the default's: made, then send().
   void send_through(std::span<std::byte> message, Deadline deadline, CopyIn& in) override {
-    if (request_reply_) {
-      in.make(message);
-      return send_in_turn(message, deadline);
-    }
+    if (request_reply_) return Connection::send_through(message, deadline, in);
     region_.guarded([&] {
       in.make_and_copy(message, out_.loan<Wait>(message.size(), deadline, peer_));
       out_.commit();
@@ -219,6 +207,15 @@ class ShmConnection final : public Connection {
 
  private:
   static constexpr bool kBlocks = std::is_same_v<Wait, BlockWait>;
+
+  // A stream's receive, the payload copied out by `copy` (receive(), receive_through()).
+  template <class Copy>
+  std::size_t receive_copied(std::span<std::byte> buffer, Deadline deadline, Copy&& copy) {
+    const std::size_t n = region_.guarded(
+        [&] { return next([&](const Peer& peer) { return in_.receive<Wait>(buffer, deadline, peer, copy); }); });
+    region_.check_truncation();
+    return n;
+  }
 
   // ---- request/reply turns (see the top of this file) ----
   // Out of line, so that a stream's send(), receive(), loan() and view() compile as they did
