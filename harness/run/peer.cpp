@@ -415,15 +415,14 @@ PeerReport run_pingpong_client(const PeerOptions& o, Deadline deadline) {
   Tally tally(spec.message_size, spec.zero_copy);
   CpuWindow cpu;
   Warmup warmup(spec);
-  // Copy mode fills the next message and checks the last echo while an echo is in flight, not
-  // between round trips: the round trip is timed either way, but work done between two round
-  // trips lengthened the next one (shm, spin, cross, 512 B: about 1000 -> 830-865 ns; at 64 B
-  // within the noise). In place, filling and checking are writing into and reading out of the
-  // channel, part of the round trip.
   // A round trip is timed from the last one's arrival (one clock read each, as the raw programs of
   // tests/bench do), so the client's own work between two is in it and the round trips add up to the
   // run: p50 and mean measure the same loop. A second read to stamp each request left that work
   // and the read itself out of every sample, though not out of the mean (the shm-sizes notes).
+  // So copy mode fills the next message and checks the last echo while an echo is in flight, where
+  // it costs least (done between round trips it lengthened them: shm, spin, cross, 512 B, about
+  // 830-865 -> 1000 ns). In place, filling and checking are writing into and reading out of the
+  // channel, part of the round trip.
   const bool in_place = spec.zero_copy;
   std::span<const std::byte> echo;  // copy mode: the last echo, to be checked
   std::uint64_t start = 0, measured = 0, echo_at = 0;
