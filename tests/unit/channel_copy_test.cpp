@@ -53,7 +53,9 @@ TEST(ChannelCheck, EveryCopyHasTheChannelsBytesAndCheckPayloadsVerdict) {
       const PayloadCheck got = check.copy(mine, from);
       ASSERT_TRUE(std::equal(from.begin(), from.end(), mine.begin())) << size << " bytes, seq " << seq;
       ASSERT_EQ(got.intact, size >= kPayloadHeader && !broken) << size << " bytes, seq " << seq;
-      if (size >= kPayloadHeader) ASSERT_EQ(got.sequence, seq);
+      if (size >= kPayloadHeader) {
+        ASSERT_EQ(got.sequence, seq);
+      }
     }
   }
 }
